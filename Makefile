@@ -1,0 +1,69 @@
+# Makefile: the two commands a user types (make demo, make test) and the rest; CMake builds underneath.
+BUILD      ?= build
+BUILD_SAN  ?= build-san
+PREFIX     ?= /usr/local
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_ARGS ?=
+export FACEKIT_MODELS ?= $(CURDIR)/models/face-api
+
+.PHONY: all deps models build build-san test test-fast test-san demo install eval bench fuzz clean help
+
+all: build
+
+help:
+	@echo "make demo      install what is missing, fetch models, build, run the demo on the sample photos"
+	@echo "make test      the whole suite: normal build, then again under ASan+UBSan"
+	@echo "make models    fetch the pinned models (npm pack, sha256-checked) into models/face-api"
+	@echo "make install PREFIX=DIR   libraries, headers, facekit.pc, CLI and models"
+	@echo "make eval      accuracy on ../shared/data (LFW pairs)"
+	@echo "make bench     speed of every stage"
+	@echo "make fuzz      build and run the fuzzers for a short while (clang)"
+
+deps:
+	@scripts/deps.sh
+
+models: deps
+	@models/fetch.sh "$(FACEKIT_MODELS)"
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_ARGS)
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+$(BUILD_SAN)/CMakeCache.txt:
+	cmake -S . -B $(BUILD_SAN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFK_SANITIZE=ON $(CMAKE_ARGS)
+
+build-san: deps $(BUILD_SAN)/CMakeCache.txt
+	cmake --build $(BUILD_SAN) -j $(JOBS)
+
+# The whole suite: the optimised build first, then the same tests under the sanitizers.
+test: models build build-san
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD_SAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS)
+	@echo "make test: all tests passed (release and ASan+UBSan builds)"
+
+test-fast: models build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+demo: models build
+	$(BUILD)/facekit demo --out demo-out
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+eval: models build
+	scripts/eval.sh $(BUILD)
+
+bench: models build
+	$(BUILD)/bench_stages $(if $(BENCH_OUT),--json $(BENCH_OUT))
+
+fuzz:
+	FK_WITH_CLANG=1 scripts/deps.sh
+	CC=clang cmake -S . -B build-fuzz -DFK_FUZZ=ON -DFK_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build build-fuzz -j $(JOBS)
+	scripts/fuzz.sh build-fuzz
+
+clean:
+	rm -rf $(BUILD) $(BUILD_SAN) build-fuzz demo-out

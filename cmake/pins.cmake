@@ -1,0 +1,15 @@
+# pins.cmake: turns the 'file' lines of models/models.lock into a C table of (file name, sha256).
+file(STRINGS "${LOCK}" lines REGEX "^file ")
+set(body "")
+foreach(line IN LISTS lines)
+  string(REGEX REPLACE "[ \t]+" ";" f "${line}")
+  list(GET f 2 path)
+  list(GET f 3 sha)
+  if(path MATCHES "^model/")
+    get_filename_component(name "${path}" NAME)
+    string(APPEND body "    {\"${name}\", \"${sha}\"},\n")
+  endif()
+endforeach()
+file(WRITE "${OUT}.tmp" "/* fk_model_pins.h: generated from models/models.lock by cmake/pins.cmake; do not edit. */\n"
+  "static const struct { const char *name; const char *sha256; } fk__model_pins[] = {\n${body}};\n")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different "${OUT}.tmp" "${OUT}")

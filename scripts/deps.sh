@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# deps.sh: checks the Debian packages facekit builds and runs with; installs the missing ones when root.
+set -euo pipefail
+# Why each is here: see README.md, "Dependencies".
+pkgs=(build-essential cmake pkg-config libjpeg62-turbo-dev libpng-dev libcjson-dev libopenblas-dev npm)
+[ "${FK_WITH_CLANG:-0}" = 1 ] && pkgs+=(clang libclang-rt-14-dev)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# npm may come from a Node.js install outside Debian's packages; accept it if it runs.
+if [[ " ${missing[*]-} " == *" npm "* ]] && command -v npm >/dev/null; then
+  missing=("${missing[@]/npm}")
+fi
+read -r -a missing <<<"${missing[*]-}"
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ]; then
+  echo "deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq || true
+  apt-get install -y -qq "${missing[@]}"
+else
+  echo "deps: missing Debian packages: ${missing[*]}" >&2
+  echo "deps: install them with:  sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi

@@ -1,0 +1,97 @@
+/* harness.c: data paths, float file reading and the summary for the test programs. */
+#include "harness.h"
+
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int fk_test_failures = 0;
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return p && *p && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *fk_test_shared_dir(void)
+{
+    const char *p = getenv("FACEKIT_SHARED");
+    if (is_dir(p))
+        return p;
+    p = getenv("FK_TEST_SHARED_DEFAULT");
+    return is_dir(p) ? p : NULL;
+}
+
+const char *fk_test_models_dir(void)
+{
+    static char buf[4096];
+    const char *cands[2] = {getenv("FACEKIT_MODELS"), getenv("FK_TEST_MODELS_DEFAULT")};
+    for (int i = 0; i < 2; i++) {
+        if (!is_dir(cands[i]))
+            continue;
+        snprintf(buf, sizeof buf, "%s/face_recognition_model.bin", cands[i]);
+        struct stat st;
+        if (stat(buf, &st) == 0)
+            return cands[i];
+    }
+    return NULL;
+}
+
+const char *fk_test_data_dir(void)
+{
+    const char *p = getenv("FK_TEST_DATA");
+    return p ? p : "tests/data";
+}
+
+void fk_test_skip(const char *what, const char *why)
+{
+    printf("SKIP: %s: %s\n", what, why);
+    fflush(stdout);
+}
+
+float *fk_test_read_f32(const char *path, size_t *count)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "cannot open %s\n", path);
+        return NULL;
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    if (n < 0 || n % 4) {
+        fclose(f);
+        fprintf(stderr, "%s: size %ld is not a multiple of 4\n", path, n);
+        return NULL;
+    }
+    float *v = malloc(n ? (size_t)n : 1);
+    if (!v || fread(v, 1, (size_t)n, f) != (size_t)n) {
+        free(v);
+        fclose(f);
+        fprintf(stderr, "%s: read failed\n", path);
+        return NULL;
+    }
+    fclose(f);
+    *count = (size_t)n / 4;
+    return v;
+}
+
+int fk_test_finish(const char *name)
+{
+    if (fk_test_failures) {
+        printf("FAIL: %s: %d check(s) failed\n", name, fk_test_failures);
+        return 1;
+    }
+    printf("PASS: %s\n", name);
+    return 0;
+}
+
+float fk_test_randf(unsigned *state)
+{
+    unsigned x = *state ? *state : 2463534242u;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    *state = x;
+    return (float)((double)x / 2147483648.0 - 1.0);
+}
