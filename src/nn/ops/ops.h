@@ -1,0 +1,139 @@
+/* ops.h: arguments and kernels of every nn op; reference kernels are plain strided loops, fast ones say what they need. */
+#ifndef FK_NN_OPS_H
+#define FK_NN_OPS_H
+
+#include "nn/tensor.h"
+
+/* Every kernel takes (ith, nth): worker ith of nth computes its share of the output rows,
+ * so the executor can spread one op over a thread pool without the kernel knowing. */
+
+typedef enum fk__act {
+    FK__ACT_NONE = 0,
+    FK__ACT_RELU,
+    FK__ACT_RELU6,
+    FK__ACT_LEAKY, /* x > 0 ? x : alpha * x */
+    FK__ACT_COUNT
+} fk__act;
+
+static inline float fk__act_apply(float v, fk__act act, float alpha)
+{
+    switch (act) {
+    case FK__ACT_RELU: return v > 0.0f ? v : 0.0f;
+    case FK__ACT_RELU6: return v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
+    case FK__ACT_LEAKY: return v > 0.0f ? v : alpha * v;
+    default: return v;
+    }
+}
+
+/* The per-output-channel epilogue shared by convolutions and FC:
+ * y = act(((acc + bias[c]) * scale[c]) + shift[c]); each array may be NULL (skipped). */
+typedef struct fk__epilogue {
+    const float *bias;
+    const float *scale;
+    const float *shift;
+    fk__act act;
+    float alpha;
+} fk__epilogue;
+
+static inline float fk__epilogue_apply(const fk__epilogue *e, int c, float v)
+{
+    if (e->bias)
+        v += e->bias[c];
+    if (e->scale)
+        v *= e->scale[c];
+    if (e->shift)
+        v += e->shift[c];
+    return fk__act_apply(v, e->act, e->alpha);
+}
+
+/* TensorFlow's padding rules, for one spatial axis. */
+typedef enum fk__padding { FK__PAD_VALID = 0, FK__PAD_SAME, FK__PAD_COUNT } fk__padding;
+
+/* Output size and leading pad of an axis of size `in` for kernel k and stride s; false when the
+ * output would be empty. SAME puts the odd pixel of padding at the end, as TensorFlow does. */
+static inline bool fk__pad_axis(int in, int k, int s, fk__padding p, int *out, int *pad_before)
+{
+    if (p == FK__PAD_SAME) {
+        int o = (in + s - 1) / s;
+        int total = (o - 1) * s + k - in;
+        if (total < 0)
+            total = 0;
+        *out = o;
+        *pad_before = total / 2;
+        return o > 0;
+    }
+    if (in < k)
+        return false;
+    *out = (in - k) / s + 1;
+    *pad_before = 0;
+    return true;
+}
+
+/* ---- conv2d: weights HWIO [kh][kw][cin][cout], as TensorFlow stores them. */
+typedef struct fk__conv2d_args {
+    int kh, kw, stride_h, stride_w, pad_top, pad_left;
+    int cin, cout;
+    const float *weights;
+    fk__epilogue ep;
+} fk__conv2d_args;
+
+void fk__conv2d_ref(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, int ith, int nth);
+/* im2col + sgemm; needs x and y with sc == 1 and scratch of fk__conv2d_gemm_scratch floats. */
+size_t fk__conv2d_gemm_scratch(const fk__conv2d_args *a, const fk__view *y);
+void fk__conv2d_gemm(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, float *scratch, int ith,
+                     int nth);
+
+/* ---- depthwise conv2d (channel multiplier 1): weights [kh][kw][c]. */
+typedef struct fk__dwconv_args {
+    int kh, kw, stride_h, stride_w, pad_top, pad_left;
+    int c;
+    const float *weights;
+    fk__epilogue ep;
+} fk__dwconv_args;
+
+void fk__dwconv_ref(const fk__dwconv_args *a, const fk__view *x, const fk__view *y, int ith, int nth);
+/* Channels innermost, vectorisable; needs sc == 1 on x and y. */
+void fk__dwconv_fast(const fk__dwconv_args *a, const fk__view *x, const fk__view *y, int ith, int nth);
+
+/* ---- pooling. Average pooling divides by the number of taps inside the input (TensorFlow). */
+typedef enum fk__pool_kind { FK__POOL_MAX = 0, FK__POOL_AVG, FK__POOL_COUNT } fk__pool_kind;
+typedef struct fk__pool_args {
+    fk__pool_kind kind;
+    int kh, kw, stride_h, stride_w, pad_top, pad_left;
+} fk__pool_args;
+
+void fk__pool_ref(const fk__pool_args *a, const fk__view *x, const fk__view *y, int ith, int nth);
+/* Mean over h and w: y is [n, 1, 1, c]. */
+void fk__global_avgpool_ref(const fk__view *x, const fk__view *y, int ith, int nth);
+
+/* ---- elementwise. add: y = act(a' + b') where a', b' are a and b zero-extended at the end of
+ * every axis to y's shape (y's dims are the max of a's and b's); equal shapes are a plain add.
+ * The zero extension is what face-api's ResNet shortcut does (pad channels, pad H and W). */
+void fk__add_ref(const fk__view *a, const fk__view *b, const fk__view *y, fk__act act, float alpha, int ith,
+                 int nth);
+/* y = act(x * scale[c] + shift[c]); scale and shift may be NULL (then y = act(x)). */
+typedef struct fk__affine_args {
+    const float *scale;
+    const float *shift;
+    fk__act act;
+    float alpha;
+} fk__affine_args;
+void fk__affine_ref(const fk__affine_args *a, const fk__view *x, const fk__view *y, int ith, int nth);
+void fk__sigmoid_ref(const fk__view *x, const fk__view *y, int ith, int nth);
+/* Softmax over the channel axis. */
+void fk__softmax_ref(const fk__view *x, const fk__view *y, int ith, int nth);
+/* Concatenation along channels of n inputs with equal n, h, w. */
+void fk__concat_ref(const fk__view *xs, int count, const fk__view *y, int ith, int nth);
+
+/* ---- fully connected: x flattened per sample in h, w, c order (k = h*w*c), weights [k][m],
+ * y is [n, 1, 1, m]. */
+typedef struct fk__fc_args {
+    int k, m;
+    const float *weights;
+    fk__epilogue ep;
+} fk__fc_args;
+void fk__fc_ref(const fk__fc_args *a, const fk__view *x, const fk__view *y, int ith, int nth);
+/* sgemm; needs packed x and y with sc == 1. */
+void fk__fc_blas(const fk__fc_args *a, const fk__view *x, const fk__view *y, int ith, int nth);
+
+#endif

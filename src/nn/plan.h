@@ -1,0 +1,32 @@
+/* plan.h: a graph planned for one batch size: the arena of activations, the kernel choice, and running it. */
+#ifndef FK_NN_PLAN_H
+#define FK_NN_PLAN_H
+
+#include "facekit/status.h"
+#include "nn/graph.h"
+
+/* Which kernels a plan runs: the plain reference loops, or the fast variants
+ * (FACEKIT_KERNELS=reference in the environment forces the reference). */
+typedef enum fk__kernels { FK__KERNELS_FAST = 0, FK__KERNELS_REFERENCE, FK__KERNELS_COUNT } fk__kernels;
+
+fk__kernels fk__kernels_from_env(void);
+
+/* A plan owns all memory one run needs, so one plan per thread runs a shared graph safely. */
+typedef struct fk__plan fk__plan;
+
+fk_status fk__plan_new(const fk__graph *g, int batch, fk__kernels kernels, fk__plan **out, fk_error *err);
+void fk__plan_free(fk__plan *p);
+
+/* The input buffer, [batch, H, W, C] packed: fill it, then run. */
+float *fk__plan_input(fk__plan *p);
+int fk__plan_batch(const fk__plan *p);
+/* Bytes of activation and scratch memory this plan holds. */
+size_t fk__plan_bytes(const fk__plan *p);
+
+/* Runs every node; cannot fail once planned. */
+void fk__plan_run(fk__plan *p);
+
+/* Output k (in fk__graph_mark_output order), packed [batch, h, w, c]; valid until the next run. */
+const float *fk__plan_output(const fk__plan *p, int k, fk__shape *shape);
+
+#endif
