@@ -1,0 +1,137 @@
+/* facekit/face.h: finding faces and describing them: detection, 68 landmarks, 128-D descriptors, age and gender. */
+#ifndef FACEKIT_FACE_H
+#define FACEKIT_FACE_H
+
+#include <stddef.h>
+
+#include "facekit/image.h"
+#include "facekit/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A box in source-image pixels: top-left corner and size. */
+typedef struct fk_box {
+    double x, y, width, height;
+} fk_box;
+
+typedef struct fk_point {
+    double x, y;
+} fk_point;
+
+typedef enum fk_gender { FK_GENDER_UNKNOWN = 0, FK_GENDER_FEMALE, FK_GENDER_MALE, FK_GENDER_COUNT } fk_gender;
+
+#define FK_LANDMARK_COUNT 68
+#define FK_DESCRIPTOR_DIM 128
+
+/* Everything facekit knows about one face. Each stage fills its part and sets its has_ flag. */
+typedef struct fk_face {
+    fk_box box;  /* detection box */
+    float score; /* detection confidence, 0..1 */
+
+    int has_landmarks;
+    fk_point landmarks[FK_LANDMARK_COUNT]; /* iBUG 300-W order: jaw 0-16, brows 17-26, nose 27-35,
+                                              eyes 36-47, mouth 48-67 */
+    fk_point points5[5]; /* left eye centre, right eye centre, nose tip, left and right mouth corner
+                            (left/right as seen in the image), derived from the 68 */
+
+    int has_descriptor;
+    float descriptor[FK_DESCRIPTOR_DIM]; /* raw net output, as face-api and dlib give it */
+
+    int has_attributes;
+    float age;
+    fk_gender gender;
+    float gender_probability; /* confidence of `gender`, 0.5..1 */
+
+    /* The image regions each net was fed (after clipping to the image), for drawing and debugging. */
+    fk_box landmark_crop, descriptor_crop, attributes_crop;
+} fk_face;
+
+typedef enum fk_detector {
+    FK_DETECTOR_SSD = 0, /* SSD MobileNetV1: the accurate default */
+    FK_DETECTOR_TINY,    /* TinyFaceDetector: ~10x cheaper, misses small faces */
+    FK_DETECTOR_COUNT
+} fk_detector;
+
+typedef struct fk_detect_options {
+    fk_detector detector;
+    float min_score;     /* keep faces scoring above this; default 0.5 */
+    float iou_threshold; /* non-maximum suppression overlap; default 0.5 (SSD), 0.4 (Tiny) */
+    int max_faces;       /* SSD: at most this many; default 100 */
+    int tiny_input_size; /* Tiny: square input side, a multiple of 32; default 416 */
+} fk_detect_options;
+
+/* Fills the defaults above. */
+void fk_detect_options_init(fk_detect_options *opt);
+
+/* Which nets fk_models_load loads. */
+enum {
+    FK_NET_SSD = 1u << 0,
+    FK_NET_TINY = 1u << 1,
+    FK_NET_LANDMARKS = 1u << 2,
+    FK_NET_DESCRIPTOR = 1u << 3,
+    FK_NET_AGE_GENDER = 1u << 4,
+    FK_NET_ALL = (1u << 5) - 1
+};
+
+/* Loaded networks: immutable once loaded, shared by any number of sessions and threads. */
+typedef struct fk_models fk_models;
+
+/* Loads the face-api nets named in `nets` from `dir`: NULL means $FACEKIT_MODELS, else the folder
+ * `make models` fills, else the installed share/facekit/models/face-api. A missing, truncated or
+ * altered model file is an error naming the file and how to fetch it. */
+fk_status fk_models_load(const char *dir, unsigned nets, fk_models **out, fk_error *err);
+void fk_models_free(fk_models *m);
+/* The folder the models were loaded from. */
+const char *fk_models_dir(const fk_models *m);
+/* The folder fk_models_load(NULL, ...) would use. */
+const char *fk_models_default_dir(void);
+
+/* A session runs the nets: it owns the scratch memory, so use one per thread. It keeps the
+ * message of its last failure (fk_session_errmsg). */
+typedef struct fk_session fk_session;
+
+fk_status fk_session_new(const fk_models *models, fk_session **out, fk_error *err);
+void fk_session_free(fk_session *s);
+const char *fk_session_errmsg(const fk_session *s);
+
+/* Finds the faces in img, best score first. *faces is an array of *count faces (NULL when none)
+ * to release with fk_faces_free. opt may be NULL (defaults). */
+fk_status fk_face_detect(fk_session *s, const fk_image *img, const fk_detect_options *opt, fk_face **faces,
+                         size_t *count);
+
+/* The 68 landmarks of a detected face (face->box), computed on the image it was found in. */
+fk_status fk_face_landmarks(fk_session *s, const fk_image *img, fk_face *face);
+
+/* The 128-D descriptor; needs the landmarks (face-api's "dlib" crop from the eyes and mouth). */
+fk_status fk_face_descriptor(fk_session *s, const fk_image *img, fk_face *face);
+
+/* Age and gender; needs the landmarks (their bounding box padded by 20 %). */
+fk_status fk_face_attributes(fk_session *s, const fk_image *img, fk_face *face);
+
+/* Detection followed by the stages asked for (landmarks are computed whenever a later stage
+ * needs them). A face whose later stage fails keeps what it has; the call still succeeds. */
+enum {
+    FK_ANALYZE_LANDMARKS = 1u << 0,
+    FK_ANALYZE_DESCRIPTOR = 1u << 1,
+    FK_ANALYZE_ATTRIBUTES = 1u << 2,
+    FK_ANALYZE_ALL = (1u << 3) - 1
+};
+fk_status fk_face_analyze(fk_session *s, const fk_image *img, const fk_detect_options *opt, unsigned what,
+                          fk_face **faces, size_t *count);
+
+/* NULL-safe. */
+void fk_faces_free(fk_face *faces);
+
+/* Euclidean distance between two descriptors. */
+float fk_descriptor_distance(const float *a, const float *b);
+
+/* The distance under which two descriptors of this model are taken as the same person
+ * (dlib's and face-api's tolerance for the ResNet descriptor). */
+#define FK_DESCRIPTOR_THRESHOLD 0.6f
+
+#ifdef __cplusplus
+}
+#endif
+#endif

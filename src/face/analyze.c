@@ -1,0 +1,21 @@
+/* analyze.c: fk_face_analyze: detection then the requested per-face stages. */
+#include "face/session.h"
+
+fk_status fk_face_analyze(fk_session *s, const fk_image *img, const fk_detect_options *opt, unsigned what,
+                          fk_face **faces, size_t *count)
+{
+    fk_status st = fk_face_detect(s, img, opt, faces, count);
+    if (st != FK_OK)
+        return st;
+    for (size_t i = 0; i < *count; i++) {
+        fk_face *f = &(*faces)[i];
+        if (what & FK_ANALYZE_ALL)
+            if (fk_face_landmarks(s, img, f) != FK_OK)
+                continue;
+        if (what & FK_ANALYZE_DESCRIPTOR)
+            fk_face_descriptor(s, img, f);
+        if (what & FK_ANALYZE_ATTRIBUTES)
+            fk_face_attributes(s, img, f);
+    }
+    return FK_OK;
+}

@@ -1,0 +1,58 @@
+/* landmarks.c: fk_face_landmarks: the 68-point net on the detection box, mapped back as FaceLandmark68NetBase does. */
+#include <math.h>
+
+#include "core/error.h"
+#include "face/session.h"
+
+static void derive_points5(fk_face *f)
+{
+    fk_point le = {0, 0}, re = {0, 0};
+    for (int i = 36; i < 42; i++) {
+        le.x += f->landmarks[i].x / 6.0;
+        le.y += f->landmarks[i].y / 6.0;
+        re.x += f->landmarks[i + 6].x / 6.0;
+        re.y += f->landmarks[i + 6].y / 6.0;
+    }
+    f->points5[0] = le;
+    f->points5[1] = re;
+    f->points5[2] = f->landmarks[30];
+    f->points5[3] = f->landmarks[48];
+    f->points5[4] = f->landmarks[54];
+}
+
+fk_status fk_face_landmarks(fk_session *s, const fk_image *img, fk_face *face)
+{
+    if (!s)
+        return FK_E_INVALID_ARGUMENT;
+    if (!img || !img->data || !face)
+        return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "fk_face_landmarks: NULL argument");
+    fk__irect r;
+    if (!fk__clip_box(face->box.x, face->box.y, face->box.width, face->box.height, img->width, img->height, &r))
+        return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "face box lies outside the image");
+    fk__plan *plan = fk__session_plan(s, FK__NET_LANDMARK68);
+    if (!plan)
+        return s->err.status;
+    const int size = 112;
+    if (!fk__session_input(s, (size_t)size * size * 3))
+        return FK_E_NO_MEMORY;
+    fk__session_run_crop(s, plan, FK__NET_LANDMARK68, img, r, size, true);
+    const float *out = fk__plan_output(plan, 0, NULL);
+
+    /* face-api's postProcess, in float32 like its tensors: undo the centred padding of the
+     * square input, then scale to the crop and shift by the (unfloored) detection corner */
+    double scale = (double)size / (r.w > r.h ? r.w : r.h);
+    float sw = (float)(r.w * scale), sh = (float)(r.h * scale);
+    float pad_x = r.w < r.h ? (float)fabs((double)r.w * scale - (double)r.h * scale) / 2.0f : 0.0f;
+    float pad_y = r.h < r.w ? (float)fabs((double)r.w * scale - (double)r.h * scale) / 2.0f : 0.0f;
+    for (int i = 0; i < FK_LANDMARK_COUNT; i++) {
+        float rx = (out[2 * i] * (float)size - pad_x) / sw;
+        float ry = (out[2 * i + 1] * (float)size - pad_y) / sh;
+        face->landmarks[i].x = (double)rx * r.w + face->box.x;
+        face->landmarks[i].y = (double)ry * r.h + face->box.y;
+    }
+    face->has_landmarks = 1;
+    derive_points5(face);
+    fk_box crop = {r.x, r.y, r.w, r.h};
+    face->landmark_crop = crop;
+    return FK_OK;
+}

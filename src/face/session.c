@@ -1,0 +1,121 @@
+/* session.c: a per-thread session: lazily planned nets, the input buffer, and the last error message. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "face/session.h"
+
+fk_status fk_session_new(const fk_models *models, fk_session **out, fk_error *err)
+{
+    if (!out || !models)
+        return fk__fail(err, FK_E_INVALID_ARGUMENT, "fk_session_new: NULL argument");
+    *out = NULL;
+    fk_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return fk__fail(err, FK_E_NO_MEMORY, "out of memory creating a session");
+    s->models = models;
+    s->kernels = fk__kernels_from_env();
+    *out = s;
+    return FK_OK;
+}
+
+void fk_session_free(fk_session *s)
+{
+    if (!s)
+        return;
+    for (int k = 0; k < FK__NET_COUNT; k++)
+        fk__plan_free(s->plans[k]);
+    fk__plan_free(s->tiny_plan);
+    fk__graph_free(s->tiny_graph);
+    free(s->input);
+    free(s);
+}
+
+const char *fk_session_errmsg(const fk_session *s)
+{
+    return s ? s->err.message : "no session";
+}
+
+fk_status fk__session_fail(fk_session *s, fk_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fk__vfail(&s->err, st, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+fk_status fk__session_take(fk_session *s, fk_status st, const fk_error *err)
+{
+    if (st != FK_OK && err)
+        s->err = *err;
+    return st;
+}
+
+fk__plan *fk__session_plan(fk_session *s, fk__net_kind kind)
+{
+    if (s->plans[kind])
+        return s->plans[kind];
+    const fk__net *net = s->models->nets[kind];
+    if (!net) {
+        fk__session_fail(s, FK_E_BAD_STATE, "the %s model was not loaded", fk__net_title(kind));
+        return NULL;
+    }
+    fk_error e;
+    if (fk__plan_new(net->graph, 1, s->kernels, &s->plans[kind], &e) != FK_OK) {
+        s->err = e;
+        return NULL;
+    }
+    return s->plans[kind];
+}
+
+fk__plan *fk__session_tiny_plan(fk_session *s, int size)
+{
+    const fk__net *net = s->models->nets[FK__NET_TINY];
+    if (!net) {
+        fk__session_fail(s, FK_E_BAD_STATE, "the %s model was not loaded", fk__net_title(FK__NET_TINY));
+        return NULL;
+    }
+    if (size == net->input_size)
+        return fk__session_plan(s, FK__NET_TINY);
+    if (s->tiny_plan && s->tiny_size == size)
+        return s->tiny_plan;
+    fk__plan_free(s->tiny_plan);
+    fk__graph_free(s->tiny_graph);
+    s->tiny_plan = NULL;
+    s->tiny_graph = NULL;
+    fk_error e;
+    fk_status st = fk__net_build_graph(FK__NET_TINY, net->weights, size, &s->tiny_graph, &e);
+    if (st == FK_OK)
+        st = fk__plan_new(s->tiny_graph, 1, s->kernels, &s->tiny_plan, &e);
+    if (st != FK_OK) {
+        s->err = e;
+        return NULL;
+    }
+    s->tiny_size = size;
+    return s->tiny_plan;
+}
+
+float *fk__session_input(fk_session *s, size_t n)
+{
+    if (n > s->input_floats) {
+        float *grown = realloc(s->input, n * sizeof(float));
+        if (!grown) {
+            fk__session_fail(s, FK_E_NO_MEMORY, "out of memory for a net input");
+            return NULL;
+        }
+        s->input = grown;
+        s->input_floats = n;
+    }
+    return s->input;
+}
+
+void fk__session_run_crop(fk_session *s, fk__plan *plan, fk__net_kind kind, const fk_image *img, fk__irect r,
+                          int size, bool centered)
+{
+    size_t pixels = (size_t)size * size;
+    fk__net_input(img, r, size, centered, s->input);
+    fk__net_normalize(kind, s->input, fk__plan_input(plan), pixels);
+    fk__plan_run(plan);
+}
