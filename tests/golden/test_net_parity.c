@@ -54,7 +54,7 @@ static fk__plan *load(fk__net_kind kind, const char *models, fk__kernels kernels
 /* Reads <crops>/<base><suffix> expecting n floats. */
 static float *read_crop(const char *base, const char *suffix, size_t n)
 {
-    char path[4096];
+    char path[8192];
     snprintf(path, sizeof path, "%s/%s%s", g_crops, base, suffix);
     size_t count = 0;
     float *v = fk_test_read_f32(path, &count);

@@ -36,11 +36,8 @@ static void epilogue_rows(const fk__conv2d_args *a, float *out, int pixels, ptrd
     const fk__epilogue *e = &a->ep;
     if (!e->bias && !e->scale && !e->shift && e->act == FK__ACT_NONE)
         return;
-    for (int p = 0; p < pixels; p++) {
-        float *o = out + p * ld;
-        for (int c = 0; c < a->cout; c++)
-            o[c] = fk__epilogue_apply(e, c, o[c]);
-    }
+    for (int p = 0; p < pixels; p++)
+        fk__epilogue_row(e, out + p * ld, a->cout);
 }
 
 static void im2col_rows(const fk__conv2d_args *a, const fk__view *x, int n, int oy0, int rows, int ow,

@@ -33,9 +33,8 @@ void fk__dwconv_fast(const fk__dwconv_args *a, const fk__view *x, const fk__view
                         acc[ch] += in[ch] * w[ch];
                 }
             }
-            float *out = fk__at(y, n, oy, ox, 0);
-            for (int ch = 0; ch < c; ch++)
-                out[ch] = fk__epilogue_apply(&a->ep, ch, acc[ch]);
+            fk__epilogue_row(&a->ep, acc, c);
+            memcpy(fk__at(y, n, oy, ox, 0), acc, sizeof(float) * c);
         }
     }
 }

@@ -11,9 +11,6 @@ void fk__fc_blas(const fk__fc_args *a, const fk__view *x, const fk__view *y, int
         return;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, a->m, a->k, 1.0f, fk__at(x, r0, 0, 0, 0),
                 (int)x->sn, a->weights, a->m, 0.0f, fk__at(y, r0, 0, 0, 0), (int)y->sn);
-    for (int n = r0; n < r1; n++) {
-        float *o = fk__at(y, n, 0, 0, 0);
-        for (int m = 0; m < a->m; m++)
-            o[m] = fk__epilogue_apply(&a->ep, m, o[m]);
-    }
+    for (int n = r0; n < r1; n++)
+        fk__epilogue_row(&a->ep, fk__at(y, n, 0, 0, 0), a->m);
 }
