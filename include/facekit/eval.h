@@ -1,0 +1,91 @@
+/* facekit/eval.h: verification benchmarks: pair lists (LFW pairs.txt, CSV) and the LFW 10-fold protocol, ROC, AUC, EER, TAR@FAR. */
+#ifndef FACEKIT_EVAL_H
+#define FACEKIT_EVAL_H
+
+#include <stddef.h>
+
+#include "facekit/face.h"
+#include "facekit/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One verification pair: two image paths (root already joined) and whether they show the same person. */
+typedef struct fk_pair {
+    char *a, *b;
+    int same;
+    int fold; /* 0-based fold of LFW's View 2; 0 for a CSV list */
+} fk_pair;
+
+typedef struct fk_pairs {
+    fk_pair *items;
+    size_t count;
+    int folds; /* 10 for LFW pairs.txt, 1 for a CSV */
+} fk_pairs;
+
+/* Reads LFW's pairs.txt format (first line "folds per_class", then per fold per_class same-person
+ * lines "name n1 n2" and per_class different-person lines "name1 n1 name2 n2"; images are
+ * root/name/name_NNNN.jpg), or a CSV with a header and columns img1,img2,same (same: 1/0,
+ * yes/no, true/false; images are root/img). The format is told apart by the first line. */
+fk_status fk_pairs_load(const char *path, const char *root, fk_pairs **out, fk_error *err);
+void fk_pairs_free(fk_pairs *pairs);
+
+#define FK_EVAL_FAR_POINTS 2
+typedef struct fk_verify_report {
+    size_t pairs, failed_pairs;     /* failed: an image without a descriptor (counted wrong) */
+    double fixed_threshold, accuracy_at_fixed;
+    double accuracy_valid_pairs;    /* at the fixed threshold, over the pairs with both descriptors */
+    /* LFW protocol: per fold, the threshold maximising accuracy on the other folds, accuracy on it */
+    int folds;
+    double fold_accuracy[16], fold_threshold[16];
+    double mean_accuracy, std_accuracy;
+    double auc, eer, eer_threshold;
+    double far[FK_EVAL_FAR_POINTS];         /* 1e-3, 1e-2 */
+    double tar_at_far[FK_EVAL_FAR_POINTS];
+    double threshold_at_far[FK_EVAL_FAR_POINTS];
+} fk_verify_report;
+
+/* Scores a list of pair distances (smaller = more alike; NaN = a pair that could not be compared,
+ * which counts as wrong at every threshold and as the worst possible distance in the ROC). */
+fk_status fk_verify_evaluate(const fk_pairs *pairs, const double *distances, double fixed_threshold,
+                             fk_verify_report *out, fk_error *err);
+
+/* Writes the ROC as CSV "threshold,far,tar" (one row per distinct distance). */
+fk_status fk_verify_write_roc(const fk_pairs *pairs, const double *distances, const char *path, fk_error *err);
+
+/* ---- computing one descriptor per image for verification benchmarks */
+
+typedef struct fk_embed_options {
+    fk_detect_options detect;
+    /* when nothing is found, retry at this lower score (face-api's LFW protocol uses 0.2; 0 = no retry) */
+    float retry_min_score;
+    /* when still nothing is found, detect again on the image centred in a black border of this
+     * fraction of its longer side on every side (0 = off). Close-ups whose face fills the frame
+     * are out of SSD's training distribution; shrinking them into a larger frame brings them back. */
+    float pad_fraction;
+} fk_embed_options;
+
+/* face-api's LFW protocol (retry at 0.2, no padding). */
+void fk_embed_options_init(fk_embed_options *o);
+
+typedef struct fk_image_embedding {
+    int ok;       /* a descriptor was computed */
+    int faces;    /* faces found */
+    int retried;  /* 1: found by the low-score retry, 2: by the padded pass */
+    fk_face face; /* the largest face (by box area) with its descriptor */
+    char error[FK_ERROR_MESSAGE_MAX];
+} fk_image_embedding;
+
+typedef void (*fk_progress_fn)(size_t done, size_t total, void *ctx);
+
+/* Loads each image, finds its largest face and computes its descriptor, on `threads` threads
+ * (each with its own session). An image that fails leaves ok = 0 and a message in error. */
+fk_status fk_eval_embed_images(const fk_models *models, const char *const *paths, size_t count,
+                               const fk_embed_options *opt, int threads, fk_progress_fn progress, void *ctx,
+                               fk_image_embedding *out, fk_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
