@@ -12,7 +12,13 @@ void fk_embed_options_init(fk_embed_options *o)
 {
     memset(o, 0, sizeof *o);
     fk_detect_options_init(&o->detect);
+    o->pad_fraction = 0.5f;
     o->retry_min_score = 0.2f;
+}
+
+void fk_embed_options_faceapi(fk_embed_options *o)
+{
+    fk_embed_options_init(o);
     o->pad_fraction = 0.0f;
 }
 
@@ -61,12 +67,6 @@ static void embed_one(fk_session *s, const char *path, const fk_embed_options *o
     fk_face *faces = NULL;
     size_t n = 0;
     fk_status st = fk_face_detect(s, img, &o->detect, &faces, &n);
-    if (st == FK_OK && n == 0 && o->retry_min_score > 0) {
-        fk_detect_options lower = o->detect;
-        lower.min_score = o->retry_min_score;
-        st = fk_face_detect(s, img, &lower, &faces, &n);
-        e->retried = n ? 1 : 0;
-    }
     if (st == FK_OK && n == 0 && o->pad_fraction > 0) {
         int side = img->width > img->height ? img->width : img->height;
         int border = (int)(side * o->pad_fraction);
@@ -77,9 +77,15 @@ static void embed_one(fk_session *s, const char *path, const fk_embed_options *o
                 faces[i].box.x -= border;
                 faces[i].box.y -= border;
             }
-            e->retried = n ? 2 : 0;
+            e->retried = n ? 1 : 0;
             fk_image_free(p);
         }
+    }
+    if (st == FK_OK && n == 0 && o->retry_min_score > 0) {
+        fk_detect_options lower = o->detect;
+        lower.min_score = o->retry_min_score;
+        st = fk_face_detect(s, img, &lower, &faces, &n);
+        e->retried = n ? 2 : 0;
     }
     if (st != FK_OK) {
         snprintf(e->error, sizeof e->error, "%s: %s", path, fk_session_errmsg(s));
