@@ -1,0 +1,178 @@
+/* batch.c: the loop behind detect, landmarks, embed and attributes: each image in turn, a failure reported and passed over. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "cli/draw.h"
+#include "cli/output.h"
+#include "cli/pipeline.h"
+
+/* The label drawn over face i: "#0 0.99", or "#0 F 26" once age and gender are known. */
+static void face_label(const fk_face *f, size_t i, char *buf, size_t size)
+{
+    if (f->has_attributes)
+        snprintf(buf, size, "#%zu %s %.0f", i,
+                 f->gender == FK_GENDER_MALE ? "M" : f->gender == FK_GENDER_FEMALE ? "F" : "?", (double)f->age);
+    else
+        snprintf(buf, size, "#%zu %.2f", i, (double)f->score);
+}
+
+/* Draws the faces onto img and saves it; 0, or -1 after printing the error. */
+static int draw_and_save(cli_draw_target *target, const char *path, fk_image *img, const fk_face *faces, size_t n)
+{
+    fk_error err = {0};
+    char *out = cli_draw_target_path(target, path, &err);
+    if (!out) {
+        cli_error("%s", err.message);
+        return -1;
+    }
+    char(*text)[32] = n ? calloc(n, sizeof *text) : NULL;
+    const char **labels = n ? calloc(n, sizeof *labels) : NULL;
+    if (n && (!text || !labels)) {
+        cli_error("%s: out of memory for the labels", path);
+        free(text);
+        free(labels);
+        free(out);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        face_label(&faces[i], i, text[i], sizeof text[i]);
+        labels[i] = text[i];
+    }
+    cli_draw_faces(img, faces, n, labels, NULL);
+    int rc = 0;
+    if (fk_image_save(img, out, 0, &err) != FK_OK) {
+        cli_error("%s", err.message);
+        rc = -1;
+    }
+    free(text);
+    free(labels);
+    free(out);
+    return rc;
+}
+
+static void print_help(const cli_face_verb *v)
+{
+    fputs(v->intro, stdout);
+    fputs("\nOptions:\n", stdout);
+    cli_face_opts_help(stdout);
+    fputs("  --draw OUT           also write annotated images (boxes, landmarks, labels): a file OUT\n"
+          "                       ending in .png, .jpg or .jpeg for one image; for several, a folder\n"
+          "                       (made when missing) holding one file per input, named after it\n",
+          stdout);
+    if (v->full)
+        printf("  --full               %s\n", v->full);
+    fputs("  -h, --help           this help\n", stdout);
+    printf("\nExample:\n  %s\n", v->example);
+    fputs("\nExit status:\n"
+          "  0  every image was processed (an image without faces is not an error)\n"
+          "  1  an image or the models failed; the batch goes on after a bad image, and each\n"
+          "     failure is one line `facekit: <message naming the file>` on stderr\n"
+          "  2  usage error\n",
+          stdout);
+}
+
+int cli_run_face_verb(const cli_face_verb *verb, int argc, char **argv)
+{
+    cli_face_opts o;
+    cli_face_opts_init(&o);
+    const char *draw = NULL;
+    int full = 0;
+    cli_opt table[CLI_FACE_OPTS_COUNT + 2];
+    size_t nopts = cli_face_opts_table(&o, table);
+    table[nopts++] = (cli_opt){"draw", 0, CLI_ARG_STRING, &draw, 0, 0};
+    if (verb->full)
+        table[nopts++] = (cli_opt){"full", 0, CLI_ARG_FLAG, &full, 0, 0};
+
+    int npos = 0;
+    int rc = cli_parse(verb->name, argc, argv, 1, table, nopts, &npos);
+    if (rc == 1) {
+        print_help(verb);
+        return CLI_EXIT_OK;
+    }
+    if (rc)
+        return rc;
+    if (npos == 0)
+        return cli_usage_error(verb->name, "no image given");
+    fk_detect_options det;
+    fk_decode_options dec;
+    if ((rc = cli_face_opts_resolve(verb->name, &o, &det, &dec)) != 0)
+        return rc;
+    char **paths = argv + 1;
+    size_t n = (size_t)npos;
+
+    cli_draw_target target;
+    memset(&target, 0, sizeof target);
+    if (draw && (rc = cli_draw_target_init(&target, verb->name, draw, n, 0)) != 0)
+        return rc;
+
+    fk_models *models = NULL;
+    fk_session *session = NULL;
+    double load_ms = 0;
+    if ((rc = cli_open(&o, cli_nets_for(det.detector, verb->what), &models, &session, &load_ms)) != 0) {
+        cli_draw_target_free(&target);
+        return rc;
+    }
+
+    unsigned stages = cli_stages_for(verb->what);
+    int progress = cli_want_progress(n, o.quiet), failed = 0;
+    cli_times sum;
+    memset(&sum, 0, sizeof sum);
+    cli_json_stream js;
+    if (o.json)
+        cli_json_stream_begin(&js, stdout);
+
+    for (size_t i = 0; i < n; i++) {
+        const char *path = paths[i];
+        if (progress)
+            fprintf(stderr, "[%zu/%zu] %s\n", i + 1, n, path);
+        fk_image *img = NULL;
+        fk_face *faces = NULL;
+        size_t count = 0;
+        cli_times t;
+        fk_error err = {0};
+        fk_status st = cli_analyze(session, path, &dec, &det, verb->what, 0, o.quiet, &img, &faces, &count, &t, &err);
+        cli_times_add(&sum, &t);
+        if (st != FK_OK) {
+            failed = 1;
+            cli_error("%s", err.message);
+            if (o.json)
+                cli_json_stream_add(&js, cli_json_image(path, NULL, NULL, 0, err.message, o.timings ? &t : NULL, stages));
+        } else {
+            if (o.json) {
+                cli_json_stream_add(&js, cli_json_image(path, img, faces, count, NULL, o.timings ? &t : NULL, stages));
+            } else {
+                if (i)
+                    fputc('\n', stdout);
+                cli_text_image_header(stdout, path, img, count);
+                cli_text_faces(stdout, faces, count, verb->what, full);
+                fflush(stdout);
+            }
+            if (draw && draw_and_save(&target, path, img, faces, count) != 0)
+                failed = 1;
+        }
+        if (o.timings)
+            cli_times_print(stderr, path, &t, stages, NULL);
+        fk_faces_free(faces);
+        fk_image_free(img);
+    }
+
+    if (o.json) {
+        cli_json_stream_end(&js);
+        if (js.failed) {
+            cli_error("out of memory writing JSON");
+            failed = 1;
+        }
+    }
+    if (o.timings) {
+        char label[64], extra[64];
+        snprintf(label, sizeof label, "all %zu image%s", n, n == 1 ? "" : "s");
+        snprintf(extra, sizeof extra, "models loaded in %.1f ms", load_ms);
+        cli_times_print(stderr, label, &sum, stages, extra);
+    }
+    fk_session_free(session);
+    fk_models_free(models);
+    cli_draw_target_free(&target);
+    return failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}

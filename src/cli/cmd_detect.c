@@ -1,0 +1,19 @@
+/* cmd_detect.c: `facekit detect IMG...`: the faces in each image, box and score. */
+#include "cli/cmd.h"
+#include "facekit/face.h"
+
+int cmd_detect(int argc, char **argv)
+{
+    static const cli_face_verb verb = {
+        .name = "detect",
+        .what = 0,
+        .intro = "Usage: facekit detect [OPTIONS] IMG...\n"
+                 "\n"
+                 "Finds the faces in each image (JPEG, PNG or PNM) and prints, per image, a header line\n"
+                 "and a table: face #, box (x y w h in image pixels), detection score. Faces come best\n"
+                 "score first.\n",
+        .full = NULL,
+        .example = "facekit detect --json photos/*.jpg > faces.json",
+    };
+    return cli_run_face_verb(&verb, argc, argv);
+}

@@ -1,0 +1,238 @@
+/* pipeline.c: the face verbs' common options, model loading by need, and decode + detect + stages for one image. */
+#include <float.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/pipeline.h"
+
+void cli_face_opts_init(cli_face_opts *o)
+{
+    fk_detect_options d;
+    fk_detect_options_init(&d);
+    memset(o, 0, sizeof *o);
+    o->detector = "ssd";
+    o->min_score = d.min_score;
+    o->max_faces = d.max_faces;
+    o->tiny_size = d.tiny_input_size;
+}
+
+size_t cli_face_opts_table(cli_face_opts *o, cli_opt *t)
+{
+    size_t n = 0;
+    t[n++] = (cli_opt){"detector", 0, CLI_ARG_STRING, &o->detector, 0, 0};
+    t[n++] = (cli_opt){"min-score", 0, CLI_ARG_FLOAT, &o->min_score, 0, 1};
+    t[n++] = (cli_opt){"max-faces", 0, CLI_ARG_INT, &o->max_faces, 1, 100000};
+    t[n++] = (cli_opt){"tiny-size", 0, CLI_ARG_INT, &o->tiny_size, 64, 2048};
+    t[n++] = (cli_opt){"models", 0, CLI_ARG_STRING, &o->models, 0, 0};
+    t[n++] = (cli_opt){"max-pixels", 0, CLI_ARG_U64, &o->max_pixels, 1, 0};
+    t[n++] = (cli_opt){"json", 0, CLI_ARG_FLAG, &o->json, 0, 0};
+    t[n++] = (cli_opt){"timings", 0, CLI_ARG_FLAG, &o->timings, 0, 0};
+    t[n++] = (cli_opt){"quiet", 'q', CLI_ARG_FLAG, &o->quiet, 0, 0};
+    return n;
+}
+
+void cli_face_opts_help(FILE *f)
+{
+    cli_face_opts o;
+    cli_face_opts_init(&o);
+    fprintf(f,
+            "  --detector ssd|tiny  the face detector: SSD MobileNetV1 (accurate) or TinyFaceDetector\n"
+            "                       (about 10x cheaper, misses small faces) [%s]\n"
+            "  --min-score F        keep faces whose detection score is above F, 0 <= F < 1 [%g]\n"
+            "  --max-faces N        at most N faces per image, best score first, 1 to 100000 [%d]\n"
+            "  --tiny-size N        the tiny detector's input side, a multiple of 32 from 64 to 2048 [%d]\n"
+            "  --models DIR         the model folder [$FACEKIT_MODELS, else the built-in folder;\n"
+            "                       now %s]\n"
+            "  --max-pixels N       refuse images of more than N pixels (width x height) [%llu]\n"
+            "  --json               JSON on stdout instead of tables (schema: docs/cli-json.md)\n"
+            "  --timings            milliseconds per stage (decode, detect, landmarks, descriptor,\n"
+            "                       attributes) on stderr, per image and in total\n"
+            "  -q, --quiet          no progress lines or notes on stderr (errors are still printed)\n",
+            o.detector, o.min_score, o.max_faces, o.tiny_size, cli_models_dir(&o),
+            (unsigned long long)FK_IMAGE_DEFAULT_MAX_PIXELS);
+}
+
+int cli_face_opts_resolve(const char *verb, const cli_face_opts *o, fk_detect_options *det, fk_decode_options *dec)
+{
+    fk_detect_options_init(det);
+    if (strcmp(o->detector, "ssd") == 0)
+        det->detector = FK_DETECTOR_SSD;
+    else if (strcmp(o->detector, "tiny") == 0)
+        det->detector = FK_DETECTOR_TINY;
+    else
+        return cli_usage_error(verb, "--detector: '%s' is not ssd or tiny", o->detector);
+    if (!(o->min_score < 1.0))
+        return cli_usage_error(verb, "--min-score: %g is not below 1", o->min_score);
+    /* the library reads 0 as "default"; the smallest positive float keeps every face */
+    det->min_score = o->min_score > 0 ? (float)o->min_score : FLT_MIN;
+    if (!((float)det->min_score < 1.0f))
+        return cli_usage_error(verb, "--min-score: %g is not below 1", o->min_score);
+    det->max_faces = o->max_faces;
+    if (o->tiny_size % 32)
+        return cli_usage_error(verb, "--tiny-size: %d is not a multiple of 32", o->tiny_size);
+    det->tiny_input_size = o->tiny_size;
+    memset(dec, 0, sizeof *dec);
+    dec->limits.max_pixels = o->max_pixels;
+    return 0;
+}
+
+const char *cli_models_dir(const cli_face_opts *o)
+{
+    if (o->models)
+        return o->models;
+    const char *env = getenv("FACEKIT_MODELS");
+    if (env && *env)
+        return env;
+    return fk_models_default_dir();
+}
+
+unsigned cli_nets_for(fk_detector detector, unsigned what)
+{
+    unsigned nets = detector == FK_DETECTOR_TINY ? FK_NET_TINY : FK_NET_SSD;
+    if (what & FK_ANALYZE_ALL)
+        nets |= FK_NET_LANDMARKS;
+    if (what & FK_ANALYZE_DESCRIPTOR)
+        nets |= FK_NET_DESCRIPTOR;
+    if (what & FK_ANALYZE_ATTRIBUTES)
+        nets |= FK_NET_AGE_GENDER;
+    return nets;
+}
+
+unsigned cli_stages_for(unsigned what)
+{
+    unsigned stages = CLI_STAGE_BIT(CLI_STAGE_DECODE) | CLI_STAGE_BIT(CLI_STAGE_DETECT);
+    if (what & FK_ANALYZE_ALL)
+        stages |= CLI_STAGE_BIT(CLI_STAGE_LANDMARKS);
+    if (what & FK_ANALYZE_DESCRIPTOR)
+        stages |= CLI_STAGE_BIT(CLI_STAGE_DESCRIPTOR);
+    if (what & FK_ANALYZE_ATTRIBUTES)
+        stages |= CLI_STAGE_BIT(CLI_STAGE_ATTRIBUTES);
+    return stages;
+}
+
+int cli_open(const cli_face_opts *o, unsigned nets, fk_models **models, fk_session **session, double *load_ms)
+{
+    fk_error err = {0};
+    double t0 = cli_now_ms();
+    *models = NULL;
+    *session = NULL;
+    if (fk_models_load(cli_models_dir(o), nets, models, &err) != FK_OK ||
+        fk_session_new(*models, session, &err) != FK_OK) {
+        cli_error("%s", err.message[0] ? err.message : fk_strerror(err.status));
+        fk_models_free(*models);
+        *models = NULL;
+        return CLI_EXIT_FAIL;
+    }
+    *load_ms = cli_now_ms() - t0;
+    return 0;
+}
+
+/* Copies the session's last message into err, prefixed with the path unless it names it already. */
+static fk_status session_failure(fk_session *s, fk_status st, const char *path, fk_error *err)
+{
+    const char *msg = fk_session_errmsg(s);
+    if (!msg || !*msg)
+        msg = fk_strerror(st);
+    err->status = st;
+    if (strstr(msg, path))
+        snprintf(err->message, sizeof err->message, "%s", msg);
+    else
+        snprintf(err->message, sizeof err->message, "%s: %s", path, msg);
+    return st;
+}
+
+size_t cli_largest_face(const fk_face *faces, size_t count)
+{
+    size_t best = 0;
+    for (size_t i = 1; i < count; i++)
+        if (faces[i].box.width * faces[i].box.height > faces[best].box.width * faces[best].box.height)
+            best = i;
+    return best;
+}
+
+/* Runs one stage on a face, timed; returns its status. */
+static fk_status timed_stage(fk_status (*stage)(fk_session *, const fk_image *, fk_face *), fk_session *s,
+                             const fk_image *img, fk_face *f, double *ms)
+{
+    double t0 = cli_now_ms();
+    fk_status st = stage(s, img, f);
+    *ms += cli_now_ms() - t0;
+    return st;
+}
+
+static void stage_note(int quiet, const char *path, size_t i, const char *stage, fk_session *s)
+{
+    if (!quiet)
+        cli_error("note: %s: face %zu: no %s: %s", path, i, stage, fk_session_errmsg(s));
+}
+
+fk_status cli_analyze(fk_session *s, const char *path, const fk_decode_options *dec, const fk_detect_options *det,
+                      unsigned what, int only_largest, int quiet, fk_image **img, fk_face **faces, size_t *count,
+                      cli_times *t, fk_error *err)
+{
+    memset(t, 0, sizeof *t);
+    *img = NULL;
+    *faces = NULL;
+    *count = 0;
+
+    double t0 = cli_now_ms();
+    fk_status st = fk_image_load(path, dec, img, err);
+    t->ms[CLI_STAGE_DECODE] = cli_now_ms() - t0;
+    t->ran = CLI_STAGE_BIT(CLI_STAGE_DECODE);
+    if (st != FK_OK) {
+        if (!err->message[0])
+            snprintf(err->message, sizeof err->message, "%s: %s", path, fk_strerror(st));
+        *img = NULL;
+        return st;
+    }
+
+    t0 = cli_now_ms();
+    st = fk_face_detect(s, *img, det, faces, count);
+    t->ms[CLI_STAGE_DETECT] = cli_now_ms() - t0;
+    t->ran |= CLI_STAGE_BIT(CLI_STAGE_DETECT);
+    if (st != FK_OK) {
+        session_failure(s, st, path, err);
+        fk_faces_free(*faces);
+        fk_image_free(*img);
+        *faces = NULL;
+        *img = NULL;
+        *count = 0;
+        return st;
+    }
+
+    t->ran |= cli_stages_for(what); /* the per-face stages count as run even with no face */
+    size_t first = 0, last = *count;
+    if (only_largest && *count) {
+        first = cli_largest_face(*faces, *count);
+        last = first + 1;
+    }
+    for (size_t i = first; i < last && (what & FK_ANALYZE_ALL); i++) {
+        fk_face *f = &(*faces)[i];
+        if (timed_stage(fk_face_landmarks, s, *img, f, &t->ms[CLI_STAGE_LANDMARKS]) != FK_OK) {
+            stage_note(quiet, path, i, "landmarks", s);
+            continue;
+        }
+        if ((what & FK_ANALYZE_DESCRIPTOR) &&
+            timed_stage(fk_face_descriptor, s, *img, f, &t->ms[CLI_STAGE_DESCRIPTOR]) != FK_OK)
+            stage_note(quiet, path, i, "descriptor", s);
+        if ((what & FK_ANALYZE_ATTRIBUTES) &&
+            timed_stage(fk_face_attributes, s, *img, f, &t->ms[CLI_STAGE_ATTRIBUTES]) != FK_OK)
+            stage_note(quiet, path, i, "age and gender", s);
+    }
+    return FK_OK;
+}
+
+const char *cli_basename(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash && slash[1])
+        return slash + 1;
+    return path;
+}
+
+int cli_want_progress(size_t n, int quiet)
+{
+    return !quiet && n > 10 && isatty(STDERR_FILENO);
+}

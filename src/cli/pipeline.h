@@ -1,0 +1,71 @@
+/* pipeline.h: what the face verbs share: their common options, loading only the nets needed, and one image's analysis. */
+#ifndef FK_CLI_PIPELINE_H
+#define FK_CLI_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cli/args.h"
+#include "cli/timing.h"
+#include "facekit/face.h"
+#include "facekit/image.h"
+
+/* The options every face verb takes (detect, landmarks, embed, attributes, compare, demo). */
+typedef struct cli_face_opts {
+    const char *detector; /* "ssd" or "tiny" */
+    double min_score;
+    int max_faces;
+    int tiny_size;
+    const char *models; /* NULL: $FACEKIT_MODELS, else fk_models_default_dir() */
+    uint64_t max_pixels; /* 0: the library's default */
+    int json, timings, quiet;
+} cli_face_opts;
+
+/* Defaults: ssd, fk_detect_options_init's min score / max faces / tiny size. */
+void cli_face_opts_init(cli_face_opts *o);
+
+/* Appends the common entries (--detector, --min-score, --max-faces, --tiny-size, --models,
+ * --max-pixels, --json, --timings, --quiet/-q) pointing into o; returns how many were written
+ * (at most CLI_FACE_OPTS_COUNT). */
+#define CLI_FACE_OPTS_COUNT 9
+size_t cli_face_opts_table(cli_face_opts *o, cli_opt *table);
+
+/* Prints the help lines of the common options, with their defaults, two spaces in (not -h). */
+void cli_face_opts_help(FILE *f);
+
+/* Checks the parsed options and turns them into library options; CLI_EXIT_USAGE after an error line. */
+int cli_face_opts_resolve(const char *verb, const cli_face_opts *o, fk_detect_options *det, fk_decode_options *dec);
+
+/* The model folder in use: --models, else $FACEKIT_MODELS, else fk_models_default_dir(). */
+const char *cli_models_dir(const cli_face_opts *o);
+
+/* Stage mask (FK_ANALYZE_*) to the nets to load (FK_NET_*), with the chosen detector. */
+unsigned cli_nets_for(fk_detector detector, unsigned what);
+
+/* Loads the nets and opens a session; prints the library's message and returns CLI_EXIT_FAIL
+ * on failure. *load_ms receives the time it took. */
+int cli_open(const cli_face_opts *o, unsigned nets, fk_models **models, fk_session **session, double *load_ms);
+
+/* Stage mask (FK_ANALYZE_*) to the timed stages (CLI_STAGE_BIT) it runs, decode and detect included. */
+unsigned cli_stages_for(unsigned what);
+
+/* One image through the pipeline: decode `path`, detect, then the stages in `what` (FK_ANALYZE_*)
+ * on every face, or only on the largest one (by box area) when `only_largest` is set. Each stage
+ * is timed into *t (zeroed first). A face whose later stage fails keeps what it has, and a note
+ * is printed unless `quiet`. On failure returns the status with err->message naming the file;
+ * *img and *faces are then NULL. On success the caller frees *img and *faces. */
+fk_status cli_analyze(fk_session *s, const char *path, const fk_decode_options *dec, const fk_detect_options *det,
+                      unsigned what, int only_largest, int quiet, fk_image **img, fk_face **faces, size_t *count,
+                      cli_times *t, fk_error *err);
+
+/* Index of the face with the largest box area (0 when count is 0). */
+size_t cli_largest_face(const fk_face *faces, size_t count);
+
+/* The file name part of a path ("dir/a.jpg" -> "a.jpg"); never NULL, points into path. */
+const char *cli_basename(const char *path);
+
+/* Whether progress lines `[i/n]` should go to stderr: a TTY, more than 10 inputs, not quiet. */
+int cli_want_progress(size_t n, int quiet);
+
+#endif

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# test_cli_bad_input.sh: bad images and damaged models give exit != 0 and one stderr line naming the file, never a crash.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+if ! have_models; then
+  echo "SKIP: models not found (set FACEKIT_MODELS or run make models)"
+  exit 77
+fi
+export FACEKIT_MODELS=$FK_MODELS
+unset FACEKIT_MODELS_NOVERIFY
+s1=$FK_MODELS/demo/sample1.jpg
+d=$FK_TMP/bad
+mkdir -p "$d"
+
+# ---- the bad files ----
+head -c 30000 "$s1" >"$d/truncated.jpg"
+head -c 700 "$s1" >"$d/header_only.jpg"
+: >"$d/zero.jpg"
+head -c 4096 /dev/urandom >"$d/random.jpg"
+printf '\377\330\377' >"$d/jpeg_garbage.jpg" && head -c 2048 /dev/urandom >>"$d/jpeg_garbage.jpg"
+printf 'these are not the pixels you are looking for\n' >"$d/text.jpg"
+mkdir "$d/folder.jpg"
+python3 - "$d" <<'PY'
+import struct, sys, zlib
+d = sys.argv[1]
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff)
+ihdr = struct.pack(">IIBBBBB", 100000, 100000, 8, 2, 0, 0, 0)
+with open(d + "/huge.png", "wb") as f:  # a valid PNG header claiming 100000x100000, a tiny IDAT
+    f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 301)) + chunk(b"IEND", b""))
+with open(d + "/huge.ppm", "wb") as f:  # a PNM header claiming 100000x100000
+    f.write(b"P6\n100000 100000\n255\n" + b"\0" * 64)
+with open(d + "/bad_crc.png", "wb") as f:  # a 4x4 PNG whose IDAT is corrupt
+    f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, 8, 2, 0, 0, 0)) + chunk(b"IDAT", b"\x78\x9c garbage") + chunk(b"IEND", b""))
+PY
+
+# one_line_error WHAT FILE-NAME: the last run failed (not a usage error) with one line naming the file
+one_line_error() {
+  [ "$rc" -ne 0 ] || fail "$1: exit 0"
+  [ "$rc" -ne 2 ] || fail "$1: exit 2 (a usage error) for bad data"
+  [ "$rc" -lt 128 ] || fail "$1: killed by signal $((rc - 128))"
+  [ "$(stderr_lines)" -eq 1 ] || { fail "$1: $(stderr_lines) lines on stderr, want 1"; sed 's/^/    /' "$FK_TMP/err" | head -10; }
+  grep -qF -- "$2" "$FK_TMP/err" || fail "$1: the message does not name $2: $(cat "$FK_TMP/err")"
+  grep -q "^facekit: " "$FK_TMP/err" || fail "$1: the message does not start with 'facekit: '"
+}
+
+for f in truncated.jpg header_only.jpg zero.jpg random.jpg jpeg_garbage.jpg text.jpg folder.jpg missing.jpg huge.png \
+  huge.ppm bad_crc.png; do
+  run detect "$d/$f"
+  one_line_error "detect $f" "$d/$f"
+  run detect --json "$d/$f"
+  one_line_error "detect --json $f" "$d/$f"
+  json_check 'len(d) == 1 and "error" in d[0] and "faces" not in d[0] and "width" not in d[0]' "detect --json $f"
+done
+# the other verbs go through the same decode; spot checks
+run embed "$d/truncated.jpg"
+one_line_error "embed truncated.jpg" "$d/truncated.jpg"
+run compare "$s1" "$d/random.jpg"
+one_line_error "compare with random.jpg" "$d/random.jpg"
+run demo --out "$FK_TMP/demo-bad" "$d/zero.jpg"
+one_line_error "demo zero.jpg" "$d/zero.jpg"
+# a limit from the command line
+run detect --max-pixels 1000 "$s1"
+one_line_error "detect --max-pixels 1000" "$s1"
+
+# ---- a batch goes on after a bad image ----
+run detect --json "$s1" "$d/truncated.jpg" "$s1"
+expect_rc 1 "batch with one bad image"
+json_check 'len(d) == 3 and len(d[0]["faces"]) == 3 and "error" in d[1] and "truncated.jpg" in d[1]["error"] and len(d[2]["faces"]) == 3' "batch JSON"
+[ "$(stderr_lines)" -eq 1 ] || fail "batch: $(stderr_lines) lines on stderr, want 1"
+run detect "$s1" "$d/zero.jpg"
+expect_rc 1 "text batch with one bad image"
+grep -q "3 faces" "$FK_TMP/out" || fail "text batch: the good image is missing"
+
+# ---- damaged models ----
+copy_models() { # DIR
+  mkdir -p "$1"
+  cp "$FK_MODELS"/*.json "$FK_MODELS"/*.bin "$1"/
+}
+copy_models "$FK_TMP/m_truncated"
+truncate -s 100000 "$FK_TMP/m_truncated/face_recognition_model.bin"
+copy_models "$FK_TMP/m_flipped"
+python3 -c 'import sys
+p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[len(b) // 3] ^= 0x10; open(p, "wb").write(b)' \
+  "$FK_TMP/m_flipped/face_recognition_model.bin"
+copy_models "$FK_TMP/m_manifest"
+printf '{"not": [a manifest' >"$FK_TMP/m_manifest/face_recognition_model-weights_manifest.json"
+copy_models "$FK_TMP/m_missing"
+rm "$FK_TMP/m_missing/face_recognition_model.bin"
+
+for m in m_truncated m_flipped m_manifest m_missing; do
+  for v in embed demo; do
+    if [ $v = demo ]; then run demo --models "$FK_TMP/$m" --out "$FK_TMP/demo-$m" "$s1"; else run $v --models "$FK_TMP/$m" "$s1"; fi
+    one_line_error "$v with $m" "$FK_TMP/$m/face_recognition_model"
+  done
+  # the environment variable reaches the same check
+  FACEKIT_MODELS="$FK_TMP/$m" run compare "$s1" "$s1"
+  one_line_error "compare with FACEKIT_MODELS=$m" "$FK_TMP/$m/face_recognition_model"
+  # detect does not load the descriptor net, so its damage does not matter there
+  run detect --models "$FK_TMP/$m" "$s1"
+  expect_rc 0 "detect with $m (descriptor net not needed)"
+done
+# without the pinned hashes, the loader's own checks still catch the truncation and the garbage manifest
+for m in m_truncated m_manifest; do
+  FACEKIT_MODELS_NOVERIFY=1 run embed --models "$FK_TMP/$m" "$s1"
+  one_line_error "embed with $m, FACEKIT_MODELS_NOVERIFY=1" "$FK_TMP/$m/face_recognition_model"
+done
+run detect --models "$FK_TMP/no-such-folder" "$s1"
+one_line_error "a missing model folder" "$FK_TMP/no-such-folder"
+
+finish test_cli_bad_input

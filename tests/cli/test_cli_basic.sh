@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# test_cli_basic.sh: the facekit tool end to end: --help of every verb, usage errors, each verb's output, compare, demo.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+verbs="detect landmarks embed attributes compare demo"
+common="--detector --min-score --max-faces --tiny-size --models --max-pixels --json --timings --quiet --help"
+
+# ---- without models: help and usage errors ----
+run --help
+expect_rc 0 "facekit --help"
+for v in $verbs; do
+  grep -qw "$v" "$FK_TMP/out" || fail "facekit --help does not list $v"
+done
+run --version
+expect_rc 0 "facekit --version"
+grep -q '^facekit [0-9]' "$FK_TMP/out" || fail "--version prints no version"
+
+for v in $verbs; do
+  case $v in
+    detect | attributes) opts="$common --draw" ;;
+    landmarks | embed) opts="$common --draw --full" ;;
+    compare) opts="$common --threshold" ;;
+    demo) opts="$common --out --threshold --pairs" ;;
+  esac
+  for h in --help -h; do
+    run "$v" "$h"
+    expect_rc 0 "facekit $v $h"
+    [ -s "$FK_TMP/err" ] && fail "facekit $v $h writes on stderr"
+  done
+  grep -q "^Usage: facekit $v" "$FK_TMP/out" || fail "$v --help has no usage line"
+  grep -q "^Example:" "$FK_TMP/out" || fail "$v --help has no example"
+  grep -q "^Exit status:" "$FK_TMP/out" || fail "$v --help has no exit codes"
+  for o in $opts; do
+    grep -q -- "$o" "$FK_TMP/out" || fail "$v --help does not mention $o"
+  done
+  run help "$v"
+  expect_rc 0 "facekit help $v"
+  # --help wins over a bad option next to it
+  run "$v" --no-such-option --help
+  expect_rc 0 "facekit $v --no-such-option --help"
+done
+
+# usage errors: exit 2, one line naming the verb's help
+usage_error() { # VERB ARGS...
+  local v=$1
+  run "$@"
+  expect_rc 2 "facekit $*"
+  [ "$(stderr_lines)" -eq 1 ] || fail "facekit $*: $(stderr_lines) lines on stderr, want 1"
+  grep -q "^facekit: .*(see facekit $v --help)$" "$FK_TMP/err" || fail "facekit $*: no hint: $(cat "$FK_TMP/err")"
+  [ -s "$FK_TMP/out" ] && fail "facekit $*: writes on stdout"
+}
+for v in detect landmarks embed attributes; do
+  usage_error "$v"
+  usage_error "$v" --no-such-option x.jpg
+  usage_error "$v" --min-score x.jpg
+  usage_error "$v" --min-score 1.5 x.jpg
+  usage_error "$v" --min-score 1 x.jpg
+  usage_error "$v" --min-score abc x.jpg
+  usage_error "$v" --max-faces 0 x.jpg
+  usage_error "$v" --max-faces 2.5 x.jpg
+  usage_error "$v" --tiny-size 100 x.jpg
+  usage_error "$v" --tiny-size 4096 x.jpg
+  usage_error "$v" --detector yolo x.jpg
+  usage_error "$v" --max-pixels -5 x.jpg
+  usage_error "$v" --json=yes x.jpg
+  usage_error "$v" --draw out.gif x.jpg
+  usage_error "$v" -z x.jpg
+done
+usage_error compare
+usage_error compare a.jpg
+usage_error compare a.jpg b.jpg c.jpg
+usage_error compare --threshold 0 a.jpg b.jpg
+usage_error compare --threshold -1 a.jpg b.jpg
+usage_error demo --threshold x
+usage_error demo --pairs -1
+usage_error demo --out
+run
+expect_rc 2 "facekit with no verb"
+run frobnicate x.jpg
+expect_rc 2 "unknown verb"
+[ "$(stderr_lines)" -eq 1 ] || fail "unknown verb: $(stderr_lines) lines on stderr"
+for v in $verbs; do
+  grep -qw "$v" "$FK_TMP/err" || fail "unknown verb message does not list $v"
+done
+run --frobnicate
+expect_rc 2 "unknown global option"
+
+if ! have_models; then
+  [ "$fk_failures" -eq 0 ] || finish test_cli_basic
+  echo "SKIP: models not found (set FACEKIT_MODELS or run make models); only --help and usage errors were checked"
+  exit 77
+fi
+export FACEKIT_MODELS=$FK_MODELS
+S=$FK_MODELS/demo
+s1=$S/sample1.jpg
+
+# ---- detect ----
+run detect --json "$s1"
+expect_rc 0 "detect --json sample1"
+json_check 'isinstance(d, list) and len(d) == 1 and d[0]["image"].endswith("sample1.jpg") and d[0]["width"] == 1920 and d[0]["height"] == 1280' "detect --json"
+json_check 'len(d[0]["faces"]) == 3' "detect --json finds 3 faces in sample1"
+json_check 'all(len(f["box"]) == 4 and 0 < f["score"] <= 1 and f["box"][2] > 0 and "landmarks" not in f and "descriptor" not in f for f in d[0]["faces"])' "detect --json faces"
+json_check 'all(d[0]["faces"][i]["score"] >= d[0]["faces"][i + 1]["score"] for i in range(2))' "faces best score first"
+[ -s "$FK_TMP/err" ] && fail "detect --json writes on stderr: $(cat "$FK_TMP/err")"
+
+run detect "$s1"
+expect_rc 0 "detect sample1 (text)"
+grep -q "sample1.jpg: 1920x1280, 3 faces" "$FK_TMP/out" || fail "detect text header: $(head -1 "$FK_TMP/out")"
+[ "$(grep -cE '^ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[01]\.[0-9]+' "$FK_TMP/out")" -eq 3 ] || fail "detect text table has not 3 rows"
+
+run detect --detector tiny --json "$s1"
+expect_rc 0 "detect --detector tiny"
+json_check 'len(d[0]["faces"]) >= 1' "tiny detector finds faces"
+
+run detect --max-faces 1 --json "$s1"
+json_check 'len(d[0]["faces"]) == 1' "--max-faces 1"
+run detect --min-score 0.99 --json "$s1"
+json_check 'all(f["score"] > 0.99 for f in d[0]["faces"])' "--min-score 0.99"
+
+# ---- the other per-image verbs ----
+run landmarks --json "$s1"
+expect_rc 0 "landmarks --json"
+json_check 'len(d[0]["faces"]) == 3 and all(len(f["landmarks"]) == 68 and len(f["points5"]) == 5 and all(len(p) == 2 for p in f["landmarks"]) and "descriptor" not in f for f in d[0]["faces"])' "landmarks --json"
+run landmarks --full "$s1"
+expect_rc 0 "landmarks --full"
+grep -q "67: " "$FK_TMP/out" || fail "landmarks --full does not print point 67"
+
+run embed --json "$s1"
+expect_rc 0 "embed --json"
+json_check 'all(len(f["descriptor"]) == 128 and len(f["landmarks"]) == 68 and "age" not in f for f in d[0]["faces"])' "embed --json"
+run embed --full "$s1"
+expect_rc 0 "embed --full"
+grep -q "descriptor:" "$FK_TMP/out" || fail "embed --full prints no descriptor"
+
+run attributes --json "$s1"
+expect_rc 0 "attributes --json"
+json_check 'all(0 < f["age"] < 120 and f["gender"] in ("male", "female") and 0.5 <= f["gender_probability"] <= 1 and "descriptor" not in f for f in d[0]["faces"])' "attributes --json"
+run attributes "$s1"
+grep -qE "female|male" "$FK_TMP/out" || fail "attributes text shows no gender"
+
+# --timings: a line per image and a total on stderr, timings_ms in JSON
+run embed --json --timings "$s1" "$S/sample2.jpg"
+expect_rc 0 "embed --timings"
+json_check 'len(d) == 2 and all(set(o["timings_ms"]) == {"decode", "detect", "landmarks", "descriptor"} for o in d)' "timings_ms"
+[ "$(grep -c '^timings ' "$FK_TMP/err")" -eq 3 ] || fail "--timings: want 3 timing lines: $(cat "$FK_TMP/err")"
+grep -q "descriptor [0-9.]* ms" "$FK_TMP/err" || fail "--timings has no descriptor time"
+
+# --draw: one file, or a folder with one file per input
+run attributes --draw "$FK_TMP/one.png" "$s1"
+expect_rc 0 "attributes --draw file"
+[ -s "$FK_TMP/one.png" ] || fail "--draw one.png not written"
+run detect -q --draw "$FK_TMP/drawn" "$s1" "$S/sample2.jpg"
+expect_rc 0 "detect --draw folder"
+[ -s "$FK_TMP/drawn/sample1.jpg" ] && [ -s "$FK_TMP/drawn/sample2.jpg" ] || fail "--draw folder: files missing: $(ls "$FK_TMP/drawn")"
+run detect --draw "$FK_TMP/one.gif" "$s1"
+expect_rc 2 "--draw with an unknown extension"
+
+# ---- compare ----
+run compare "$s1" "$s1"
+expect_rc 0 "compare sample1 sample1"
+grep -q "distance 0.0000 < threshold 0.6: same person" "$FK_TMP/out" || fail "compare with itself: $(cat "$FK_TMP/out")"
+grep -q "largest of 3" "$FK_TMP/out" || fail "compare does not say which face it used"
+run compare --json "$s1" "$s1"
+expect_rc 0 "compare --json"
+json_check 'd["distance"] == 0 and d["same"] is True and d["threshold"] == 0.6 and d["a"]["faces"] == 3 and len(d["a"]["face"]["box"]) == 4' "compare --json"
+run compare --json "$s1" "$S/sample6.jpg"
+expect_rc 0 "compare of two photos"
+json_check 'd["distance"] > 0 and d["same"] == (d["distance"] < 0.6)' "compare two photos"
+
+# a photo without faces: an error naming it, exit 1
+python3 -c 'import sys; sys.stdout.buffer.write(b"P6\n64 48\n255\n" + bytes([128]) * (64 * 48 * 3))' >"$FK_TMP/gray.ppm"
+run compare "$s1" "$FK_TMP/gray.ppm"
+expect_rc 1 "compare with a faceless image"
+[ "$(stderr_lines)" -eq 1 ] && grep -q "gray.ppm: no face" "$FK_TMP/err" || fail "compare faceless: $(cat "$FK_TMP/err")"
+run detect --json "$FK_TMP/gray.ppm"
+expect_rc 0 "detect on a faceless image"
+json_check 'd[0]["faces"] == []' "no faces is an empty list"
+
+# ---- demo ----
+run demo --out "$FK_TMP/demo"
+expect_rc 0 "demo"
+n=$(ls "$FK_TMP/demo" | grep -c '^sample[1-6]\.jpg$')
+[ "$n" -eq 6 ] || fail "demo wrote $n images, want 6: $(ls "$FK_TMP/demo")"
+grep -q "^person P1: sample" "$FK_TMP/out" || fail "demo lists no persons"
+grep -qE "^[0-9]+ distinct (people|person) in [0-9]+ faces? \(6 images" "$FK_TMP/out" || fail "demo has no summary line"
+grep -q "^closest pairs across images:" "$FK_TMP/out" || fail "demo lists no closest pairs"
+[ "$(grep -c '^sample[1-6]\.jpg ' "$FK_TMP/out")" -ge 6 ] || fail "demo table too short"
+
+run demo --json --pairs 3 --out "$FK_TMP/demo2" "$s1" "$S/sample2.jpg"
+expect_rc 0 "demo --json"
+json_check 'len(d["images"]) == 2 and d["distinct_people"] >= 1 and d["faces"] == sum(len(i["faces"]) for i in d["images"]) and len(d["closest_pairs"]) == 3' "demo --json"
+json_check 'all(f["person"].startswith("P") and "descriptor" in f and "age" in f for i in d["images"] for f in i["faces"])' "demo --json faces"
+json_check 'sorted(x["distance"] for x in d["closest_pairs"]) == [x["distance"] for x in d["closest_pairs"]]' "closest pairs sorted"
+[ "$(ls "$FK_TMP/demo2" | wc -l)" -eq 2 ] || fail "demo with 2 images wrote $(ls "$FK_TMP/demo2" | wc -l)"
+
+finish test_cli_basic
