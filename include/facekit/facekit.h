@@ -31,6 +31,8 @@
 #ifndef FACEKIT_FACEKIT_H
 #define FACEKIT_FACEKIT_H
 
+#include "facekit/cluster.h"
+#include "facekit/eval.h"
 #include "facekit/face.h"
 #include "facekit/image.h"
 #include "facekit/status.h"
