@@ -1,0 +1,316 @@
+/* cmd_eval.c: `facekit eval verify`: face verification accuracy on a pair list (LFW View 2 protocol, ROC, AUC, EER, TAR@FAR). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cmd.h"
+#include "cli/pipeline.h"
+#include "facekit/eval.h"
+
+static void print_help(void)
+{
+    fputs("Usage: facekit eval verify --pairs FILE [--root DIR] [OPTIONS]\n"
+          "\n"
+          "Face verification accuracy on a list of image pairs. FILE is LFW's pairs.txt (View 2: 10 folds\n"
+          "of 300 same-person and 300 different-person pairs; images are ROOT/Name/Name_NNNN.jpg) or a CSV\n"
+          "with a header and columns img1,img2,same (same: 1/0, yes/no; images are ROOT/img).\n"
+          "\n"
+          "For every image the largest face is found and described. When the detector finds nothing,\n"
+          "facekit's protocol (the default) detects again on the image centred in a black border of half\n"
+          "its longer side (close-ups that fill the frame are then found), then retries at score 0.2;\n"
+          "face-api's protocol (--protocol faceapi) only retries at 0.2. An image still without a face\n"
+          "counts as wrong in every pair that uses it, and is listed.\n"
+          "\n"
+          "Reports: accuracy at the fixed threshold (same person when the L2 distance is below it), the\n"
+          "same over the pairs where both faces were found, the LFW protocol (each fold tested at the\n"
+          "threshold that maximises accuracy on the other folds: mean and standard deviation), ROC AUC,\n"
+          "equal error rate, and TAR at FAR 0.001 and 0.01.\n"
+          "\n"
+          "Options:\n"
+          "  --pairs FILE         the pair list (required)\n"
+          "  --root DIR           folder the image names are relative to [folder of FILE]\n"
+          "  --folds LIST         only these folds, e.g. 1-2 or 1,3,5 [all]\n"
+          "  --threshold T        the fixed decision threshold [0.6]\n"
+          "  --protocol P         facekit or faceapi (see above) [facekit]\n"
+          "  --threads N          worker threads, 1 to 64 [number of CPUs]\n"
+          "  --roc OUT.csv        write the ROC (threshold, far, tar) as CSV\n"
+          "  --failures OUT.txt   write the images without a face, one per line\n",
+          stdout);
+    cli_face_opts_help(stdout);
+    fputs("  -h, --help           this help\n"
+          "\n"
+          "Example:\n"
+          "  facekit eval verify --pairs ../shared/data/lfw-deepfunneled/pairs.txt \\\n"
+          "      --root ../shared/data/lfw-deepfunneled/images_deepfunneled --folds 1-2\n"
+          "\n"
+          "Exit status: 0 evaluated, 1 the pair list or the models failed, 2 usage error.\n",
+          stdout);
+}
+
+/* "1-2", "1,3,5" or "all" into a mask of 0-based folds; -1 when malformed. */
+static long parse_folds(const char *s)
+{
+    if (!s || strcmp(s, "all") == 0)
+        return 0xffff;
+    long mask = 0;
+    const char *p = s;
+    while (*p) {
+        char *end;
+        long a = strtol(p, &end, 10), b = a;
+        if (end == p)
+            return -1;
+        p = end;
+        if (*p == '-') {
+            b = strtol(p + 1, &end, 10);
+            if (end == p + 1)
+                return -1;
+            p = end;
+        }
+        if (a < 1 || b > 16 || a > b)
+            return -1;
+        for (long f = a; f <= b; f++)
+            mask |= 1L << (f - 1);
+        if (*p == ',')
+            p++;
+        else if (*p)
+            return -1;
+    }
+    return mask;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+typedef struct progress {
+    int on;
+    time_t start;
+} progress;
+
+static void show_progress(size_t done, size_t total, void *ctx)
+{
+    progress *p = ctx;
+    if (!p->on || (done % 50 && done != total))
+        return;
+    double el = difftime(time(NULL), p->start);
+    fprintf(stderr, "\r[%zu/%zu] %.0f s elapsed, about %.0f s left   ", done, total, el,
+            done ? el * (double)(total - done) / (double)done : 0.0);
+    if (done == total)
+        fputc('\n', stderr);
+}
+
+static size_t index_of(char *const *sorted, size_t n, const char *path)
+{
+    char *const *hit = bsearch(&path, sorted, n, sizeof *sorted, cmp_str);
+    return (size_t)(hit - sorted);
+}
+
+static int eval_verify(int argc, char **argv)
+{
+    cli_face_opts fo;
+    cli_face_opts_init(&fo);
+    const char *pairs_path = NULL, *root = NULL, *folds = NULL, *protocol = "facekit", *roc = NULL,
+               *failures = NULL;
+    double threshold = FK_DESCRIPTOR_THRESHOLD;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int threads = ncpu > 0 ? (int)ncpu : 1;
+    cli_opt opts[16 + CLI_FACE_OPTS_COUNT] = {
+        {"pairs", 0, CLI_ARG_STRING, &pairs_path, 0, 0},
+        {"root", 0, CLI_ARG_STRING, &root, 0, 0},
+        {"folds", 0, CLI_ARG_STRING, &folds, 0, 0},
+        {"threshold", 0, CLI_ARG_FLOAT, &threshold, 1e-9, 1e9},
+        {"protocol", 0, CLI_ARG_STRING, &protocol, 0, 0},
+        {"threads", 0, CLI_ARG_INT, &threads, 1, 64},
+        {"roc", 0, CLI_ARG_STRING, &roc, 0, 0},
+        {"failures", 0, CLI_ARG_STRING, &failures, 0, 0},
+    };
+    size_t nopts = 8;
+    nopts += cli_face_opts_table(&fo, opts + nopts);
+    int npos = 0;
+    int rc = cli_parse("eval verify", argc, argv, 1, opts, nopts, &npos);
+    if (rc == 1) {
+        print_help();
+        return CLI_EXIT_OK;
+    }
+    if (rc)
+        return rc;
+    if (npos)
+        return cli_usage_error("eval verify", "unexpected argument '%s'", argv[1]);
+    if (!pairs_path)
+        return cli_usage_error("eval verify", "--pairs FILE is required");
+    long fold_mask = parse_folds(folds);
+    if (fold_mask < 0)
+        return cli_usage_error("eval verify", "bad --folds '%s' (e.g. 1-2 or 1,3,5)", folds);
+    if (strcmp(protocol, "facekit") && strcmp(protocol, "faceapi"))
+        return cli_usage_error("eval verify", "--protocol is facekit or faceapi, not '%s'", protocol);
+    fk_detect_options det;
+    fk_decode_options dec;
+    if ((rc = cli_face_opts_resolve("eval verify", &fo, &det, &dec)))
+        return rc;
+
+    char rootbuf[4096];
+    if (!root) {
+        snprintf(rootbuf, sizeof rootbuf, "%s", pairs_path);
+        char *slash = strrchr(rootbuf, '/');
+        if (slash)
+            *slash = 0;
+        else
+            snprintf(rootbuf, sizeof rootbuf, ".");
+        root = rootbuf;
+    }
+    fk_error err = {0};
+    fk_pairs *pairs = NULL;
+    if (fk_pairs_load(pairs_path, root, &pairs, &err) != FK_OK) {
+        cli_error("%s", err.message);
+        return CLI_EXIT_FAIL;
+    }
+    /* keep the selected folds, in order */
+    size_t kept = 0;
+    for (size_t i = 0; i < pairs->count; i++) {
+        if (fold_mask & (1L << pairs->items[i].fold))
+            pairs->items[kept++] = pairs->items[i];
+        else {
+            free(pairs->items[i].a);
+            free(pairs->items[i].b);
+        }
+    }
+    pairs->count = kept;
+    if (!kept) {
+        fk_pairs_free(pairs);
+        return cli_usage_error("eval verify", "no pairs in the folds asked for");
+    }
+
+    /* every distinct image once */
+    char **paths = malloc(2 * kept * sizeof *paths);
+    fk_image_embedding *emb = NULL;
+    double *dist = malloc(kept * sizeof *dist);
+    fk_models *models = NULL;
+    rc = CLI_EXIT_FAIL;
+    if (!paths || !dist) {
+        cli_error("out of memory");
+        goto done;
+    }
+    size_t np = 0;
+    for (size_t i = 0; i < kept; i++) {
+        paths[np++] = pairs->items[i].a;
+        paths[np++] = pairs->items[i].b;
+    }
+    qsort(paths, np, sizeof *paths, cmp_str);
+    size_t nu = 0;
+    for (size_t i = 0; i < np; i++)
+        if (!nu || strcmp(paths[nu - 1], paths[i]))
+            paths[nu++] = paths[i];
+    emb = calloc(nu, sizeof *emb);
+    if (!emb) {
+        cli_error("out of memory");
+        goto done;
+    }
+    if (fk_models_load(fo.models ? fo.models : NULL, cli_nets_for(det.detector, FK_ANALYZE_DESCRIPTOR), &models,
+                       &err) != FK_OK) {
+        cli_error("%s", err.message);
+        goto done;
+    }
+    fk_embed_options eo;
+    if (strcmp(protocol, "faceapi") == 0)
+        fk_embed_options_faceapi(&eo);
+    else
+        fk_embed_options_init(&eo);
+    eo.detect = det;
+    progress pr = {!fo.quiet && isatty(2), time(NULL)};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (fk_eval_embed_images(models, (const char *const *)paths, nu, &eo, threads, show_progress, &pr, emb, &err) !=
+        FK_OK) {
+        cli_error("%s", err.message);
+        goto done;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+
+    size_t noface = 0, padded = 0, lowscore = 0;
+    FILE *ff = failures ? fopen(failures, "w") : NULL;
+    if (failures && !ff) {
+        cli_error("%s: cannot write", failures);
+        goto done;
+    }
+    for (size_t i = 0; i < nu; i++) {
+        padded += emb[i].retried == 1;
+        lowscore += emb[i].retried == 2;
+        if (!emb[i].ok) {
+            noface++;
+            if (ff)
+                fprintf(ff, "%s\n", emb[i].error);
+        }
+    }
+    if (ff && fclose(ff) != 0) {
+        cli_error("%s: write failed", failures);
+        goto done;
+    }
+    for (size_t i = 0; i < kept; i++) {
+        const fk_image_embedding *a = &emb[index_of(paths, nu, pairs->items[i].a)];
+        const fk_image_embedding *b = &emb[index_of(paths, nu, pairs->items[i].b)];
+        dist[i] = a->ok && b->ok ? fk_descriptor_distance(a->face.descriptor, b->face.descriptor) : NAN;
+    }
+    fk_verify_report r;
+    if (fk_verify_evaluate(pairs, dist, threshold, &r, &err) != FK_OK ||
+        (roc && fk_verify_write_roc(pairs, dist, roc, &err) != FK_OK)) {
+        cli_error("%s", err.message);
+        goto done;
+    }
+    if (fo.json) {
+        printf("{\"pairs_file\": \"%s\", \"protocol\": \"%s\", \"images\": %zu, \"images_without_face\": %zu, "
+               "\"found_by_padded_pass\": %zu, \"found_by_low_score_retry\": %zu, \"pairs\": %zu, "
+               "\"pairs_failed\": %zu, \"threshold\": %.6g, \"accuracy_at_threshold\": %.6f, "
+               "\"accuracy_valid_pairs\": %.6f, \"folds\": %d, \"mean_accuracy\": %.6f, \"std_accuracy\": %.6f, "
+               "\"auc\": %.6f, \"eer\": %.6f, \"tar_at_far_0.001\": %.6f, \"tar_at_far_0.01\": %.6f, "
+               "\"seconds\": %.1f}\n",
+               pairs_path, protocol, nu, noface, padded, lowscore, r.pairs, r.failed_pairs, threshold,
+               r.accuracy_at_fixed, r.accuracy_valid_pairs, r.folds, r.mean_accuracy, r.std_accuracy, r.auc, r.eer,
+               r.tar_at_far[0], r.tar_at_far[1], secs);
+    } else {
+        printf("pairs %s (%s protocol, %s detector)\n", pairs_path, protocol,
+               det.detector == FK_DETECTOR_TINY ? "tiny" : "ssd");
+        printf("  images %zu: %zu without a face; %zu found by the padded pass, %zu by the low-score retry\n", nu,
+               noface, padded, lowscore);
+        printf("  pairs %zu (%zu with an image without a face, counted wrong)\n", r.pairs, r.failed_pairs);
+        printf("  accuracy at threshold %.3g: %.2f %%  (%.2f %% over the pairs where both faces were found)\n",
+               threshold, 100 * r.accuracy_at_fixed, 100 * r.accuracy_valid_pairs);
+        printf("  %d-fold protocol: %.2f %% +- %.2f  (thresholds", r.folds, 100 * r.mean_accuracy,
+               100 * r.std_accuracy);
+        for (int f = 0; f < r.folds; f++)
+            printf(" %.3f", r.fold_threshold[f]);
+        printf(")\n  AUC %.4f, EER %.2f %% (at %.3f), TAR %.2f %% at FAR 0.001, %.2f %% at FAR 0.01\n", r.auc,
+               100 * r.eer, r.eer_threshold, 100 * r.tar_at_far[0], 100 * r.tar_at_far[1]);
+        printf("  %.1f s, %.1f ms per image on %d thread%s\n", secs, 1000 * secs / (double)nu, threads,
+               threads == 1 ? "" : "s");
+        for (size_t i = 0, shown = 0; i < nu && shown < 10; i++)
+            if (!emb[i].ok) {
+                printf("  no descriptor: %s\n", emb[i].error);
+                if (++shown == 10 && noface > 10)
+                    printf("  ... and %zu more (--failures FILE lists them all)\n", noface - 10);
+            }
+    }
+    rc = CLI_EXIT_OK;
+done:
+    fk_models_free(models);
+    free(emb);
+    free(dist);
+    free(paths);
+    fk_pairs_free(pairs);
+    return rc;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        print_help();
+        return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+    }
+    if (strcmp(argv[1], "verify") == 0)
+        return eval_verify(argc - 1, argv + 1);
+    return cli_usage_error("eval", "unknown evaluation '%s'; there is: verify", argv[1]);
+}
