@@ -1,0 +1,200 @@
+/* test_executor.c: graphs with branches and joins run through the planner match the ops computed one by one; buffers are reused; builder errors are sticky. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "nn/graph.h"
+#include "nn/plan.h"
+
+static unsigned g_seed = 777u;
+
+static float *rnd(size_t n)
+{
+    float *v = malloc(n * sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = fk_test_randf(&g_seed);
+    return v;
+}
+
+static float *buf(fk__shape s)
+{
+    size_t n;
+    fk__shape_count(s, &n);
+    return calloc(n, sizeof(float));
+}
+
+static double max_diff(const float *a, const float *b, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++)
+        m = fmax(m, fabs((double)a[i] - b[i]) / (1 + fabs((double)a[i])));
+    return m;
+}
+
+/* input 9x9x3 -> conv 3x3 (c1, 8 ch) -> a: dw 3x3 + relu; b: conv 1x1 -> 8; join = relu(a + b);
+ * pooled = maxpool 2x2 s2 SAME of c1 (a second reader of c1); cat = concat(join, c1, pooled');
+ * outputs: c1 (marked mid-graph), join, fc of global average of cat. */
+typedef struct net {
+    float *w1, *wdw, *w2, *wfc, *bfc;
+} net;
+
+static fk__graph *build(const net *p, fk__graph **out)
+{
+    fk_error err = {0};
+    fk__graph *g = NULL;
+    fk__graph_new("test", fk__shape_make(1, 9, 9, 3), &g, &err);
+    fk__epilogue none = {0}, relu = {.act = FK__ACT_RELU};
+    int c1 = fk__g_conv2d(g, fk__graph_input(g), "c1", 3, 3, 1, FK__PAD_SAME, 8, p->w1, none);
+    int a = fk__g_dwconv(g, c1, "a", 3, 3, 1, FK__PAD_SAME, p->wdw, relu);
+    int b = fk__g_conv2d(g, c1, "b", 1, 1, 1, FK__PAD_VALID, 8, p->w2, none);
+    int join = fk__g_add(g, a, b, "join", FK__ACT_RELU);
+    int up = fk__g_affine(g, c1, "copy", NULL, NULL, FK__ACT_NONE, 0);
+    int cat_in[3] = {join, c1, up};
+    int cat = fk__g_concat(g, cat_in, 3, "cat");
+    int gap = fk__g_global_avgpool(g, cat, "gap");
+    fk__epilogue efc = {.bias = p->bfc};
+    int fc = fk__g_fc(g, gap, "fc", 5, p->wfc, efc);
+    fk__graph_mark_output(g, c1);
+    fk__graph_mark_output(g, join);
+    fk__graph_mark_output(g, fc);
+    CHECK_OK(fk__graph_finish(g, &err));
+    *out = g;
+    return g;
+}
+
+/* The same computation op by op with the reference kernels into separate buffers. */
+static void direct(const net *p, const float *x, int batch, float *c1o, float *joino, float *fco)
+{
+    fk__shape s3 = fk__shape_make(batch, 9, 9, 3), s8 = fk__shape_make(batch, 9, 9, 8), s24 = fk__shape_make(batch, 9, 9, 24);
+    float *a = buf(s8), *b = buf(s8), *cat = buf(s24), *gap = buf(fk__shape_make(batch, 1, 1, 24));
+    fk__view vx = fk__view_packed((float *)x, s3), vc1 = fk__view_packed(c1o, s8), va = fk__view_packed(a, s8);
+    fk__view vb = fk__view_packed(b, s8), vj = fk__view_packed(joino, s8), vcat = fk__view_packed(cat, s24);
+    fk__conv2d_args ca = {3, 3, 1, 1, 1, 1, 3, 8, p->w1, {0}};
+    fk__conv2d_ref(&ca, &vx, &vc1, 0, 1);
+    fk__dwconv_args da = {3, 3, 1, 1, 1, 1, 8, p->wdw, {.act = FK__ACT_RELU}};
+    fk__dwconv_ref(&da, &vc1, &va, 0, 1);
+    fk__conv2d_args cb = {1, 1, 1, 1, 0, 0, 8, 8, p->w2, {0}};
+    fk__conv2d_ref(&cb, &vc1, &vb, 0, 1);
+    fk__add_ref(&va, &vb, &vj, FK__ACT_RELU, 0, 0, 1);
+    fk__view parts[3] = {vj, vc1, vc1};
+    fk__concat_ref(parts, 3, &vcat, 0, 1);
+    fk__view vg = fk__view_packed(gap, fk__shape_make(batch, 1, 1, 24));
+    fk__global_avgpool_ref(&vcat, &vg, 0, 1);
+    fk__fc_args fa = {24, 5, p->wfc, {.bias = p->bfc}};
+    fk__view vf = fk__view_packed(fco, fk__shape_make(batch, 1, 1, 5));
+    fk__fc_ref(&fa, &vg, &vf, 0, 1);
+    free(a);
+    free(b);
+    free(cat);
+    free(gap);
+}
+
+static void test_branches(void)
+{
+    net p = {rnd(3 * 3 * 3 * 8), rnd(3 * 3 * 8), rnd(8 * 8), rnd(24 * 5), rnd(5)};
+    fk__graph *g = NULL;
+    build(&p, &g);
+    for (int batch = 1; batch <= 3; batch += 2)
+        for (int k = 0; k < FK__KERNELS_COUNT; k++) {
+            fk__plan *plan = NULL;
+            fk_error err = {0};
+            CHECK_OK(fk__plan_new(g, batch, (fk__kernels)k, &plan, &err));
+            if (!plan)
+                continue;
+            size_t nin = (size_t)batch * 9 * 9 * 3;
+            float *x = rnd(nin);
+            memcpy(fk__plan_input(plan), x, nin * sizeof(float));
+            fk__plan_run(plan);
+            float *c1 = buf(fk__shape_make(batch, 9, 9, 8)), *join = buf(fk__shape_make(batch, 9, 9, 8));
+            float *fc = buf(fk__shape_make(batch, 1, 1, 5));
+            direct(&p, x, batch, c1, join, fc);
+            fk__shape s;
+            CHECK(max_diff(c1, fk__plan_output(plan, 0, &s), (size_t)batch * 9 * 9 * 8) <= 1e-5);
+            CHECK(s.n == batch && s.c == 8);
+            CHECK(max_diff(join, fk__plan_output(plan, 1, NULL), (size_t)batch * 9 * 9 * 8) <= 1e-5);
+            CHECK_MSG(max_diff(fc, fk__plan_output(plan, 2, NULL), (size_t)batch * 5) <= 1e-5,
+                      "fc output differs (batch %d, kernels %d)", batch, k);
+            /* a second run on the same plan gives the same answer (no state carried over) */
+            float first = fk__plan_output(plan, 2, NULL)[0];
+            memcpy(fk__plan_input(plan), x, nin * sizeof(float));
+            fk__plan_run(plan);
+            CHECK(fk__plan_output(plan, 2, NULL)[0] == first);
+            free(x);
+            free(c1);
+            free(join);
+            free(fc);
+            fk__plan_free(plan);
+        }
+    fk__graph_free(g);
+    free(p.w1);
+    free(p.wdw);
+    free(p.w2);
+    free(p.wfc);
+    free(p.bfc);
+}
+
+static void test_reuse_and_flops(void)
+{
+    fk_error err = {0};
+    fk__graph *g = NULL;
+    CHECK_OK(fk__graph_new("chain", fk__shape_make(1, 32, 32, 16), &g, &err));
+    int x = fk__graph_input(g);
+    for (int i = 0; i < 20; i++)
+        x = fk__g_affine(g, x, "relu", NULL, NULL, FK__ACT_RELU, 0);
+    fk__graph_mark_output(g, x);
+    CHECK_OK(fk__graph_finish(g, &err));
+    fk__plan *plan = NULL;
+    CHECK_OK(fk__plan_new(g, 1, FK__KERNELS_FAST, &plan, &err));
+    /* 21 buffers of 16 K floats if nothing were reused; a chain needs only two at a time */
+    CHECK_MSG(plan && fk__plan_bytes(plan) <= 3 * 32 * 32 * 16 * sizeof(float), "plan holds %zu bytes",
+              plan ? fk__plan_bytes(plan) : 0);
+    fk__plan_free(plan);
+    fk__graph_free(g);
+
+    float w[3 * 3 * 4 * 6] = {0};
+    CHECK_OK(fk__graph_new("one conv", fk__shape_make(1, 10, 12, 4), &g, &err));
+    int c = fk__g_conv2d(g, fk__graph_input(g), "c", 3, 3, 1, FK__PAD_SAME, 6, w, (fk__epilogue){0});
+    fk__graph_mark_output(g, c);
+    CHECK_OK(fk__graph_finish(g, &err));
+    CHECK_NEAR(fk__graph_flops(g), 2.0 * 10 * 12 * 6 * 3 * 3 * 4, 1e-6);
+    fk__graph_free(g);
+}
+
+static void test_sticky_errors(void)
+{
+    fk_error err = {0};
+    fk__graph *g = NULL;
+    float w[16] = {0};
+    CHECK_OK(fk__graph_new("bad", fk__shape_make(1, 4, 4, 1), &g, &err));
+    int ok = fk__g_conv2d(g, fk__graph_input(g), "fine", 1, 1, 1, FK__PAD_VALID, 1, w, (fk__epilogue){0});
+    CHECK(ok > 0);
+    /* a 5x5 VALID kernel on a 4x4 input: the first error */
+    CHECK(fk__g_conv2d(g, ok, "too big", 5, 5, 1, FK__PAD_VALID, 1, w, (fk__epilogue){0}) == -1);
+    /* every later call fails too, even a valid one, and a bad input id is no new error */
+    CHECK(fk__g_affine(g, ok, "later", NULL, NULL, FK__ACT_RELU, 0) == -1);
+    CHECK(fk__g_add(g, 99, ok, "bad id", FK__ACT_NONE) == -1);
+    CHECK(fk__graph_finish(g, &err) == FK_E_INVALID_ARGUMENT);
+    CHECK_MSG(strstr(err.message, "too big") != NULL, "message: %s", err.message);
+    fk__graph_free(g);
+
+    CHECK_OK(fk__graph_new("ids", fk__shape_make(1, 4, 4, 1), &g, &err));
+    CHECK(fk__g_add(g, 0, 7, "bad id", FK__ACT_NONE) == -1);
+    CHECK(fk__graph_finish(g, &err) != FK_OK && strstr(err.message, "bad id"));
+    fk__graph_free(g);
+
+    CHECK(fk__graph_new("empty", fk__shape_make(1, 0, 4, 1), &g, &err) == FK_E_INVALID_ARGUMENT && g == NULL);
+    CHECK_OK(fk__graph_new("no outputs", fk__shape_make(1, 2, 2, 1), &g, &err));
+    CHECK(fk__graph_finish(g, &err) == FK_E_INVALID_ARGUMENT);
+    fk__plan *plan = NULL;
+    CHECK(fk__plan_new(g, 0, FK__KERNELS_FAST, &plan, &err) == FK_E_INVALID_ARGUMENT && plan == NULL);
+    fk__graph_free(g);
+}
+
+int main(void)
+{
+    test_branches();
+    test_reuse_and_flops();
+    test_sticky_errors();
+    return fk_test_finish("executor");
+}

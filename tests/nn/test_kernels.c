@@ -1,0 +1,384 @@
+/* test_kernels.c: every reference kernel on hand-checked cases (TF padding, strides, strided views), and every fast kernel against its reference on odd shapes. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "nn/ops/ops.h"
+
+static unsigned g_seed = 12345u;
+
+static float *rnd(size_t n)
+{
+    float *v = malloc((n ? n : 1) * sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = fk_test_randf(&g_seed);
+    return v;
+}
+
+/* A naive convolution written independently of the kernels: packed NHWC, explicit pads. */
+static float naive_conv(const float *x, int h, int w, int cin, const float *wt, int kh, int kw, int cout, int sy,
+                        int sx, int pt, int pl, int n, int oy, int ox, int co)
+{
+    double s = 0;
+    for (int ky = 0; ky < kh; ky++)
+        for (int kx = 0; kx < kw; kx++) {
+            int iy = oy * sy + ky - pt, ix = ox * sx + kx - pl;
+            if (iy < 0 || ix < 0 || iy >= h || ix >= w)
+                continue;
+            for (int ci = 0; ci < cin; ci++)
+                s += (double)x[(((size_t)n * h + iy) * w + ix) * cin + ci] * wt[((ky * kw + kx) * cin + ci) * cout + co];
+        }
+    return (float)s;
+}
+
+static void test_padding_rules(void)
+{
+    int out, pad;
+    CHECK(fk__pad_axis(512, 3, 2, FK__PAD_SAME, &out, &pad) && out == 256 && pad == 0);
+    CHECK(fk__pad_axis(7, 3, 2, FK__PAD_SAME, &out, &pad) && out == 4 && pad == 1);
+    CHECK(fk__pad_axis(5, 1, 2, FK__PAD_SAME, &out, &pad) && out == 3 && pad == 0);
+    CHECK(fk__pad_axis(207, 2, 2, FK__PAD_SAME, &out, &pad) && out == 104 && pad == 0);
+    CHECK(fk__pad_axis(13, 2, 1, FK__PAD_SAME, &out, &pad) && out == 13 && pad == 0);
+    CHECK(fk__pad_axis(150, 7, 2, FK__PAD_VALID, &out, &pad) && out == 72 && pad == 0);
+    CHECK(fk__pad_axis(8, 3, 2, FK__PAD_VALID, &out, &pad) && out == 3);
+    CHECK(!fk__pad_axis(2, 3, 1, FK__PAD_VALID, &out, &pad));
+}
+
+/* conv2d on a 3x3 single-channel image with a 2x2 box filter, VALID: every output is the sum
+ * of a 2x2 window; with bias, scale, shift and ReLU6. */
+static void test_conv_hand(void)
+{
+    float x[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w[4] = {1, 1, 1, 1}, y[4];
+    float bias = 1, scale = 0.5f, shift = -2;
+    fk__conv2d_args a = {2, 2, 1, 1, 0, 0, 1, 1, w, {&bias, &scale, &shift, FK__ACT_RELU6, 0}};
+    fk__view vx = fk__view_packed(x, fk__shape_make(1, 3, 3, 1)), vy = fk__view_packed(y, fk__shape_make(1, 2, 2, 1));
+    fk__conv2d_ref(&a, &vx, &vy, 0, 1);
+    /* windows: 12, 16, 24, 28 -> (s + 1) * 0.5 - 2 -> 4.5, 6.5, 10.5, 12.5 -> relu6 */
+    CHECK_NEAR(y[0], 4.5, 1e-6);
+    CHECK_NEAR(y[1], 6.0, 1e-6);
+    CHECK_NEAR(y[2], 6.0, 1e-6);
+    CHECK_NEAR(y[3], 6.0, 1e-6);
+
+    /* SAME, stride 2 on 4x4: TF pads only at the end (pad_top 0), so window (oy, ox) covers rows
+     * 2oy..2oy+2 and its centre tap picks x at (2oy + 1, 2ox + 1) */
+    float x4[16], y4[4], w3[9];
+    for (int i = 0; i < 16; i++)
+        x4[i] = (float)i;
+    for (int i = 0; i < 9; i++)
+        w3[i] = i == 4 ? 1.0f : 0.0f;
+    int oh, pt;
+    fk__pad_axis(4, 3, 2, FK__PAD_SAME, &oh, &pt);
+    fk__conv2d_args a3 = {3, 3, 2, 2, pt, pt, 1, 1, w3, {0}};
+    fk__view v4 = fk__view_packed(x4, fk__shape_make(1, 4, 4, 1)), vo = fk__view_packed(y4, fk__shape_make(1, 2, 2, 1));
+    fk__conv2d_ref(&a3, &v4, &vo, 0, 1);
+    CHECK(oh == 2 && pt == 0);
+    CHECK(y4[0] == 5 && y4[1] == 7 && y4[2] == 13 && y4[3] == 15);
+}
+
+static void test_dwconv_hand(void)
+{
+    /* two channels, 1x2 kernel: channel 0 sums neighbours, channel 1 takes their difference */
+    float x[6] = {1, 10, 2, 20, 3, 30}; /* 1x3 pixels, 2 channels */
+    float w[4] = {1, -1, 1, 1};         /* [kh=1][kw=2][c=2] */
+    float y[4];
+    fk__dwconv_args a = {1, 2, 1, 1, 0, 0, 2, w, {0}};
+    fk__view vx = fk__view_packed(x, fk__shape_make(1, 1, 3, 2)), vy = fk__view_packed(y, fk__shape_make(1, 1, 2, 2));
+    fk__dwconv_ref(&a, &vx, &vy, 0, 1);
+    CHECK(y[0] == 3 && y[1] == 10 && y[2] == 5 && y[3] == 10);
+    float yf[4];
+    fk__view vf = fk__view_packed(yf, fk__shape_make(1, 1, 2, 2));
+    fk__dwconv_fast(&a, &vx, &vf, 0, 1);
+    CHECK(memcmp(y, yf, sizeof y) == 0);
+}
+
+static void test_pool_hand(void)
+{
+    float x[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, y[4];
+    fk__view vx = fk__view_packed(x, fk__shape_make(1, 3, 3, 1)), vy = fk__view_packed(y, fk__shape_make(1, 2, 2, 1));
+    /* SAME 2x2 stride 2 on 3x3: windows {1,2,4,5} {3,6} {7,8} {9}; average over in-bounds taps */
+    fk__pool_args avg = {FK__POOL_AVG, 2, 2, 2, 2, 0, 0};
+    fk__pool_ref(&avg, &vx, &vy, 0, 1);
+    CHECK_NEAR(y[0], 3.0, 1e-6);
+    CHECK_NEAR(y[1], 4.5, 1e-6);
+    CHECK_NEAR(y[2], 7.5, 1e-6);
+    CHECK_NEAR(y[3], 9.0, 1e-6);
+    fk__pool_args mx = {FK__POOL_MAX, 2, 2, 2, 2, 0, 0};
+    fk__pool_ref(&mx, &vx, &vy, 0, 1);
+    CHECK(y[0] == 5 && y[1] == 6 && y[2] == 8 && y[3] == 9);
+    /* max over negative values ignores the padding (no zero wins) */
+    float neg[4] = {-5, -4, -3, -2}, o;
+    fk__view vn = fk__view_packed(neg, fk__shape_make(1, 2, 2, 1)), v1 = fk__view_packed(&o, fk__shape_make(1, 1, 1, 1));
+    fk__pool_args m3 = {FK__POOL_MAX, 3, 3, 2, 2, 0, 0};
+    fk__pool_ref(&m3, &vn, &v1, 0, 1);
+    CHECK(o == -2);
+    float g[2];
+    fk__view vg = fk__view_packed(g, fk__shape_make(1, 1, 1, 2));
+    float two[8] = {1, 10, 2, 20, 3, 30, 4, 40};
+    fk__view vt = fk__view_packed(two, fk__shape_make(1, 2, 2, 2));
+    fk__global_avgpool_ref(&vt, &vg, 0, 1);
+    CHECK_NEAR(g[0], 2.5, 1e-6);
+    CHECK_NEAR(g[1], 25.0, 1e-6);
+}
+
+static void test_elementwise_hand(void)
+{
+    /* add with zero extension: a is 1x1x2 (2 channels), b is 2x2x1 -> y is 2x2x2 */
+    float a[2] = {1, 2}, b[4] = {10, 20, 30, -40}, y[8];
+    fk__view va = fk__view_packed(a, fk__shape_make(1, 1, 1, 2)), vb = fk__view_packed(b, fk__shape_make(1, 2, 2, 1));
+    fk__view vy = fk__view_packed(y, fk__shape_make(1, 2, 2, 2));
+    fk__add_ref(&va, &vb, &vy, FK__ACT_RELU, 0, 0, 1);
+    float want[8] = {11, 2, 20, 0, 30, 0, 0, 0};
+    for (int i = 0; i < 8; i++)
+        CHECK_NEAR(y[i], want[i], 1e-6);
+
+    float x[4] = {-2, -0.5f, 3, 8}, out[4];
+    fk__view vx = fk__view_packed(x, fk__shape_make(1, 1, 1, 4)), vo = fk__view_packed(out, fk__shape_make(1, 1, 1, 4));
+    fk__affine_args leaky = {NULL, NULL, FK__ACT_LEAKY, 0.1f};
+    fk__affine_ref(&leaky, &vx, &vo, 0, 1);
+    CHECK_NEAR(out[0], -0.2, 1e-6);
+    CHECK_NEAR(out[3], 8, 1e-6);
+    float sc[4] = {1, 2, 3, 4}, sh[4] = {0, 0, 0, -30};
+    fk__affine_args aff = {sc, sh, FK__ACT_RELU6, 0};
+    fk__affine_ref(&aff, &vx, &vo, 0, 1);
+    CHECK(out[0] == 0 && out[1] == 0 && out[2] == 6 && out[3] == 2);
+
+    float big[3] = {1000, 1001, 1002}, sm[3];
+    fk__view vbig = fk__view_packed(big, fk__shape_make(1, 1, 1, 3)), vsm = fk__view_packed(sm, fk__shape_make(1, 1, 1, 3));
+    fk__softmax_ref(&vbig, &vsm, 0, 1);
+    double e1 = exp(-1.0), e2 = exp(-2.0), z = 1 + e1 + e2;
+    CHECK_NEAR(sm[2], 1 / z, 1e-6);
+    CHECK_NEAR(sm[0], e2 / z, 1e-6);
+    fk__sigmoid_ref(&vbig, &vsm, 0, 1);
+    CHECK(sm[0] == 1.0f);
+    float zero = 0, half;
+    fk__view vz = fk__view_packed(&zero, fk__shape_make(1, 1, 1, 1)), vh = fk__view_packed(&half, fk__shape_make(1, 1, 1, 1));
+    fk__sigmoid_ref(&vz, &vh, 0, 1);
+    CHECK(half == 0.5f);
+
+    /* concat of a 1-channel and a 2-channel tensor */
+    float c1[2] = {1, 2}, c2[4] = {3, 4, 5, 6}, cc[6];
+    fk__view xs[2] = {fk__view_packed(c1, fk__shape_make(1, 1, 2, 1)), fk__view_packed(c2, fk__shape_make(1, 1, 2, 2))};
+    fk__view vc = fk__view_packed(cc, fk__shape_make(1, 1, 2, 3));
+    fk__concat_ref(xs, 2, &vc, 0, 1);
+    float wantc[6] = {1, 3, 4, 2, 5, 6};
+    CHECK(memcmp(cc, wantc, sizeof cc) == 0);
+
+    /* fc: flatten h, w, c; [2x1x2] input, weights [4][2] */
+    float fx[4] = {1, 2, 3, 4}, fw[8] = {1, 0, 0, 1, 1, 0, 0, 1}, fb[2] = {0.5f, -0.5f}, fy[2];
+    fk__fc_args fa = {4, 2, fw, {fb, NULL, NULL, FK__ACT_NONE, 0}};
+    fk__view vfx = fk__view_packed(fx, fk__shape_make(1, 2, 1, 2)), vfy = fk__view_packed(fy, fk__shape_make(1, 1, 1, 2));
+    fk__fc_ref(&fa, &vfx, &vfy, 0, 1);
+    CHECK_NEAR(fy[0], 1 + 3 + 0.5, 1e-6);
+    CHECK_NEAR(fy[1], 2 + 4 - 0.5, 1e-6);
+}
+
+/* A view of shape s inside a bigger buffer: `extra` unused channels after each pixel and an
+ * extra pixel at the end of each row, so kernels that ignore strides fail. */
+typedef struct strided {
+    float *buf;
+    size_t n;
+    fk__view v;
+} strided;
+
+static strided make_strided(fk__shape s, int extra, float fill)
+{
+    strided r;
+    ptrdiff_t sw = s.c + extra, sh = (ptrdiff_t)(s.w + 1) * sw, sn = (ptrdiff_t)s.h * sh;
+    r.n = (size_t)(sn * s.n) + 1;
+    r.buf = malloc(r.n * sizeof(float));
+    for (size_t i = 0; i < r.n; i++)
+        r.buf[i] = fill;
+    r.v.data = r.buf;
+    r.v.n = s.n;
+    r.v.h = s.h;
+    r.v.w = s.w;
+    r.v.c = s.c;
+    r.v.sc = 1;
+    r.v.sw = sw;
+    r.v.sh = sh;
+    r.v.sn = sn;
+    return r;
+}
+
+static void copy_into(strided *d, const float *packed)
+{
+    fk__view *v = &d->v;
+    size_t k = 0;
+    for (int n = 0; n < v->n; n++)
+        for (int y = 0; y < v->h; y++)
+            for (int x = 0; x < v->w; x++)
+                for (int c = 0; c < v->c; c++)
+                    *fk__at(v, n, y, x, c) = packed[k++];
+}
+
+/* Counts elements outside the view that changed from `fill`. */
+static int touched_outside(const strided *d, float fill)
+{
+    char *inside = calloc(d->n, 1);
+    const fk__view *v = &d->v;
+    for (int n = 0; n < v->n; n++)
+        for (int y = 0; y < v->h; y++)
+            for (int x = 0; x < v->w; x++)
+                for (int c = 0; c < v->c; c++)
+                    inside[fk__at(v, n, y, x, c) - d->buf] = 1;
+    int bad = 0;
+    for (size_t i = 0; i < d->n; i++)
+        bad += !inside[i] && d->buf[i] != fill;
+    free(inside);
+    return bad;
+}
+
+static double max_rel_diff_view(const fk__view *a, const fk__view *b)
+{
+    double m = 0;
+    for (int n = 0; n < a->n; n++)
+        for (int y = 0; y < a->h; y++)
+            for (int x = 0; x < a->w; x++)
+                for (int c = 0; c < a->c; c++) {
+                    double p = *fk__at(a, n, y, x, c), q = *fk__at(b, n, y, x, c);
+                    double d = fabs(p - q) / (1 + fabs(p));
+                    if (!(d <= m))
+                        m = d;
+                }
+    return m;
+}
+
+/* conv2d: reference vs an independent naive loop on strided views, then fast vs reference,
+ * split across workers, on random odd shapes and every epilogue. */
+static void test_conv_random(void)
+{
+    static const int ks[][2] = {{1, 1}, {3, 3}, {7, 7}, {1, 3}, {2, 2}};
+    for (int t = 0; t < 60; t++) {
+        int n = 1 + t % 3, h = 1 + (t * 7) % 17, w = 1 + (t * 5) % 13, cin = 1 + (t * 11) % 37, cout = 1 + (t * 13) % 29;
+        int kh = ks[t % 5][0], kw = ks[t % 5][1], s = 1 + t % 3;
+        fk__padding pad = (t / 5) % 2 ? FK__PAD_VALID : FK__PAD_SAME;
+        int oh, ow, pt, pl;
+        if (!fk__pad_axis(h, kh, s, pad, &oh, &pt) || !fk__pad_axis(w, kw, s, pad, &ow, &pl))
+            continue;
+        float *x = rnd((size_t)n * h * w * cin), *wt = rnd((size_t)kh * kw * cin * cout);
+        float *bias = rnd((size_t)cout), *scale = rnd((size_t)cout), *shift = rnd((size_t)cout);
+        fk__epilogue ep = {t % 2 ? bias : NULL, t % 4 < 2 ? scale : NULL, t % 3 ? shift : NULL,
+                           (fk__act)(t % FK__ACT_COUNT), 0.1f};
+        fk__conv2d_args a = {kh, kw, s, s, pt, pl, cin, cout, wt, ep};
+        fk__shape ys = fk__shape_make(n, oh, ow, cout);
+        strided sx = make_strided(fk__shape_make(n, h, w, cin), t % 3, 0), sref = make_strided(ys, 2, 7.0f);
+        strided sfast = make_strided(ys, 1 + t % 2, 7.0f), ssplit = make_strided(ys, 0, 7.0f);
+        copy_into(&sx, x);
+        fk__conv2d_ref(&a, &sx.v, &sref.v, 0, 1);
+        double worst = 0;
+        for (int b = 0; b < n; b++)
+            for (int oy = 0; oy < oh; oy++)
+                for (int ox = 0; ox < ow; ox++)
+                    for (int co = 0; co < cout; co++) {
+                        float want = fk__epilogue_apply(&ep, co, naive_conv(x, h, w, cin, wt, kh, kw, cout, s, s, pt,
+                                                                           pl, b, oy, ox, co));
+                        double d = fabs(want - *fk__at(&sref.v, b, oy, ox, co)) / (1 + fabs(want));
+                        worst = fmax(worst, d);
+                    }
+        CHECK_MSG(worst <= 1e-5, "conv ref vs naive %.3g (case %d)", worst, t);
+        CHECK_MSG(touched_outside(&sref, 7.0f) == 0, "conv ref wrote outside its view (case %d)", t);
+
+        size_t scratch_n = fk__conv2d_gemm_scratch(&a, &sfast.v);
+        float *scratch = malloc((scratch_n ? scratch_n : 1) * sizeof(float));
+        fk__conv2d_gemm(&a, &sx.v, &sfast.v, scratch, 0, 1);
+        double d = max_rel_diff_view(&sref.v, &sfast.v);
+        CHECK_MSG(d <= 1e-5, "conv gemm vs ref %.3g (case %d: %dx%dx%d k%dx%d s%d -> %d)", d, t, h, w, cin, kh, kw, s,
+                  cout);
+        CHECK_MSG(touched_outside(&sfast, 7.0f) == 0, "conv gemm wrote outside its view (case %d)", t);
+        int nth = 1 + t % 4;
+        for (int ith = 0; ith < nth; ith++)
+            fk__conv2d_gemm(&a, &sx.v, &ssplit.v, scratch, ith, nth);
+        CHECK_MSG(max_rel_diff_view(&sref.v, &ssplit.v) <= 1e-5, "conv gemm split in %d vs ref (case %d)", nth, t);
+        free(scratch);
+        free(sx.buf);
+        free(sref.buf);
+        free(sfast.buf);
+        free(ssplit.buf);
+        free(x);
+        free(wt);
+        free(bias);
+        free(scale);
+        free(shift);
+    }
+}
+
+static void test_dwconv_random(void)
+{
+    for (int t = 0; t < 40; t++) {
+        int n = 1 + t % 2, h = 1 + (t * 7) % 19, w = 1 + (t * 3) % 11, c = 1 + (t * 17) % 41;
+        if (t == 39)
+            c = 1100; /* wider than the fast kernel's stack row: falls back to the reference */
+        int k = t % 3 == 0 ? 1 : 3, s = 1 + t % 2;
+        fk__padding pad = t % 4 < 2 ? FK__PAD_SAME : FK__PAD_VALID;
+        int oh, ow, pt, pl;
+        if (!fk__pad_axis(h, k, s, pad, &oh, &pt) || !fk__pad_axis(w, k, s, pad, &ow, &pl))
+            continue;
+        float *x = rnd((size_t)n * h * w * c), *wt = rnd((size_t)k * k * c), *bias = rnd((size_t)c);
+        fk__dwconv_args a = {k, k, s, s, pt, pl, c, wt, {t % 2 ? bias : NULL, NULL, NULL, (fk__act)(t % FK__ACT_COUNT), 0.2f}};
+        fk__shape ys = fk__shape_make(n, oh, ow, c);
+        strided sx = make_strided(fk__shape_make(n, h, w, c), t % 2, 0);
+        strided sref = make_strided(ys, 0, 3.0f), sfast = make_strided(ys, 1, 3.0f);
+        copy_into(&sx, x);
+        fk__dwconv_ref(&a, &sx.v, &sref.v, 0, 1);
+        /* independent check of one output per case */
+        int ch = c - 1, oy = oh - 1, ox = ow / 2;
+        double want = 0;
+        for (int ky = 0; ky < k; ky++)
+            for (int kx = 0; kx < k; kx++) {
+                int iy = oy * s + ky - pt, ix = ox * s + kx - pl;
+                if (iy >= 0 && ix >= 0 && iy < h && ix < w)
+                    want += (double)x[(((size_t)(n - 1) * h + iy) * w + ix) * c + ch] * wt[(ky * k + kx) * c + ch];
+            }
+        float wf = fk__epilogue_apply(&a.ep, ch, (float)want);
+        CHECK_NEAR(*fk__at(&sref.v, n - 1, oy, ox, ch), wf, 1e-5 * (1 + fabs(wf)));
+        int nth = 1 + t % 3;
+        for (int ith = 0; ith < nth; ith++)
+            fk__dwconv_fast(&a, &sx.v, &sfast.v, ith, nth);
+        double d = max_rel_diff_view(&sref.v, &sfast.v);
+        CHECK_MSG(d <= 1e-5, "dwconv fast vs ref %.3g (case %d)", d, t);
+        CHECK_MSG(touched_outside(&sfast, 3.0f) == 0, "dwconv fast wrote outside its view (case %d)", t);
+        free(sx.buf);
+        free(sref.buf);
+        free(sfast.buf);
+        free(x);
+        free(wt);
+        free(bias);
+    }
+}
+
+static void test_fc_random(void)
+{
+    for (int t = 0; t < 20; t++) {
+        int n = 1 + t % 4, h = 1 + t % 3, w = 1 + (t * 5) % 4, c = 1 + (t * 7) % 33, m = 1 + (t * 11) % 23;
+        int k = h * w * c;
+        float *x = rnd((size_t)n * k), *wt = rnd((size_t)k * m), *bias = rnd((size_t)m);
+        float *yr = malloc((size_t)n * m * sizeof(float)), *yb = malloc((size_t)n * m * sizeof(float));
+        fk__fc_args a = {k, m, wt, {t % 2 ? bias : NULL, NULL, NULL, (fk__act)(t % FK__ACT_COUNT), 0.1f}};
+        fk__view vx = fk__view_packed(x, fk__shape_make(n, h, w, c));
+        fk__view vr = fk__view_packed(yr, fk__shape_make(n, 1, 1, m)), vb = fk__view_packed(yb, fk__shape_make(n, 1, 1, m));
+        fk__fc_ref(&a, &vx, &vr, 0, 1);
+        int nth = 1 + t % 3;
+        for (int ith = 0; ith < nth; ith++)
+            fk__fc_blas(&a, &vx, &vb, ith, nth);
+        CHECK_MSG(max_rel_diff_view(&vr, &vb) <= 1e-5, "fc blas vs ref (case %d)", t);
+        free(x);
+        free(wt);
+        free(bias);
+        free(yr);
+        free(yb);
+    }
+}
+
+int main(void)
+{
+    test_padding_rules();
+    test_conv_hand();
+    test_dwconv_hand();
+    test_pool_hand();
+    test_elementwise_hand();
+    test_conv_random();
+    test_dwconv_random();
+    test_fc_random();
+    return fk_test_finish("kernels");
+}
