@@ -57,7 +57,7 @@ eval: models build
 	scripts/eval.sh $(BUILD)
 
 bench: models build
-	$(BUILD)/bench_stages $(if $(BENCH_OUT),--json $(BENCH_OUT))
+	$(BUILD)/bench/bench_stages $(if $(BENCH_OUT),--json $(BENCH_OUT))
 
 fuzz:
 	FK_WITH_CLANG=1 scripts/deps.sh

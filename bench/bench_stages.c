@@ -1,0 +1,254 @@
+/* bench_stages.c: `make bench`: every stage on the demo photos, median of several runs after a warm-up, in the peers' results schema, with each net's FLOPs and share of peak. */
+#include <errno.h>
+#include <glob.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/file.h"
+#include "face/session.h"
+#include "facekit/facekit.h"
+
+#define MAX_SAMPLES 4096
+#define PEAK_GFLOPS_PER_CORE 95.0 /* AVX2 FMA fp32 on this machine's Zen 3 cores */
+
+typedef enum stage {
+    ST_DECODE,
+    ST_SSD,
+    ST_TINY,
+    ST_LANDMARKS,
+    ST_DESCRIPTOR,
+    ST_AGE_GENDER,
+    ST_PIPELINE,
+    ST_COUNT
+} stage;
+
+static const char *stage_name[ST_COUNT] = {"decode_jpeg",  "ssd_mobilenetv1_detect", "tiny_face_detector_416_detect",
+                                           "landmarks68",  "descriptor128",          "age_gender",
+                                           "pipeline_ssd_lm_desc_ag"};
+static const int per_face[ST_COUNT] = {0, 0, 0, 1, 1, 1, 0};
+static const int net_of[ST_COUNT] = {-1, FK__NET_SSD, FK__NET_TINY, FK__NET_LANDMARK68, FK__NET_RECOGNITION,
+                                     FK__NET_AGE_GENDER, -1};
+
+typedef struct samples {
+    double v[MAX_SAMPLES];
+    int n;
+} samples;
+
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec * 1e-6;
+}
+
+static void add(samples *s, double v)
+{
+    if (s->n < MAX_SAMPLES)
+        s->v[s->n++] = v;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct stats {
+    double median, mean, min, max;
+    int n;
+} stats;
+
+static stats summarize(samples *s)
+{
+    stats r = {0, 0, 0, 0, s->n};
+    if (!s->n)
+        return r;
+    qsort(s->v, (size_t)s->n, sizeof(double), cmp_d);
+    r.median = s->n % 2 ? s->v[s->n / 2] : (s->v[s->n / 2 - 1] + s->v[s->n / 2]) / 2;
+    r.min = s->v[0];
+    r.max = s->v[s->n - 1];
+    for (int i = 0; i < s->n; i++)
+        r.mean += s->v[i] / s->n;
+    return r;
+}
+
+static void print_stats(FILE *f, const char *indent, stats st, const char *unit)
+{
+    fprintf(f, "{%s\"unit\": \"%s\", \"median_ms\": %.3f, \"mean_ms\": %.3f, \"min_ms\": %.3f, \"max_ms\": %.3f, \"n\": %d}",
+            indent, unit, st.median, st.mean, st.min, st.max, st.n);
+}
+
+int main(int argc, char **argv)
+{
+    const char *json = NULL;
+    int runs = 5, warmup = 1;
+    char **images = NULL;
+    int nimages = 0;
+    glob_t g = {0};
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json") && i + 1 < argc)
+            json = argv[++i];
+        else if (!strcmp(argv[i], "--runs") && i + 1 < argc)
+            runs = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--warmup") && i + 1 < argc)
+            warmup = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--help")) {
+            puts("Usage: bench_stages [--runs N] [--warmup N] [--json OUT] [IMG...]\n"
+                 "Times every stage on the images (default: the six demo photos), median of N runs.");
+            return 0;
+        } else {
+            images = &argv[i];
+            nimages = argc - i;
+            break;
+        }
+    }
+    if (runs < 1 || runs > 100 || warmup < 0)
+        return fprintf(stderr, "bench: bad --runs or --warmup\n"), 2;
+    fk_error err = {0};
+    fk_models *m = NULL;
+    if (fk_models_load(NULL, FK_NET_ALL, &m, &err) != FK_OK)
+        return fprintf(stderr, "bench: %s\n", err.message), 1;
+    if (!nimages) {
+        char pat[4200];
+        snprintf(pat, sizeof pat, "%s/demo/sample*.jpg", fk_models_dir(m));
+        if (glob(pat, 0, NULL, &g) != 0 || !g.gl_pathc)
+            return fprintf(stderr, "bench: no images at %s\n", pat), 1;
+        images = g.gl_pathv;
+        nimages = (int)g.gl_pathc;
+    }
+    fk_session *s = NULL;
+    fk_session_new(m, &s, &err);
+    samples *all = calloc(ST_COUNT, sizeof *all);
+    samples *per = calloc((size_t)nimages * ST_COUNT, sizeof *per);
+    int *faces_ssd = calloc((size_t)nimages, sizeof(int)), *faces_tiny = calloc((size_t)nimages, sizeof(int));
+    int *w = calloc((size_t)nimages, sizeof(int)), *h = calloc((size_t)nimages, sizeof(int));
+    fk_detect_options ssd, tiny;
+    fk_detect_options_init(&ssd);
+    fk_detect_options_init(&tiny);
+    tiny.detector = FK_DETECTOR_TINY;
+    for (int i = 0; i < nimages; i++) {
+        void *bytes = NULL;
+        size_t size = 0;
+        if (fk__file_read_all(images[i], (size_t)1 << 30, &bytes, &size, &err) != FK_OK)
+            return fprintf(stderr, "bench: %s\n", err.message), 1;
+        for (int r = 0; r < warmup + runs; r++) {
+            int timed = r >= warmup;
+            double t0 = now_ms();
+            fk_image *img = NULL;
+            if (fk_image_decode(bytes, size, images[i], NULL, &img, &err) != FK_OK)
+                return fprintf(stderr, "bench: %s\n", err.message), 1;
+            double t1 = now_ms();
+            fk_face *faces = NULL, *tf = NULL;
+            size_t n = 0, nt = 0;
+            fk_face_detect(s, img, &ssd, &faces, &n);
+            double t2 = now_ms();
+            fk_face_detect(s, img, &tiny, &tf, &nt);
+            double t3 = now_ms();
+            fk_faces_free(tf);
+            if (timed) {
+                add(&all[ST_DECODE], t1 - t0);
+                add(&per[i * ST_COUNT + ST_DECODE], t1 - t0);
+                add(&all[ST_SSD], t2 - t1);
+                add(&per[i * ST_COUNT + ST_SSD], t2 - t1);
+                add(&all[ST_TINY], t3 - t2);
+                add(&per[i * ST_COUNT + ST_TINY], t3 - t2);
+            }
+            faces_ssd[i] = (int)n;
+            faces_tiny[i] = (int)nt;
+            w[i] = img->width;
+            h[i] = img->height;
+            for (size_t k = 0; k < n; k++) {
+                double a = now_ms();
+                fk_face_landmarks(s, img, &faces[k]);
+                double b = now_ms();
+                fk_face_descriptor(s, img, &faces[k]);
+                double c = now_ms();
+                fk_face_attributes(s, img, &faces[k]);
+                double d = now_ms();
+                if (timed) {
+                    add(&all[ST_LANDMARKS], b - a);
+                    add(&per[i * ST_COUNT + ST_LANDMARKS], b - a);
+                    add(&all[ST_DESCRIPTOR], c - b);
+                    add(&per[i * ST_COUNT + ST_DESCRIPTOR], c - b);
+                    add(&all[ST_AGE_GENDER], d - c);
+                    add(&per[i * ST_COUNT + ST_AGE_GENDER], d - c);
+                }
+            }
+            fk_faces_free(faces);
+            fk_image_free(img);
+            /* the whole pipeline, from the JPEG bytes */
+            double p0 = now_ms();
+            fk_image_decode(bytes, size, images[i], NULL, &img, &err);
+            fk_face_analyze(s, img, &ssd, FK_ANALYZE_ALL, &faces, &n);
+            double p1 = now_ms();
+            fk_faces_free(faces);
+            fk_image_free(img);
+            if (timed) {
+                add(&all[ST_PIPELINE], p1 - p0);
+                add(&per[i * ST_COUNT + ST_PIPELINE], p1 - p0);
+            }
+        }
+        free(bytes);
+    }
+
+    stats st[ST_COUNT];
+    printf("%-32s %10s %6s %12s %9s %8s\n", "stage (1 thread)", "median ms", "n", "GFLOP", "GFLOP/s", "of peak");
+    for (int k = 0; k < ST_COUNT; k++) {
+        st[k] = summarize(&all[k]);
+        double gflop = 0;
+        if (net_of[k] >= 0) {
+            const fk__net *net = m->nets[net_of[k]];
+            gflop = fk__graph_flops(net->graph) / 1e9;
+        }
+        if (gflop > 0)
+            printf("%-32s %10.2f %6d %12.3f %9.1f %7.1f%%\n", stage_name[k], st[k].median, st[k].n, gflop,
+                   gflop / (st[k].median / 1e3), 100 * gflop / (st[k].median / 1e3) / PEAK_GFLOPS_PER_CORE);
+        else
+            printf("%-32s %10.2f %6d\n", stage_name[k], st[k].median, st[k].n);
+    }
+    printf("(GFLOP counts the net alone; stage times include cropping, resizing and post-processing)\n");
+
+    if (json) {
+        FILE *f = fopen(json, "w");
+        if (!f)
+            return fprintf(stderr, "bench: %s: %s\n", json, strerror(errno)), 1;
+        fprintf(f, "{\"schema\": \"face-peers-bench/v1\", \"system\": \"facekit\", \"variant\": \"c-openblas\", "
+                   "\"backend\": \"cpu\", \"decoder\": \"libjpegturbo\", \"threads\": 1,\n"
+                   " \"versions\": {\"facekit\": \"%s\", \"face-api-models\": \"1.7.15\"},\n"
+                   " \"config\": {\"runs\": %d, \"warmup\": %d},\n \"stages\": {",
+                FACEKIT_VERSION_STRING, runs, warmup);
+        for (int k = 0; k < ST_COUNT; k++) {
+            fprintf(f, "%s\n  \"%s\": ", k ? "," : "", stage_name[k]);
+            print_stats(f, "", st[k], per_face[k] ? "per_face" : "per_image");
+        }
+        fprintf(f, "},\n \"images\": [");
+        for (int i = 0; i < nimages; i++) {
+            const char *base = strrchr(images[i], '/');
+            fprintf(f, "%s\n  {\"image\": \"%s\", \"width\": %d, \"height\": %d, \"faces\": {\"ssd_mobilenetv1\": %d, "
+                       "\"tiny_face_detector_416\": %d}, \"stages\": {",
+                    i ? "," : "", base ? base + 1 : images[i], w[i], h[i], faces_ssd[i], faces_tiny[i]);
+            for (int k = 0; k < ST_COUNT; k++) {
+                fprintf(f, "%s\"%s\": ", k ? ", " : "", stage_name[k]);
+                stats si = summarize(&per[i * ST_COUNT + k]);
+                print_stats(f, "", si, per_face[k] ? "per_face" : "per_image");
+            }
+            fprintf(f, "}}");
+        }
+        fprintf(f, "]}\n");
+        fclose(f);
+        printf("wrote %s\n", json);
+    }
+    free(all);
+    free(per);
+    free(faces_ssd);
+    free(faces_tiny);
+    free(w);
+    free(h);
+    fk_session_free(s);
+    fk_models_free(m);
+    globfree(&g);
+    return 0;
+}
