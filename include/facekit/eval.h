@@ -87,6 +87,79 @@ fk_status fk_eval_embed_images(const fk_models *models, const char *const *paths
                                const fk_embed_options *opt, int threads, fk_progress_fn progress, void *ctx,
                                fk_image_embedding *out, fk_error *err);
 
+/* ---- detection benchmarks: AFW, FDDB and WIDER FACE ground truth, VOC average precision */
+
+typedef enum fk_det_format {
+    FK_DET_FORMAT_AFW = 0, /* afw_boxes.txt: name, count, then count lines "x1 y1 x2 y2" */
+    FK_DET_FORMAT_WIDER,   /* wider_face_*_bbx_gt.txt: name, count, then "x y w h blur expr illum invalid occl pose" */
+    FK_DET_FORMAT_FDDB,    /* FDDB-fold-*-ellipseList.txt: name (no extension), count, "ra rb theta cx cy 1" */
+    FK_DET_FORMAT_COUNT
+} fk_det_format;
+
+typedef struct fk_gt_face {
+    fk_box box;     /* for FDDB: the ellipse's bounding box */
+    int ignore;     /* WIDER's invalid faces: neither a miss nor a false alarm when detected */
+    double ellipse[5]; /* FDDB: ra, rb, theta, cx, cy (zeros otherwise) */
+} fk_gt_face;
+
+typedef struct fk_det_image {
+    char *path; /* root joined */
+    size_t first, count; /* its faces in fk_det_truth.faces */
+} fk_det_image;
+
+typedef struct fk_det_truth {
+    fk_det_format format;
+    fk_det_image *images;
+    size_t n_images;
+    fk_gt_face *faces;
+    size_t n_faces;
+} fk_det_truth;
+
+/* Reads a ground-truth file; image paths are joined to root (FDDB names get ".jpg"). */
+fk_status fk_det_truth_load(const char *path, fk_det_format format, const char *root, fk_det_truth **out,
+                            fk_error *err);
+void fk_det_truth_free(fk_det_truth *t);
+
+/* One detection to score. */
+typedef struct fk_det_result {
+    size_t image; /* index into fk_det_truth.images */
+    fk_box box;
+    float score;
+} fk_det_result;
+
+typedef struct fk_det_report {
+    double iou;            /* the matching threshold */
+    size_t faces, ignored, detections;
+    double ap;             /* VOC all-point interpolated average precision */
+    double max_recall;     /* recall with every detection kept */
+    double best_f1, best_f1_score; /* the F1-best operating point and its score threshold */
+    /* FDDB's scores at 1000 false positives (ellipse/rectangle overlap; other formats use boxes) */
+    double fddb_discrete_tpr, fddb_continuous_tpr;
+} fk_det_report;
+
+/* Matches detections to faces greedily by descending score (each face once, IoU >= iou) and scores
+ * them. tp (may be NULL) receives per detection 1 (true positive), 0 (false alarm) or -1 (matched an
+ * ignored face); matched (may be NULL) per face the index of its detection or -1 (a miss). */
+fk_status fk_det_evaluate(const fk_det_truth *t, const fk_det_result *dets, size_t n, double iou,
+                          fk_det_report *out, int *tp, long *matched, fk_error *err);
+
+typedef struct fk_image_detections {
+    int ok;
+    fk_face *faces; /* free with fk_faces_free */
+    size_t count;
+    char error[FK_ERROR_MESSAGE_MAX];
+} fk_image_detections;
+
+/* Loads each image and detects its faces on `threads` threads; fk_image_detections_free releases them. */
+fk_status fk_eval_detect_images(const fk_models *models, const char *const *paths, size_t count,
+                                const fk_detect_options *opt, int threads, fk_progress_fn progress, void *ctx,
+                                fk_image_detections *out, fk_error *err);
+void fk_image_detections_free(fk_image_detections *d, size_t count);
+
+/* Writes the precision-recall curve as CSV "score,recall,precision" (one row per detection). */
+fk_status fk_det_write_pr(const fk_det_truth *t, const fk_det_result *dets, size_t n, double iou, const char *path,
+                          fk_error *err);
+
 #ifdef __cplusplus
 }
 #endif

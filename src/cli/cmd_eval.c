@@ -304,13 +304,234 @@ done:
     return rc;
 }
 
+static void print_detect_help(void)
+{
+    fputs("Usage: facekit eval detect --annotations FILE [--format afw|wider|fddb] [--root DIR] [OPTIONS]\n"
+          "\n"
+          "Face detection accuracy against ground-truth boxes. Every image is run through the detector\n"
+          "with a low score threshold (--min-score, default 0.05), detections are matched greedily in\n"
+          "descending score to the face they overlap most (IoU >= --iou, each face once; WIDER's invalid\n"
+          "faces are ignored), and the precision-recall curve gives the VOC average precision.\n"
+          "\n"
+          "Formats: afw (../shared/data/afw/afw_boxes.txt: name, count, x1 y1 x2 y2 per face), wider\n"
+          "(wider_face_val_bbx_gt.txt), fddb (FDDB-fold-NN-ellipseList.txt; overlap of the ellipse and the\n"
+          "box, and FDDB's discrete and continuous true positive rates at 1000 false positives).\n"
+          "\n"
+          "Options:\n"
+          "  --annotations FILE   the ground truth (required)\n"
+          "  --format F           afw, wider or fddb [afw]\n"
+          "  --root DIR           the image folder [for afw: FILE's folder/images; else FILE's folder]\n"
+          "  --iou T              the overlap a detection needs to count, 0 < T <= 1 [0.5]\n"
+          "  --limit N            only the first N images (quick checks) [all]\n"
+          "  --threads N          worker threads, 1 to 64 [number of CPUs]\n"
+          "  --pr OUT.csv         write the precision-recall curve (score, recall, precision)\n"
+          "  --misses OUT.txt     write the missed faces and the false alarms scoring above the best-F1\n"
+          "                       threshold, one per line\n",
+          stdout);
+    cli_face_opts_help(stdout);
+    fputs("  -h, --help           this help\n"
+          "\n"
+          "Example:\n"
+          "  facekit eval detect --annotations ../shared/data/afw/afw_boxes.txt\n"
+          "\n"
+          "Exit status: 0 evaluated, 1 the annotations or the models failed, 2 usage error.\n",
+          stdout);
+}
+
+static int eval_detect(int argc, char **argv)
+{
+    cli_face_opts fo;
+    cli_face_opts_init(&fo);
+    fo.min_score = 0.05;
+    const char *ann = NULL, *format = "afw", *root = NULL, *pr_path = NULL, *misses = NULL;
+    double iou = 0.5;
+    int limit = 0;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int threads = ncpu > 0 ? (int)ncpu : 1;
+    cli_opt opts[16 + CLI_FACE_OPTS_COUNT] = {
+        {"annotations", 0, CLI_ARG_STRING, &ann, 0, 0},
+        {"format", 0, CLI_ARG_STRING, &format, 0, 0},
+        {"root", 0, CLI_ARG_STRING, &root, 0, 0},
+        {"iou", 0, CLI_ARG_FLOAT, &iou, 1e-6, 1},
+        {"limit", 0, CLI_ARG_INT, &limit, 1, 100000000},
+        {"threads", 0, CLI_ARG_INT, &threads, 1, 64},
+        {"pr", 0, CLI_ARG_STRING, &pr_path, 0, 0},
+        {"misses", 0, CLI_ARG_STRING, &misses, 0, 0},
+    };
+    size_t nopts = 8;
+    nopts += cli_face_opts_table(&fo, opts + nopts);
+    int npos = 0;
+    int rc = cli_parse("eval detect", argc, argv, 1, opts, nopts, &npos);
+    if (rc == 1) {
+        print_detect_help();
+        return CLI_EXIT_OK;
+    }
+    if (rc)
+        return rc;
+    if (npos)
+        return cli_usage_error("eval detect", "unexpected argument '%s'", argv[1]);
+    if (!ann)
+        return cli_usage_error("eval detect", "--annotations FILE is required");
+    fk_det_format fmt;
+    if (!strcmp(format, "afw"))
+        fmt = FK_DET_FORMAT_AFW;
+    else if (!strcmp(format, "wider"))
+        fmt = FK_DET_FORMAT_WIDER;
+    else if (!strcmp(format, "fddb"))
+        fmt = FK_DET_FORMAT_FDDB;
+    else
+        return cli_usage_error("eval detect", "--format is afw, wider or fddb, not '%s'", format);
+    fk_detect_options det;
+    fk_decode_options dec;
+    if ((rc = cli_face_opts_resolve("eval detect", &fo, &det, &dec)))
+        return rc;
+    char rootbuf[4096];
+    if (!root) {
+        snprintf(rootbuf, sizeof rootbuf, "%s", ann);
+        char *slash = strrchr(rootbuf, '/');
+        if (slash)
+            *slash = 0;
+        else
+            snprintf(rootbuf, sizeof rootbuf, ".");
+        if (fmt == FK_DET_FORMAT_AFW)
+            strncat(rootbuf, "/images", sizeof rootbuf - strlen(rootbuf) - 1);
+        root = rootbuf;
+    }
+    fk_error err = {0};
+    fk_det_truth *t = NULL;
+    if (fk_det_truth_load(ann, fmt, root, &t, &err) != FK_OK) {
+        cli_error("%s", err.message);
+        return CLI_EXIT_FAIL;
+    }
+    if (limit > 0 && (size_t)limit < t->n_images) {
+        for (size_t i = (size_t)limit; i < t->n_images; i++)
+            free(t->images[i].path);
+        t->n_images = (size_t)limit;
+        t->n_faces = t->images[limit - 1].first + t->images[limit - 1].count;
+    }
+    fk_models *models = NULL;
+    const char **paths = malloc(t->n_images * sizeof *paths);
+    fk_image_detections *dets = calloc(t->n_images, sizeof *dets);
+    fk_det_result *res = NULL;
+    int *tp = NULL;
+    long *matched = NULL;
+    rc = CLI_EXIT_FAIL;
+    if (!paths || !dets) {
+        cli_error("out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < t->n_images; i++)
+        paths[i] = t->images[i].path;
+    if (fk_models_load(fo.models, cli_nets_for(det.detector, 0), &models, &err) != FK_OK) {
+        cli_error("%s", err.message);
+        goto done;
+    }
+    progress pr = {!fo.quiet && isatty(2), time(NULL)};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (fk_eval_detect_images(models, paths, t->n_images, &det, threads, show_progress, &pr, dets, &err) != FK_OK) {
+        cli_error("%s", err.message);
+        goto done;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    size_t n = 0, failed = 0;
+    for (size_t i = 0; i < t->n_images; i++) {
+        n += dets[i].count;
+        if (!dets[i].ok) {
+            failed++;
+            cli_error("%s", dets[i].error);
+        }
+    }
+    res = malloc((n ? n : 1) * sizeof *res);
+    tp = malloc((n ? n : 1) * sizeof *tp);
+    matched = malloc((t->n_faces ? t->n_faces : 1) * sizeof *matched);
+    if (!res || !tp || !matched) {
+        cli_error("out of memory");
+        goto done;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < t->n_images; i++)
+        for (size_t j = 0; j < dets[i].count; j++)
+            res[k++] = (fk_det_result){i, dets[i].faces[j].box, dets[i].faces[j].score};
+    fk_det_report r, r3;
+    if (fk_det_evaluate(t, res, n, iou, &r, tp, matched, &err) != FK_OK ||
+        fk_det_evaluate(t, res, n, 0.3, &r3, NULL, NULL, &err) != FK_OK ||
+        (pr_path && fk_det_write_pr(t, res, n, iou, pr_path, &err) != FK_OK)) {
+        cli_error("%s", err.message);
+        goto done;
+    }
+    if (misses) {
+        FILE *f = fopen(misses, "w");
+        if (!f) {
+            cli_error("%s: cannot write", misses);
+            goto done;
+        }
+        for (size_t i = 0; i < t->n_images; i++)
+            for (size_t fi = t->images[i].first; fi < t->images[i].first + t->images[i].count; fi++)
+                if (matched[fi] < 0 && !t->faces[fi].ignore)
+                    fprintf(f, "miss %s %.1f %.1f %.1f %.1f\n", t->images[i].path, t->faces[fi].box.x,
+                            t->faces[fi].box.y, t->faces[fi].box.width, t->faces[fi].box.height);
+        for (size_t d = 0; d < n; d++)
+            if (tp[d] == 0 && res[d].score >= r.best_f1_score)
+                fprintf(f, "false_alarm %s %.1f %.1f %.1f %.1f %.4f\n", t->images[res[d].image].path, res[d].box.x,
+                        res[d].box.y, res[d].box.width, res[d].box.height, res[d].score);
+        if (fclose(f) != 0) {
+            cli_error("%s: write failed", misses);
+            goto done;
+        }
+    }
+    if (fo.json) {
+        printf("{\"annotations\": \"%s\", \"format\": \"%s\", \"detector\": \"%s\", \"images\": %zu, "
+               "\"images_failed\": %zu, \"faces\": %zu, \"ignored\": %zu, \"detections\": %zu, \"min_score\": %.6g, "
+               "\"iou\": %.3g, \"ap\": %.6f, \"ap_iou_0.3\": %.6f, \"max_recall\": %.6f, \"best_f1\": %.6f, "
+               "\"best_f1_score\": %.6f, \"fddb_discrete_tpr\": %.6f, \"fddb_continuous_tpr\": %.6f, "
+               "\"seconds\": %.1f}\n",
+               ann, format, det.detector == FK_DETECTOR_TINY ? "tiny" : "ssd", t->n_images, failed, r.faces,
+               r.ignored, n, (double)det.min_score, iou, r.ap, r3.ap, r.max_recall, r.best_f1,
+               r.best_f1_score, r.fddb_discrete_tpr, r.fddb_continuous_tpr, secs);
+    } else {
+        printf("annotations %s (%s, %s detector, scores above %.3g)\n", ann, format,
+               det.detector == FK_DETECTOR_TINY ? "tiny" : "ssd", (double)det.min_score);
+        printf("  images %zu (%zu failed), faces %zu (+%zu ignored), detections %zu\n", t->n_images, failed, r.faces,
+               r.ignored, n);
+        printf("  AP %.4f at IoU %.2g (%.4f at IoU 0.3); recall %.4f with every detection\n", r.ap, iou, r3.ap,
+               r.max_recall);
+        printf("  best F1 %.4f at score %.3f", r.best_f1, r.best_f1_score);
+        if (fmt == FK_DET_FORMAT_FDDB)
+            printf("; FDDB TPR at 1000 FP: discrete %.4f, continuous %.4f", r.fddb_discrete_tpr,
+                   r.fddb_continuous_tpr);
+        printf("\n  %.1f s, %.1f ms per image on %d thread%s\n", secs, 1000 * secs / (double)t->n_images, threads,
+               threads == 1 ? "" : "s");
+    }
+    rc = failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+done:
+    if (dets)
+        fk_image_detections_free(dets, t->n_images);
+    free(dets);
+    free(paths);
+    free(res);
+    free(tp);
+    free(matched);
+    fk_models_free(models);
+    fk_det_truth_free(t);
+    return rc;
+}
+
 int cmd_eval(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs("Usage: facekit eval verify|detect [OPTIONS]\n"
+              "  verify   face verification on a pair list (LFW pairs.txt or CSV): accuracy, ROC, AUC, TAR@FAR\n"
+              "  detect   face detection against ground-truth boxes (AFW, WIDER, FDDB): average precision\n"
+              "`facekit eval verify --help` and `facekit eval detect --help` give the details.\n\n",
+              stdout);
         print_help();
         return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
     }
     if (strcmp(argv[1], "verify") == 0)
         return eval_verify(argc - 1, argv + 1);
-    return cli_usage_error("eval", "unknown evaluation '%s'; there is: verify", argv[1]);
+    if (strcmp(argv[1], "detect") == 0)
+        return eval_detect(argc - 1, argv + 1);
+    return cli_usage_error("eval", "unknown evaluation '%s'; there are: verify, detect", argv[1]);
 }

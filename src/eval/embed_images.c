@@ -1,11 +1,10 @@
 /* embed_images.c: one descriptor per image (largest face), on several threads, for verification benchmarks. */
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
+#include "eval/parallel.h"
 #include "facekit/eval.h"
 
 void fk_embed_options_init(fk_embed_options *o)
@@ -21,18 +20,6 @@ void fk_embed_options_faceapi(fk_embed_options *o)
     fk_embed_options_init(o);
     o->pad_fraction = 0.0f;
 }
-
-typedef struct job {
-    const fk_models *models;
-    const char *const *paths;
-    size_t count;
-    const fk_embed_options *opt;
-    fk_image_embedding *out;
-    atomic_size_t next, done;
-    fk_progress_fn progress;
-    void *ctx;
-    pthread_mutex_t progress_lock;
-} job;
 
 static size_t largest(const fk_face *faces, size_t n)
 {
@@ -103,26 +90,16 @@ static void embed_one(fk_session *s, const char *path, const fk_embed_options *o
     fk_image_free(img);
 }
 
-static void *worker(void *arg)
+typedef struct embed_job {
+    const char *const *paths;
+    const fk_embed_options *opt;
+    fk_image_embedding *out;
+} embed_job;
+
+static void embed_item(fk_session *s, size_t i, void *ctx)
 {
-    job *j = arg;
-    fk_session *s = NULL;
-    if (fk_session_new(j->models, &s, NULL) != FK_OK)
-        return NULL;
-    for (;;) {
-        size_t i = atomic_fetch_add(&j->next, 1);
-        if (i >= j->count)
-            break;
-        embed_one(s, j->paths[i], j->opt, &j->out[i]);
-        size_t done = atomic_fetch_add(&j->done, 1) + 1;
-        if (j->progress) {
-            pthread_mutex_lock(&j->progress_lock);
-            j->progress(done, j->count, j->ctx);
-            pthread_mutex_unlock(&j->progress_lock);
-        }
-    }
-    fk_session_free(s);
-    return NULL;
+    embed_job *j = ctx;
+    embed_one(s, j->paths[i], j->opt, &j->out[i]);
 }
 
 fk_status fk_eval_embed_images(const fk_models *models, const char *const *paths, size_t count,
@@ -136,22 +113,6 @@ fk_status fk_eval_embed_images(const fk_models *models, const char *const *paths
         fk_embed_options_init(&defaults);
         opt = &defaults;
     }
-    if (threads < 1)
-        threads = 1;
-    if (threads > 64)
-        threads = 64;
-    job j = {.models = models, .paths = paths, .count = count, .opt = opt, .out = out, .progress = progress, .ctx = ctx};
-    atomic_init(&j.next, 0);
-    atomic_init(&j.done, 0);
-    pthread_mutex_init(&j.progress_lock, NULL);
-    pthread_t tid[64];
-    int started = 0;
-    for (int t = 1; t < threads; t++)
-        if (pthread_create(&tid[started], NULL, worker, &j) == 0)
-            started++;
-    worker(&j); /* the calling thread works too */
-    for (int t = 0; t < started; t++)
-        pthread_join(tid[t], NULL);
-    pthread_mutex_destroy(&j.progress_lock);
-    return FK_OK;
+    embed_job j = {paths, opt, out};
+    return fk__eval_parallel(models, count, threads, embed_item, &j, progress, ctx, err);
 }
