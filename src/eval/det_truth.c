@@ -103,8 +103,9 @@ static fk_status parse(reader *r, fk_det_format fmt, const char *root, fk_det_tr
                 /* FDDB: major radius, minor radius, angle (radians), centre x, centre y */
                 double ra = v[0], rb = v[1], th = v[2], cx = v[3], cy = v[4];
                 memcpy(f->ellipse, v, sizeof f->ellipse);
-                double hw = sqrt(ra * ra * sin(th) * sin(th) + rb * rb * cos(th) * cos(th));
-                double hh = sqrt(ra * ra * cos(th) * cos(th) + rb * rb * sin(th) * sin(th));
+                /* the major semi-axis ra points along angle th from the x axis */
+                double hw = sqrt(ra * ra * cos(th) * cos(th) + rb * rb * sin(th) * sin(th));
+                double hh = sqrt(ra * ra * sin(th) * sin(th) + rb * rb * cos(th) * cos(th));
                 f->box = (fk_box){cx - hw, cy - hh, 2 * hw, 2 * hh};
             }
             t->n_faces++;
