@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # eval.sh: `make eval`: verification accuracy on ../shared/data (LFW View 2 and deepface pairs), one summary table at the end.
-# Env: FACEKIT_SHARED (default ../shared), EVAL_FOLDS (LFW folds, default all), EVAL_THREADS, EVAL_OUT (folder for JSON/ROC).
+# Env: FACEKIT_SHARED (default ../shared), EVAL_FOLDS (LFW folds, default all), EVAL_THREADS, EVAL_OUT (folder for JSON/ROC),
+#      EVAL_PER_CLASS=N (only the first N same and N different LFW pairs per fold: a quick look).
 set -uo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,15 +18,9 @@ status=0
 run() { # name, then the eval arguments
   local name=$1; shift
   echo "== $name"
-  if "$fk" eval verify "$@" --threads "$threads" --json > "$out/$name.json"; then
-    rows+=("$(python3 - "$name" "$out/$name.json" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[2]))
-print(f"{sys.argv[1]:<34} {r['pairs']:>5} {100*r['accuracy_at_threshold']:>8.2f} {100*r['accuracy_valid_pairs']:>8.2f} "
-      f"{100*r['mean_accuracy']:>7.2f}±{100*r['std_accuracy']:<5.2f} {r['auc']:>7.4f} {100*r['eer']:>6.2f} "
-      f"{100*r['tar_at_far_0.01']:>8.2f} {r['images_without_face']:>7}")
-PY
-)")
+  if "$fk" eval verify "$@" ${EVAL_PER_CLASS:+--per-class "$EVAL_PER_CLASS"} --threads "$threads" --json \
+       > "$out/$name.json"; then
+    rows+=("$(python3 "$root/scripts/eval_row.py" verify "$name" "$out/$name.json")")
   else
     status=1
   fi
@@ -38,6 +33,8 @@ if [ -f "$lfw/pairs.txt" ]; then
   # face-api's own protocol on the folds face-api was measured on (91.25 % in ../shared/peers)
   run "lfw_folds-1-2_faceapi-protocol" --pairs "$lfw/pairs.txt" --root "$lfw/images_deepfunneled" --folds 1-2 \
       --protocol faceapi
+  run "lfw_folds-1-2_tiny-detector" --pairs "$lfw/pairs.txt" --root "$lfw/images_deepfunneled" --folds 1-2 \
+      --detector tiny
 else
   echo "SKIP: LFW: $lfw/pairs.txt not found (set FACEKIT_SHARED)"
 fi
@@ -48,11 +45,35 @@ else
   echo "SKIP: deepface pairs: $dp/master.csv not found"
 fi
 
+drows=()
+afw="$data/afw"
+if [ -f "$afw/afw_boxes.txt" ]; then
+  for det in ssd tiny; do
+    echo "== afw_$det"
+    if "$fk" eval detect --annotations "$afw/afw_boxes.txt" --detector "$det" --threads "$threads" --json \
+         --pr "$out/afw_${det}_pr.csv" --misses "$out/afw_${det}_misses.txt" > "$out/afw_$det.json"; then
+      drows+=("$(python3 "$root/scripts/eval_row.py" detect "afw_$det" "$out/afw_$det.json")")
+    else
+      status=1
+    fi
+  done
+  "$fk" eval plot "$out/afw_pr.svg" "$out/afw_ssd_pr.csv=SSD MobileNetV1" "$out/afw_tiny_pr.csv=TinyFaceDetector" || status=1
+else
+  echo "SKIP: AFW: $afw/afw_boxes.txt not found"
+fi
+
 if [ ${#rows[@]} -gt 0 ]; then
   echo
   echo "verification at threshold 0.6 (SSD MobileNetV1 + FaceLandmark68Net + FaceRecognitionNet, face-api crop)"
   printf '%-34s %5s %8s %8s %13s %7s %6s %8s %7s\n' benchmark pairs "acc@0.6" "valid" "k-fold" AUC "EER%" "TAR@1e-2" no-face
   for r in "${rows[@]}"; do echo "$r"; done
   echo "(JSON and ROC in $out)"
+fi
+if [ ${#drows[@]} -gt 0 ]; then
+  echo
+  echo "detection on AFW (scores above 0.05, greedy matching, VOC AP)"
+  printf '%-20s %6s %6s %8s %9s %8s %8s\n' benchmark images faces "AP@0.5" "AP@0.3" recall "best F1"
+  for r in "${drows[@]}"; do echo "$r"; done
+  echo "(precision-recall curves: $out/afw_pr.svg)"
 fi
 exit $status

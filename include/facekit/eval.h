@@ -160,6 +160,19 @@ void fk_image_detections_free(fk_image_detections *d, size_t count);
 fk_status fk_det_write_pr(const fk_det_truth *t, const fk_det_result *dets, size_t n, double iou, const char *path,
                           fk_error *err);
 
+/* ---- plots */
+
+typedef struct fk_plot_series {
+    const char *label;
+    const double *x, *y;
+    size_t n;
+} fk_plot_series;
+
+/* Writes an SVG line chart of several series (ROC: x = FAR on a log axis, y = TAR; PR: x = recall,
+ * y = precision), with axes, grid, ticks and a legend. x_log: a logarithmic x axis from x_min. */
+fk_status fk_plot_svg(const char *path, const char *title, const char *xlabel, const char *ylabel,
+                      const fk_plot_series *series, size_t count, int x_log, double x_min, fk_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,6 +10,8 @@
 #include "cli/pipeline.h"
 #include "facekit/eval.h"
 
+static int plot_curves(const char *out, int n, char **specs);
+
 static void print_help(void)
 {
     fputs("Usage: facekit eval verify --pairs FILE [--root DIR] [OPTIONS]\n"
@@ -33,11 +35,14 @@ static void print_help(void)
           "  --pairs FILE         the pair list (required)\n"
           "  --root DIR           folder the image names are relative to [folder of FILE]\n"
           "  --folds LIST         only these folds, e.g. 1-2 or 1,3,5 [all]\n"
+          "  --per-class N        only the first N same-person and N different-person pairs of each\n"
+          "                       fold (quick checks) [all]\n"
           "  --threshold T        the fixed decision threshold [0.6]\n"
           "  --protocol P         facekit or faceapi (see above) [facekit]\n"
           "  --threads N          worker threads, 1 to 64 [number of CPUs]\n"
           "  --roc OUT.csv        write the ROC (threshold, far, tar) as CSV\n"
-          "  --failures OUT.txt   write the images without a face, one per line\n",
+          "  --failures OUT.txt   write the images without a face, one per line\n"
+          "  --plot OUT.svg       draw the ROC (needs --roc; several runs: facekit eval plot)\n",
           stdout);
     cli_face_opts_help(stdout);
     fputs("  -h, --help           this help\n"
@@ -114,8 +119,9 @@ static int eval_verify(int argc, char **argv)
     cli_face_opts fo;
     cli_face_opts_init(&fo);
     const char *pairs_path = NULL, *root = NULL, *folds = NULL, *protocol = "facekit", *roc = NULL,
-               *failures = NULL;
+               *failures = NULL, *plot = NULL;
     double threshold = FK_DESCRIPTOR_THRESHOLD;
+    int per_class = 0;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int threads = ncpu > 0 ? (int)ncpu : 1;
     cli_opt opts[16 + CLI_FACE_OPTS_COUNT] = {
@@ -127,8 +133,10 @@ static int eval_verify(int argc, char **argv)
         {"threads", 0, CLI_ARG_INT, &threads, 1, 64},
         {"roc", 0, CLI_ARG_STRING, &roc, 0, 0},
         {"failures", 0, CLI_ARG_STRING, &failures, 0, 0},
+        {"plot", 0, CLI_ARG_STRING, &plot, 0, 0},
+        {"per-class", 0, CLI_ARG_INT, &per_class, 1, 1000000},
     };
-    size_t nopts = 8;
+    size_t nopts = 10;
     nopts += cli_face_opts_table(&fo, opts + nopts);
     int npos = 0;
     int rc = cli_parse("eval verify", argc, argv, 1, opts, nopts, &npos);
@@ -142,6 +150,8 @@ static int eval_verify(int argc, char **argv)
         return cli_usage_error("eval verify", "unexpected argument '%s'", argv[1]);
     if (!pairs_path)
         return cli_usage_error("eval verify", "--pairs FILE is required");
+    if (plot && !roc)
+        return cli_usage_error("eval verify", "--plot draws the ROC written by --roc: give --roc OUT.csv too");
     long fold_mask = parse_folds(folds);
     if (fold_mask < 0)
         return cli_usage_error("eval verify", "bad --folds '%s' (e.g. 1-2 or 1,3,5)", folds);
@@ -168,10 +178,13 @@ static int eval_verify(int argc, char **argv)
         cli_error("%s", err.message);
         return CLI_EXIT_FAIL;
     }
-    /* keep the selected folds, in order */
+    /* keep the selected folds (and the first per_class pairs of each class in each), in order */
     size_t kept = 0;
+    int taken[16][2] = {{0}};
     for (size_t i = 0; i < pairs->count; i++) {
-        if (fold_mask & (1L << pairs->items[i].fold))
+        fk_pair *q = &pairs->items[i];
+        int *n = &taken[q->fold & 15][q->same != 0];
+        if ((fold_mask & (1L << q->fold)) && (!per_class || (*n)++ < per_class))
             pairs->items[kept++] = pairs->items[i];
         else {
             free(pairs->items[i].a);
@@ -279,11 +292,16 @@ static int eval_verify(int argc, char **argv)
         printf("  pairs %zu (%zu with an image without a face, counted wrong)\n", r.pairs, r.failed_pairs);
         printf("  accuracy at threshold %.3g: %.2f %%  (%.2f %% over the pairs where both faces were found)\n",
                threshold, 100 * r.accuracy_at_fixed, 100 * r.accuracy_valid_pairs);
-        printf("  %d-fold protocol: %.2f %% +- %.2f  (thresholds", r.folds, 100 * r.mean_accuracy,
-               100 * r.std_accuracy);
-        for (int f = 0; f < r.folds; f++)
-            printf(" %.3f", r.fold_threshold[f]);
-        printf(")\n  AUC %.4f, EER %.2f %% (at %.3f), TAR %.2f %% at FAR 0.001, %.2f %% at FAR 0.01\n", r.auc,
+        if (r.folds) {
+            printf("  %d-fold protocol: %.2f %% +- %.2f  (thresholds", r.folds, 100 * r.mean_accuracy,
+                   100 * r.std_accuracy);
+            for (int f = 0; f < r.folds; f++)
+                printf(" %.3f", r.fold_threshold[f]);
+            printf(")\n");
+        } else {
+            printf("  k-fold protocol: needs two folds or more\n");
+        }
+        printf("  AUC %.4f, EER %.2f %% (at %.3f), TAR %.2f %% at FAR 0.001, %.2f %% at FAR 0.01\n", r.auc,
                100 * r.eer, r.eer_threshold, 100 * r.tar_at_far[0], 100 * r.tar_at_far[1]);
         printf("  %.1f s, %.1f ms per image on %d thread%s\n", secs, 1000 * secs / (double)nu, threads,
                threads == 1 ? "" : "s");
@@ -294,6 +312,8 @@ static int eval_verify(int argc, char **argv)
                     printf("  ... and %zu more (--failures FILE lists them all)\n", noface - 10);
             }
     }
+    if (plot && plot_curves(plot, 1, (char **)&roc) != CLI_EXIT_OK)
+        goto done;
     rc = CLI_EXIT_OK;
 done:
     fk_models_free(models);
@@ -326,7 +346,8 @@ static void print_detect_help(void)
           "  --threads N          worker threads, 1 to 64 [number of CPUs]\n"
           "  --pr OUT.csv         write the precision-recall curve (score, recall, precision)\n"
           "  --misses OUT.txt     write the missed faces and the false alarms scoring above the best-F1\n"
-          "                       threshold, one per line\n",
+          "                       threshold, one per line\n"
+          "  --plot OUT.svg       draw the precision-recall curve (needs --pr; several: facekit eval plot)\n",
           stdout);
     cli_face_opts_help(stdout);
     fputs("  -h, --help           this help\n"
@@ -343,7 +364,7 @@ static int eval_detect(int argc, char **argv)
     cli_face_opts fo;
     cli_face_opts_init(&fo);
     fo.min_score = 0.05;
-    const char *ann = NULL, *format = "afw", *root = NULL, *pr_path = NULL, *misses = NULL;
+    const char *ann = NULL, *format = "afw", *root = NULL, *pr_path = NULL, *misses = NULL, *plot = NULL;
     double iou = 0.5;
     int limit = 0;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -357,8 +378,9 @@ static int eval_detect(int argc, char **argv)
         {"threads", 0, CLI_ARG_INT, &threads, 1, 64},
         {"pr", 0, CLI_ARG_STRING, &pr_path, 0, 0},
         {"misses", 0, CLI_ARG_STRING, &misses, 0, 0},
+        {"plot", 0, CLI_ARG_STRING, &plot, 0, 0},
     };
-    size_t nopts = 8;
+    size_t nopts = 9;
     nopts += cli_face_opts_table(&fo, opts + nopts);
     int npos = 0;
     int rc = cli_parse("eval detect", argc, argv, 1, opts, nopts, &npos);
@@ -372,6 +394,8 @@ static int eval_detect(int argc, char **argv)
         return cli_usage_error("eval detect", "unexpected argument '%s'", argv[1]);
     if (!ann)
         return cli_usage_error("eval detect", "--annotations FILE is required");
+    if (plot && !pr_path)
+        return cli_usage_error("eval detect", "--plot draws the curve written by --pr: give --pr OUT.csv too");
     fk_det_format fmt;
     if (!strcmp(format, "afw"))
         fmt = FK_DET_FORMAT_AFW;
@@ -504,6 +528,8 @@ static int eval_detect(int argc, char **argv)
         printf("\n  %.1f s, %.1f ms per image on %d thread%s\n", secs, 1000 * secs / (double)t->n_images, threads,
                threads == 1 ? "" : "s");
     }
+    if (plot && plot_curves(plot, 1, (char **)&pr_path) != CLI_EXIT_OK)
+        goto done;
     rc = failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 done:
     if (dets)
@@ -518,12 +544,134 @@ done:
     return rc;
 }
 
+/* A curve CSV written by --roc (threshold,far,tar) or --pr (score,recall,precision). */
+typedef struct curve {
+    double *x, *y;
+    size_t n;
+    int roc;
+} curve;
+
+static int read_curve(const char *path, curve *c)
+{
+    memset(c, 0, sizeof *c);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        cli_error("%s: cannot open", path);
+        return -1;
+    }
+    char line[256];
+    if (!fgets(line, sizeof line, f) || (strncmp(line, "threshold,far,tar", 17) && strncmp(line, "score,recall,precision", 22))) {
+        cli_error("%s: not a ROC (threshold,far,tar) or PR (score,recall,precision) CSV", path);
+        fclose(f);
+        return -1;
+    }
+    c->roc = line[0] == 't';
+    size_t cap = 0;
+    double a, b, v;
+    while (fscanf(f, "%lf,%lf,%lf", &v, &a, &b) == 3) {
+        if (c->n == cap) {
+            cap = cap ? cap * 2 : 1024;
+            double *nx = realloc(c->x, cap * sizeof *nx), *ny = nx ? realloc(c->y, cap * sizeof *ny) : NULL;
+            if (!nx || !ny) {
+                free(nx ? nx : c->x);
+                free(c->y);
+                fclose(f);
+                cli_error("out of memory reading %s", path);
+                return -1;
+            }
+            c->x = nx;
+            c->y = ny;
+        }
+        c->x[c->n] = a; /* far or recall */
+        c->y[c->n] = b; /* tar or precision */
+        c->n++;
+    }
+    fclose(f);
+    return 0;
+}
+
+/* `facekit eval plot OUT.svg CSV[=LABEL]...`; also used by --plot with one curve. */
+static int plot_curves(const char *out, int n, char **specs)
+{
+    curve *cs = calloc((size_t)n, sizeof *cs);
+    fk_plot_series *ss = calloc((size_t)n, sizeof *ss);
+    char **labels = calloc((size_t)n, sizeof *labels);
+    int rc = CLI_EXIT_FAIL;
+    if (!cs || !ss || !labels) {
+        cli_error("out of memory");
+        goto done;
+    }
+    for (int i = 0; i < n; i++) {
+        labels[i] = strdup(specs[i]);
+        if (!labels[i]) {
+            cli_error("out of memory");
+            goto done;
+        }
+        char *eq = strchr(labels[i], '=');
+        const char *label = labels[i];
+        if (eq) {
+            *eq = 0;
+            label = eq + 1;
+        }
+        if (read_curve(labels[i], &cs[i]) != 0)
+            goto done;
+        if (cs[i].roc != cs[0].roc) {
+            cli_error("%s: cannot mix ROC and precision-recall curves on one plot", labels[i]);
+            goto done;
+        }
+        ss[i] = (fk_plot_series){eq ? label : cli_basename(labels[i]), cs[i].x, cs[i].y, cs[i].n};
+    }
+    fk_error err = {0};
+    int roc = n ? cs[0].roc : 1;
+    if (fk_plot_svg(out, roc ? "ROC: face verification" : "Precision-recall: face detection",
+                    roc ? "false accept rate" : "recall", roc ? "true accept rate" : "precision", ss, (size_t)n, roc,
+                    1e-4, &err) != FK_OK) {
+        cli_error("%s", err.message);
+        goto done;
+    }
+    rc = CLI_EXIT_OK;
+done:
+    for (int i = 0; cs && i < n; i++) {
+        free(cs[i].x);
+        free(cs[i].y);
+        if (labels)
+            free(labels[i]);
+    }
+    free(cs);
+    free(ss);
+    free(labels);
+    return rc;
+}
+
+static int eval_plot(int argc, char **argv)
+{
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        fputs("Usage: facekit eval plot OUT.svg CSV[=LABEL]...\n"
+              "\n"
+              "Draws several curves written by `eval verify --roc` (ROC: true accept rate against a log false\n"
+              "accept rate) or by `eval detect --pr` (precision against recall) on one SVG figure, e.g. to\n"
+              "compare detectors, embedders or settings. LABEL names a curve in the legend (default: the\n"
+              "file name).\n"
+              "\n"
+              "Example:\n"
+              "  facekit eval plot roc.svg ssd.csv=SSD tiny.csv=Tiny\n"
+              "\n"
+              "Exit status: 0 written, 1 a CSV could not be read or the SVG written, 2 usage error.\n",
+              stdout);
+        return CLI_EXIT_OK;
+    }
+    if (argc < 3)
+        return cli_usage_error("eval plot", "give the output SVG and at least one CSV");
+    return plot_curves(argv[1], argc - 2, argv + 2);
+}
+
 int cmd_eval(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         fputs("Usage: facekit eval verify|detect [OPTIONS]\n"
               "  verify   face verification on a pair list (LFW pairs.txt or CSV): accuracy, ROC, AUC, TAR@FAR\n"
               "  detect   face detection against ground-truth boxes (AFW, WIDER, FDDB): average precision\n"
+              "  plot     draw ROC or precision-recall curves of several runs on one SVG figure\n"
               "`facekit eval verify --help` and `facekit eval detect --help` give the details.\n\n",
               stdout);
         print_help();
@@ -533,5 +681,7 @@ int cmd_eval(int argc, char **argv)
         return eval_verify(argc - 1, argv + 1);
     if (strcmp(argv[1], "detect") == 0)
         return eval_detect(argc - 1, argv + 1);
-    return cli_usage_error("eval", "unknown evaluation '%s'; there are: verify, detect", argv[1]);
+    if (strcmp(argv[1], "plot") == 0)
+        return eval_plot(argc - 1, argv + 1);
+    return cli_usage_error("eval", "unknown evaluation '%s'; there are: verify, detect, plot", argv[1]);
 }

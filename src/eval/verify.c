@@ -108,6 +108,15 @@ fk_status fk_verify_evaluate(const fk_pairs *pairs, const double *distances, dou
 
     /* the LFW protocol: each fold tested at the threshold learnt on the others */
     int folds = pairs->folds > 16 ? 16 : pairs->folds;
+    int present = 0;
+    for (int f = 0; f < folds; f++)
+        for (size_t i = 0; i < n; i++)
+            if (s[i].fold == f) {
+                present++;
+                break;
+            }
+    if (present < 2)
+        folds = 0; /* the protocol needs other folds to learn each fold's threshold */
     int used = 0;
     double sum = 0, sum2 = 0;
     for (int f = 0; f < folds; f++) {
@@ -117,7 +126,7 @@ fk_status fk_verify_evaluate(const fk_pairs *pairs, const double *distances, dou
         if (!in)
             continue;
         size_t nc;
-        double t = folds > 1 ? best_threshold(s, n, f, cand, &nc) : best_threshold(s, n, -1, cand, &nc);
+        double t = best_threshold(s, n, f, cand, &nc);
         double acc = accuracy(s, n, t, f, 1);
         out->fold_threshold[used] = t;
         out->fold_accuracy[used] = acc;
