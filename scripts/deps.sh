@@ -2,7 +2,8 @@
 # deps.sh: checks the Debian packages facekit builds and runs with; installs the missing ones when root.
 set -euo pipefail
 # Why each is here: see README.md, "Dependencies".
-pkgs=(build-essential cmake pkg-config libjpeg62-turbo-dev libpng-dev libcjson-dev libopenblas-dev npm)
+# libdlib-data is data, not code: dlib's ERT landmark model (fk_ert_load), non-commercial use only.
+pkgs=(build-essential cmake pkg-config libjpeg62-turbo-dev libpng-dev libcjson-dev libopenblas-dev npm libdlib-data)
 [ "${FK_WITH_CLANG:-0}" = 1 ] && pkgs+=(clang libclang-rt-14-dev)
 missing=()
 for p in "${pkgs[@]}"; do

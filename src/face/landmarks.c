@@ -3,22 +3,7 @@
 
 #include "core/error.h"
 #include "face/session.h"
-
-static void derive_points5(fk_face *f)
-{
-    fk_point le = {0, 0}, re = {0, 0};
-    for (int i = 36; i < 42; i++) {
-        le.x += f->landmarks[i].x / 6.0;
-        le.y += f->landmarks[i].y / 6.0;
-        re.x += f->landmarks[i + 6].x / 6.0;
-        re.y += f->landmarks[i + 6].y / 6.0;
-    }
-    f->points5[0] = le;
-    f->points5[1] = re;
-    f->points5[2] = f->landmarks[30];
-    f->points5[3] = f->landmarks[48];
-    f->points5[4] = f->landmarks[54];
-}
+#include "facekit/align.h"
 
 fk_status fk_face_landmarks(fk_session *s, const fk_image *img, fk_face *face)
 {
@@ -51,7 +36,7 @@ fk_status fk_face_landmarks(fk_session *s, const fk_image *img, fk_face *face)
         face->landmarks[i].y = (double)ry * r.h + face->box.y;
     }
     face->has_landmarks = 1;
-    derive_points5(face);
+    fk_points5_from_68(face->landmarks, face->points5);
     fk_box crop = {r.x, r.y, r.w, r.h};
     face->landmark_crop = crop;
     return FK_OK;

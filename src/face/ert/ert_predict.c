@@ -1,0 +1,228 @@
+/* ert_predict.c: the ERT cascade as dlib's shape_predictor runs it: feature pixels placed by a similarity transform, tree walks, shape updates. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "face/ert/ert_model.h"
+#include "facekit/align.h"
+
+/* Arithmetic follows dlib/image_processing/shape_predictor.h step by step, so that points agree
+ * with dlib's to the pixel:
+ *  - each level starts from the least-squares similarity transform from the initial shape to
+ *    the current one (computed in double, then its 2x2 matrix rounded to float);
+ *  - feature pixel f of the level is (t * delta_f) + current[anchor_f] in float, mapped to the
+ *    image by the box's affine map (unit square onto the box's corner pixels) in double and
+ *    rounded with floor(v + 0.5); outside the image it reads 0, inside it is the pixel's
+ *    grayscale (r + g + b) / 3 in integers (dlib's rgb to gray assign_pixel);
+ *  - a tree goes left when pixel[idx1] - pixel[idx2] > thresh (floats), and its leaf is added
+ *    to the current shape in float, tree after tree. */
+
+typedef struct sampler {
+    const uint8_t *data;
+    int width, height;
+    size_t stride;
+    int rgb; /* 3 bytes per pixel (RGB8), else 1 (gray) */
+} sampler;
+
+/* The map from the model's unit square to the image: x' = ox + sx * x, y' = oy + sy * y. */
+typedef struct box_map {
+    double ox, oy, sx, sy;
+} box_map;
+
+static inline float intensity(const sampler *s, long x, long y)
+{
+    const uint8_t *row = s->data + (size_t)y * s->stride;
+    if (s->rgb) {
+        const uint8_t *p = row + (size_t)x * 3;
+        return (float)(((unsigned)p[0] + (unsigned)p[1] + (unsigned)p[2]) / 3u);
+    }
+    return (float)row[x];
+}
+
+/* The least-squares similarity from `from` to `to` (n points), as dlib's
+ * find_similarity_transform gives it (Umeyama, no reflection), its matrix [a -b; b a] rounded
+ * to float. One point, or coinciding points, give dlib's answers (identity, and the identity
+ * rotation scaled by 1 around the means). */
+static void shape_tform(const float *from, const float *to, int n, float t[4])
+{
+    t[0] = 1, t[1] = 0, t[2] = 0, t[3] = 1;
+    if (n < 2)
+        return;
+    double fx = 0, fy = 0, tx = 0, ty = 0;
+    for (int i = 0; i < n; i++) {
+        fx += from[2 * i];
+        fy += from[2 * i + 1];
+        tx += to[2 * i];
+        ty += to[2 * i + 1];
+    }
+    fx /= n, fy /= n, tx /= n, ty /= n;
+    double dot = 0, cross = 0, norm = 0;
+    for (int i = 0; i < n; i++) {
+        double x = from[2 * i] - fx, y = from[2 * i + 1] - fy, u = to[2 * i] - tx, v = to[2 * i + 1] - ty;
+        dot += x * u + y * v;
+        cross += x * v - y * u;
+        norm += x * x + y * y;
+    }
+    if (norm == 0)
+        return;
+    double a = dot / norm, b = cross / norm;
+    t[0] = (float)a;
+    t[1] = (float)-b;
+    t[2] = (float)b;
+    t[3] = (float)a;
+}
+
+/* The pixel values of one level's features for the current shape. */
+static void feature_pixels(const fk_ert *m, const fk__ert_forest *fo, const sampler *s, const box_map *bm,
+                           const float *cur, float *fv)
+{
+    float t[4];
+    shape_tform(m->initial, cur, m->num_parts, t);
+    for (uint32_t i = 0; i < fo->num_features; i++) {
+        const float dx = fo->deltas[2 * i], dy = fo->deltas[2 * i + 1];
+        const uint32_t a = fo->anchor[i];
+        /* float, one rounding per operation, as dlib's matrix<float> expression */
+        float px = t[0] * dx;
+        px = px + t[1] * dy;
+        px = px + cur[2 * a];
+        float py = t[2] * dx;
+        py = py + t[3] * dy;
+        py = py + cur[2 * a + 1];
+        const double X = floor(bm->ox + bm->sx * (double)px + 0.5);
+        const double Y = floor(bm->oy + bm->sy * (double)py + 0.5);
+        /* NaN fails every comparison and reads 0 too */
+        fv[i] = (X >= 0 && Y >= 0 && X < s->width && Y < s->height) ? intensity(s, (long)X, (long)Y) : 0.0f;
+    }
+}
+
+static void add_leaf(float *restrict cur, const float *restrict leaf, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        cur[k] += leaf[k];
+}
+
+/* The leaf one tree's walk ends in. */
+static inline const float *walk(const fk__ert_forest *fo, uint32_t t, const float *fv, size_t vals)
+{
+    const fk__ert_tree *tr = &fo->trees[t];
+    const fk__ert_split *sp = fo->splits + tr->first_split;
+    uint32_t i = 0;
+    while (i < tr->num_splits)
+        i = fv[sp[i].idx1] - fv[sp[i].idx2] > sp[i].thresh ? 2 * i + 1 : 2 * i + 2;
+    return tr->leaves + (size_t)(i - tr->num_splits) * vals;
+}
+
+static inline void prefetch_leaf(const float *leaf, size_t bytes)
+{
+    for (size_t b = 0; b < bytes; b += 64)
+        __builtin_prefetch((const char *)leaf + b);
+    __builtin_prefetch((const char *)leaf + bytes - 1);
+}
+
+/* A level runs in two passes over CHUNK trees at a time: first every tree is walked (the walks
+ * read the level's splits in order, which the hardware prefetches), then the leaves are added,
+ * each prefetched AHEAD trees before it is needed (a leaf is 544 bytes in the 68-point model,
+ * somewhere in 65 MB). The additions stay in tree order, so the float sums are dlib's. */
+#define CHUNK 128
+#define AHEAD 8
+
+static void run_forest(const fk__ert_forest *fo, const float *fv, size_t vals, float *restrict cur)
+{
+    const size_t bytes = vals * sizeof(float);
+    const float *leaf[CHUNK];
+    for (uint32_t t0 = 0; t0 < fo->num_trees; t0 += CHUNK) {
+        const uint32_t n = fo->num_trees - t0 < CHUNK ? fo->num_trees - t0 : CHUNK;
+        for (uint32_t k = 0; k < n; k++) {
+            leaf[k] = walk(fo, t0 + k, fv, vals);
+            if (k < AHEAD)
+                prefetch_leaf(leaf[k], bytes);
+        }
+        for (uint32_t k = 0; k < n; k++) {
+            if (k + AHEAD < n)
+                prefetch_leaf(leaf[k + AHEAD], bytes);
+            add_leaf(cur, leaf[k], vals);
+        }
+    }
+}
+
+static void cascade(const fk_ert *m, const sampler *s, const box_map *bm, float *restrict cur, float *restrict fv)
+{
+    const size_t vals = 2 * (size_t)m->num_parts;
+    memcpy(cur, m->initial, vals * sizeof *cur);
+    for (uint32_t f = 0; f < m->num_forests; f++) {
+        feature_pixels(m, &m->forests[f], s, bm, cur, fv);
+        run_forest(&m->forests[f], fv, vals, cur);
+    }
+}
+
+#define COORD_MAX 1e7
+
+static fk_status run(const fk_ert *m, const sampler *s, fk_box box, fk_point *points, fk_error *err)
+{
+    if (!(isfinite(box.x) && isfinite(box.y) && isfinite(box.width) && isfinite(box.height)) || box.width < 1 ||
+        box.height < 1 || fabs(box.x) > COORD_MAX || fabs(box.y) > COORD_MAX || box.width > COORD_MAX ||
+        box.height > COORD_MAX)
+        return fk__fail(err, FK_E_INVALID_ARGUMENT, "fk_ert_predict: bad box (%g, %g, %g x %g)", box.x, box.y,
+                        box.width, box.height);
+    /* dlib's unnormalizing_tform: (0,0) to the top-left corner pixel, (1,1) to the bottom-right */
+    box_map bm = {box.x, box.y, box.width - 1, box.height - 1};
+    const size_t vals = 2 * (size_t)m->num_parts;
+    float stack[2048];
+    float *scratch = stack;
+    size_t need = vals + m->max_features; /* both bounded by the loader: no overflow */
+    if (need > sizeof stack / sizeof stack[0]) {
+        scratch = malloc(need * sizeof *scratch);
+        if (!scratch)
+            return fk__fail(err, FK_E_NO_MEMORY, "fk_ert_predict: out of memory");
+    }
+    float *cur = scratch, *fv = scratch + vals;
+    cascade(m, s, &bm, cur, fv);
+    for (int i = 0; i < m->num_parts; i++) {
+        points[i].x = bm.ox + bm.sx * (double)cur[2 * i];
+        points[i].y = bm.oy + bm.sy * (double)cur[2 * i + 1];
+    }
+    if (scratch != stack)
+        free(scratch);
+    return FK_OK;
+}
+
+fk_status fk_ert_predict(const fk_ert *m, const fk_image *img, fk_box box, fk_point *points, fk_error *err)
+{
+    if (!m || !img || !points)
+        return fk__fail(err, FK_E_INVALID_ARGUMENT, "fk_ert_predict: NULL argument");
+    if (!img->data || img->width <= 0 || img->height <= 0 || img->stride < (size_t)img->width * 3)
+        return fk__fail(err, FK_E_INVALID_ARGUMENT, "fk_ert_predict: invalid image");
+    sampler s = {img->data, img->width, img->height, img->stride, 1};
+    return run(m, &s, box, points, err);
+}
+
+fk_status fk_ert_predict_gray(const fk_ert *m, const uint8_t *gray, int width, int height, size_t stride,
+                              fk_box box, fk_point *points, fk_error *err)
+{
+    if (!m || !gray || !points)
+        return fk__fail(err, FK_E_INVALID_ARGUMENT, "fk_ert_predict_gray: NULL argument");
+    if (width <= 0 || height <= 0 || stride < (size_t)width)
+        return fk__fail(err, FK_E_INVALID_ARGUMENT, "fk_ert_predict_gray: invalid image %dx%d, stride %zu", width,
+                        height, stride);
+    sampler s = {gray, width, height, stride, 0};
+    return run(m, &s, box, points, err);
+}
+
+fk_status fk_ert_face_landmarks(const fk_ert *m, const fk_image *img, fk_face *face, fk_error *err)
+{
+    if (!m || !face)
+        return fk__fail(err, FK_E_INVALID_ARGUMENT, "fk_ert_face_landmarks: NULL argument");
+    if (m->num_parts != FK_LANDMARK_COUNT)
+        return fk__fail(err, FK_E_UNSUPPORTED, "%s: a %d-point model; face landmarks need a 68-point one", m->path,
+                        m->num_parts);
+    fk_point p[FK_LANDMARK_COUNT];
+    fk_status st = fk_ert_predict(m, img, face->box, p, err);
+    if (st != FK_OK)
+        return st;
+    memcpy(face->landmarks, p, sizeof p);
+    fk_points5_from_68(face->landmarks, face->points5);
+    face->has_landmarks = 1;
+    face->landmark_crop = face->box;
+    return FK_OK;
+}

@@ -1,0 +1,152 @@
+/* test_ert_quality.c: normalized mean error of the ERT on dlib's testing_with_face_landmarks.xml boxes (whose points are dlib's own output). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "facekit/image.h"
+#include "facekit/landmarks.h"
+#include "harness.h"
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    size_t got = buf ? fread(buf, 1, (size_t)n, f) : 0;
+    fclose(f);
+    if (buf)
+        buf[got] = 0;
+    return buf;
+}
+
+/* The value of attribute `name` in the tag starting at `tag` (up to its '>'), or NAN. Minimal:
+ * dlib's own XML writer quotes with ' and puts no '>' inside values. */
+static double attr_num(const char *tag, const char *name)
+{
+    const char *end = strchr(tag, '>');
+    char key[32];
+    snprintf(key, sizeof key, " %s='", name);
+    const char *p = strstr(tag, key);
+    if (!p || (end && p > end))
+        return NAN;
+    return strtod(p + strlen(key), NULL);
+}
+
+static int attr_str(const char *tag, const char *name, char *out, size_t cap)
+{
+    char key[32];
+    snprintf(key, sizeof key, " %s='", name);
+    const char *p = strstr(tag, key), *end = strchr(tag, '>');
+    if (!p || (end && p > end))
+        return 0;
+    p += strlen(key);
+    const char *q = strchr(p, '\'');
+    if (!q || (size_t)(q - p) >= cap)
+        return 0;
+    memcpy(out, p, (size_t)(q - p));
+    out[q - p] = 0;
+    return 1;
+}
+
+int main(void)
+{
+    const char *shared = fk_test_shared_dir();
+    if (!shared) {
+        fk_test_skip("test_ert_quality", "no ../shared (data) folder");
+        return FK_TEST_SKIP_CODE;
+    }
+    char dir[4096], path[8192];
+    snprintf(dir, sizeof dir, "%s/data/dlib-faces/examples/faces", shared);
+    snprintf(path, sizeof path, "%s/testing_with_face_landmarks.xml", dir);
+    char *xml = read_text(path);
+    if (!xml) {
+        fk_test_skip("test_ert_quality", "no dlib-faces/examples/faces/testing_with_face_landmarks.xml");
+        return FK_TEST_SKIP_CODE;
+    }
+    fk_ert *m = NULL;
+    fk_error err = {0};
+    fk_status st = fk_ert_load(NULL, &m, &err);
+    if (st == FK_E_NOT_FOUND) {
+        free(xml);
+        fk_test_skip("test_ert_quality", err.message);
+        return FK_TEST_SKIP_CODE;
+    }
+    CHECK_MSG(st == FK_OK, "%s", err.message);
+
+    double sum_nme = 0, worst_nme = 0;
+    long faces = 0, points = 0, identical = 0;
+    fk_image *img = NULL;
+    /* walk <image file='...'> ... <box ...> <part .../> ... </box> ... </image> */
+    for (const char *p = strstr(xml, "<image "); p && m; p = strstr(p + 1, "<image ")) {
+        char file[512];
+        if (!attr_str(p, "file", file, sizeof file))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, file);
+        fk_image_free(img);
+        img = NULL;
+        if (fk_image_load(path, NULL, &img, &err) != FK_OK) {
+            CHECK_MSG(0, "%s", err.message);
+            continue;
+        }
+        const char *img_end = strstr(p, "</image>");
+        for (const char *b = strstr(p, "<box "); b && (!img_end || b < img_end); b = strstr(b + 1, "<box ")) {
+            fk_box box = {attr_num(b, "left"), attr_num(b, "top"), attr_num(b, "width"), attr_num(b, "height")};
+            fk_point truth[68];
+            int n = 0;
+            const char *box_end = strstr(b, "</box>");
+            for (const char *q = strstr(b, "<part "); q && (!box_end || q < box_end) && n < 68;
+                 q = strstr(q + 1, "<part ")) {
+                int idx = (int)attr_num(q, "name");
+                if (idx >= 0 && idx < 68) {
+                    truth[idx].x = attr_num(q, "x");
+                    truth[idx].y = attr_num(q, "y");
+                    n++;
+                }
+            }
+            if (n != 68)
+                continue;
+            fk_point pred[68];
+            if (fk_ert_predict(m, img, box, pred, &err) != FK_OK) {
+                CHECK_MSG(0, "%s: %s", file, err.message);
+                continue;
+            }
+            /* inter-ocular distance: the outer eye corners 36 and 45 */
+            double iod = hypot(truth[36].x - truth[45].x, truth[36].y - truth[45].y), e = 0;
+            for (int i = 0; i < 68; i++) {
+                e += hypot(pred[i].x - truth[i].x, pred[i].y - truth[i].y);
+                identical += floor(pred[i].x + 0.5) == truth[i].x && floor(pred[i].y + 0.5) == truth[i].y;
+            }
+            if (getenv("FK_TEST_DUMP")) { /* rounded points, for comparing with another dlib build */
+                printf("pts %s", file);
+                for (int i = 0; i < 68; i++)
+                    printf(" %.0f %.0f", floor(pred[i].x + 0.5), floor(pred[i].y + 0.5));
+                printf("\n");
+            }
+            double nme = e / 68 / iod;
+            sum_nme += nme;
+            worst_nme = fmax(worst_nme, nme);
+            faces++;
+            points += 68;
+        }
+    }
+    fk_image_free(img);
+    free(xml);
+    fk_ert_free(m);
+    if (faces) {
+        printf("ERT on testing_with_face_landmarks.xml: %ld faces, NME %.4f (mean point error / outer-eye-corner "
+               "distance; worst face %.4f), %ld/%ld rounded points identical\n",
+               faces, sum_nme / faces, worst_nme, identical, points);
+        printf("note: these landmarks are dlib's own shape_predictor_68 output, so the NME only shows that facekit "
+               "reproduces dlib (what is left is dlib's rounding to integers), not landmark accuracy\n");
+    }
+    CHECK(faces >= 4);
+    CHECK(faces == 0 || sum_nme / faces < 0.02);
+    /* dlib 19.24 itself reproduces 1607 of the 1700 points of this older file */
+    CHECK(identical >= points * 9 / 10);
+    return fk_test_finish("test_ert_quality");
+}
