@@ -58,23 +58,22 @@ fk_status fk_verify_write_roc(const fk_pairs *pairs, const double *distances, co
 
 typedef struct fk_embed_options {
     fk_detect_options detect;
-    /* when nothing is found, detect again on the image centred in a black border of this
-     * fraction of its longer side on every side (0 = off). Close-ups whose face fills the frame
-     * are out of SSD's training distribution; shrinking them into a larger frame brings them back. */
-    float pad_fraction;
-    /* when still nothing is found, retry at this lower score (face-api's LFW protocol uses 0.2; 0 = no retry) */
+    /* when nothing is found, retry at this lower score (face-api's LFW protocol uses 0.2; 0 = no retry) */
     float retry_min_score;
+    /* the crop the descriptor net sees */
+    fk_descriptor_crop crop;
 } fk_embed_options;
 
-/* facekit's defaults: the padded pass (half the longer side), then a retry at score 0.2. */
+/* facekit's protocol: detection with the close-up pass always merged in (portraits often fill the
+ * frame), then a retry at score 0.2 when still nothing is found. */
 void fk_embed_options_init(fk_embed_options *o);
-/* face-api's own LFW protocol: a retry at 0.2 only, no padded pass. */
+/* face-api's own LFW protocol: a retry at 0.2 only, no close-up pass. */
 void fk_embed_options_faceapi(fk_embed_options *o);
 
 typedef struct fk_image_embedding {
     int ok;       /* a descriptor was computed */
     int faces;    /* faces found */
-    int retried;  /* 1: found by the padded pass, 2: by the low-score retry */
+    int retried;  /* 1: found only by the low-score retry */
     fk_face face; /* the largest face (by box area) with its descriptor */
     char error[FK_ERROR_MESSAGE_MAX];
 } fk_image_embedding;

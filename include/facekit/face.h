@@ -54,12 +54,23 @@ typedef enum fk_detector {
     FK_DETECTOR_COUNT
 } fk_detector;
 
+/* The close-up pass: detection again on the image centred in a black border, for faces that fill
+ * the frame (SSD, trained on scenes, misses most of those; shrunk into a larger frame they are found). */
+typedef enum fk_closeup {
+    FK_CLOSEUP_OFF = 0,
+    FK_CLOSEUP_IF_NONE, /* only when the first pass finds nothing (the default) */
+    FK_CLOSEUP_ALWAYS,  /* always, merging both passes (non-maximum suppression) */
+    FK_CLOSEUP_COUNT
+} fk_closeup;
+
 typedef struct fk_detect_options {
     fk_detector detector;
     float min_score;     /* keep faces scoring above this; default 0.5 */
     float iou_threshold; /* non-maximum suppression overlap; default 0.5 (SSD), 0.4 (Tiny) */
     int max_faces;       /* SSD: at most this many; default 100 */
     int tiny_input_size; /* Tiny: square input side, a multiple of 32; default 416 */
+    fk_closeup closeup;  /* default FK_CLOSEUP_IF_NONE */
+    float closeup_border; /* the border on every side, as a fraction of the longer side; default 0.5 */
 } fk_detect_options;
 
 /* Fills the defaults above. */
@@ -95,6 +106,18 @@ typedef struct fk_session fk_session;
 fk_status fk_session_new(const fk_models *models, fk_session **out, fk_error *err);
 void fk_session_free(fk_session *s);
 const char *fk_session_errmsg(const fk_session *s);
+
+/* Which crop of the face the descriptor net sees. */
+typedef enum fk_descriptor_crop {
+    FK_CROP_FACEAPI = 0, /* face-api's axis-aligned square from the eyes and mouth (face-api parity) */
+    FK_CROP_DLIB_CHIP,   /* dlib's chip: rotated and scaled onto dlib's mean face (150x150, padding 0.25),
+                            the crop this ResNet was trained on */
+    FK_CROP_COUNT
+} fk_descriptor_crop;
+
+/* The crop fk_face_descriptor uses from now on in this session (default: FK_CROP_DEFAULT). */
+void fk_session_set_descriptor_crop(fk_session *s, fk_descriptor_crop crop);
+#define FK_CROP_DEFAULT FK_CROP_DLIB_CHIP
 
 /* Finds the faces in img, best score first. *faces is an array of *count faces (NULL when none)
  * to release with fk_faces_free. opt may be NULL (defaults). */

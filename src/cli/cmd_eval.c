@@ -20,11 +20,12 @@ static void print_help(void)
           "of 300 same-person and 300 different-person pairs; images are ROOT/Name/Name_NNNN.jpg) or a CSV\n"
           "with a header and columns img1,img2,same (same: 1/0, yes/no; images are ROOT/img).\n"
           "\n"
-          "For every image the largest face is found and described. When the detector finds nothing,\n"
-          "facekit's protocol (the default) detects again on the image centred in a black border of half\n"
-          "its longer side (close-ups that fill the frame are then found), then retries at score 0.2;\n"
-          "face-api's protocol (--protocol faceapi) only retries at 0.2. An image still without a face\n"
-          "counts as wrong in every pair that uses it, and is listed.\n"
+          "For every image the largest face is found and described. facekit's protocol (the default)\n"
+          "also detects on the image centred in a black border of half its longer side and merges both\n"
+          "passes (faces that fill the frame are found that way), and retries at score 0.2 when nothing\n"
+          "is found; face-api's protocol (--protocol faceapi) only retries at 0.2 and uses face-api's crop.\n"
+          "An image still without a face counts as wrong in every pair that uses it, and is listed.\n"
+          "(So the protocol sets --closeup; --crop applies to facekit's protocol.)\n"
           "\n"
           "Reports: accuracy at the fixed threshold (same person when the L2 distance is below it), the\n"
           "same over the pairs where both faces were found, the LFW protocol (each fold tested at the\n"
@@ -39,9 +40,11 @@ static void print_help(void)
           "                       fold (quick checks) [all]\n"
           "  --threshold T        the fixed decision threshold [0.6]\n"
           "  --protocol P         facekit or faceapi (see above) [facekit]\n"
+
           "  --threads N          worker threads, 1 to 64 [number of CPUs]\n"
           "  --roc OUT.csv        write the ROC (threshold, far, tar) as CSV\n"
           "  --failures OUT.txt   write the images without a face, one per line\n"
+          "  --distances OUT.csv  write every pair: image a, image b, same (1/0), distance (empty: no face)\n"
           "  --plot OUT.svg       draw the ROC (needs --roc; several runs: facekit eval plot)\n",
           stdout);
     cli_face_opts_help(stdout);
@@ -119,7 +122,7 @@ static int eval_verify(int argc, char **argv)
     cli_face_opts fo;
     cli_face_opts_init(&fo);
     const char *pairs_path = NULL, *root = NULL, *folds = NULL, *protocol = "facekit", *roc = NULL,
-               *failures = NULL, *plot = NULL;
+               *failures = NULL, *plot = NULL, *dist_path = NULL;
     double threshold = FK_DESCRIPTOR_THRESHOLD;
     int per_class = 0;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -135,8 +138,9 @@ static int eval_verify(int argc, char **argv)
         {"failures", 0, CLI_ARG_STRING, &failures, 0, 0},
         {"plot", 0, CLI_ARG_STRING, &plot, 0, 0},
         {"per-class", 0, CLI_ARG_INT, &per_class, 1, 1000000},
+        {"distances", 0, CLI_ARG_STRING, &dist_path, 0, 0},
     };
-    size_t nopts = 10;
+    size_t nopts = 11;
     nopts += cli_face_opts_table(&fo, opts + nopts);
     int npos = 0;
     int rc = cli_parse("eval verify", argc, argv, 1, opts, nopts, &npos);
@@ -232,7 +236,12 @@ static int eval_verify(int argc, char **argv)
         fk_embed_options_faceapi(&eo);
     else
         fk_embed_options_init(&eo);
+    /* the protocol decides the close-up pass and the retry; the options the crop and the rest */
+    fk_closeup closeup = eo.detect.closeup;
     eo.detect = det;
+    eo.detect.closeup = closeup;
+    if (strcmp(protocol, "facekit") == 0)
+        eo.crop = cli_face_opts_crop(&fo);
     progress pr = {!fo.quiet && isatty(2), time(NULL)};
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -244,15 +253,14 @@ static int eval_verify(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
 
-    size_t noface = 0, padded = 0, lowscore = 0;
+    size_t noface = 0, lowscore = 0;
     FILE *ff = failures ? fopen(failures, "w") : NULL;
     if (failures && !ff) {
         cli_error("%s: cannot write", failures);
         goto done;
     }
     for (size_t i = 0; i < nu; i++) {
-        padded += emb[i].retried == 1;
-        lowscore += emb[i].retried == 2;
+        lowscore += emb[i].retried == 1;
         if (!emb[i].ok) {
             noface++;
             if (ff)
@@ -268,6 +276,25 @@ static int eval_verify(int argc, char **argv)
         const fk_image_embedding *b = &emb[index_of(paths, nu, pairs->items[i].b)];
         dist[i] = a->ok && b->ok ? fk_descriptor_distance(a->face.descriptor, b->face.descriptor) : NAN;
     }
+    if (dist_path) {
+        FILE *df = fopen(dist_path, "w");
+        if (!df) {
+            cli_error("%s: cannot write", dist_path);
+            goto done;
+        }
+        fprintf(df, "a,b,same,distance\n");
+        for (size_t i = 0; i < kept; i++) {
+            fprintf(df, "%s,%s,%d,", pairs->items[i].a, pairs->items[i].b, pairs->items[i].same);
+            if (isnan(dist[i]))
+                fputc('\n', df);
+            else
+                fprintf(df, "%.6f\n", dist[i]);
+        }
+        if (fclose(df) != 0) {
+            cli_error("%s: write failed", dist_path);
+            goto done;
+        }
+    }
     fk_verify_report r;
     if (fk_verify_evaluate(pairs, dist, threshold, &r, &err) != FK_OK ||
         (roc && fk_verify_write_roc(pairs, dist, roc, &err) != FK_OK)) {
@@ -276,19 +303,18 @@ static int eval_verify(int argc, char **argv)
     }
     if (fo.json) {
         printf("{\"pairs_file\": \"%s\", \"protocol\": \"%s\", \"images\": %zu, \"images_without_face\": %zu, "
-               "\"found_by_padded_pass\": %zu, \"found_by_low_score_retry\": %zu, \"pairs\": %zu, "
+               "\"found_by_low_score_retry\": %zu, \"pairs\": %zu, "
                "\"pairs_failed\": %zu, \"threshold\": %.6g, \"accuracy_at_threshold\": %.6f, "
                "\"accuracy_valid_pairs\": %.6f, \"folds\": %d, \"mean_accuracy\": %.6f, \"std_accuracy\": %.6f, "
                "\"auc\": %.6f, \"eer\": %.6f, \"tar_at_far_0.001\": %.6f, \"tar_at_far_0.01\": %.6f, "
                "\"seconds\": %.1f}\n",
-               pairs_path, protocol, nu, noface, padded, lowscore, r.pairs, r.failed_pairs, threshold,
+               pairs_path, protocol, nu, noface, lowscore, r.pairs, r.failed_pairs, threshold,
                r.accuracy_at_fixed, r.accuracy_valid_pairs, r.folds, r.mean_accuracy, r.std_accuracy, r.auc, r.eer,
                r.tar_at_far[0], r.tar_at_far[1], secs);
     } else {
         printf("pairs %s (%s protocol, %s detector)\n", pairs_path, protocol,
                det.detector == FK_DETECTOR_TINY ? "tiny" : "ssd");
-        printf("  images %zu: %zu without a face; %zu found by the padded pass, %zu by the low-score retry\n", nu,
-               noface, padded, lowscore);
+        printf("  images %zu: %zu without a face, %zu found only by the low-score retry\n", nu, noface, lowscore);
         printf("  pairs %zu (%zu with an image without a face, counted wrong)\n", r.pairs, r.failed_pairs);
         printf("  accuracy at threshold %.3g: %.2f %%  (%.2f %% over the pairs where both faces were found)\n",
                threshold, 100 * r.accuracy_at_fixed, 100 * r.accuracy_valid_pairs);

@@ -16,6 +16,8 @@ void cli_face_opts_init(cli_face_opts *o)
     o->min_score = d.min_score;
     o->max_faces = d.max_faces;
     o->tiny_size = d.tiny_input_size;
+    o->closeup = d.closeup == FK_CLOSEUP_ALWAYS ? "always" : d.closeup == FK_CLOSEUP_OFF ? "off" : "if-none";
+    o->crop = FK_CROP_DEFAULT == FK_CROP_DLIB_CHIP ? "dlib" : "faceapi";
 }
 
 size_t cli_face_opts_table(cli_face_opts *o, cli_opt *t)
@@ -25,6 +27,8 @@ size_t cli_face_opts_table(cli_face_opts *o, cli_opt *t)
     t[n++] = (cli_opt){"min-score", 0, CLI_ARG_FLOAT, &o->min_score, 0, 1};
     t[n++] = (cli_opt){"max-faces", 0, CLI_ARG_INT, &o->max_faces, 1, 100000};
     t[n++] = (cli_opt){"tiny-size", 0, CLI_ARG_INT, &o->tiny_size, 64, 2048};
+    t[n++] = (cli_opt){"closeup", 0, CLI_ARG_STRING, &o->closeup, 0, 0};
+    t[n++] = (cli_opt){"crop", 0, CLI_ARG_STRING, &o->crop, 0, 0};
     t[n++] = (cli_opt){"models", 0, CLI_ARG_STRING, &o->models, 0, 0};
     t[n++] = (cli_opt){"max-pixels", 0, CLI_ARG_U64, &o->max_pixels, 1, 0};
     t[n++] = (cli_opt){"json", 0, CLI_ARG_FLAG, &o->json, 0, 0};
@@ -43,6 +47,11 @@ void cli_face_opts_help(FILE *f)
             "  --min-score F        keep faces whose detection score is above F, 0 <= F < 1 [%g]\n"
             "  --max-faces N        at most N faces per image, best score first, 1 to 100000 [%d]\n"
             "  --tiny-size N        the tiny detector's input side, a multiple of 32 from 64 to 2048 [%d]\n"
+            "  --closeup MODE       detect again on the image in a black border, for faces that fill the\n"
+            "                       frame: off, if-none (when nothing was found) or always (merged) [%s]\n"
+            "  --crop C             the descriptor's input: dlib (the face rotated and scaled onto dlib's\n"
+            "                       mean face, as the net was trained) or faceapi (face-api's upright\n"
+            "                       box, for face-api parity) [%s]\n"
             "  --models DIR         the model folder [$FACEKIT_MODELS, else the built-in folder;\n"
             "                       now %s]\n"
             "  --max-pixels N       refuse images of more than N pixels (width x height) [%llu]\n"
@@ -50,7 +59,7 @@ void cli_face_opts_help(FILE *f)
             "  --timings            milliseconds per stage (decode, detect, landmarks, descriptor,\n"
             "                       attributes) on stderr, per image and in total\n"
             "  -q, --quiet          no progress lines or notes on stderr (errors are still printed)\n",
-            o.detector, o.min_score, o.max_faces, o.tiny_size, cli_models_dir(&o),
+            o.detector, o.min_score, o.max_faces, o.tiny_size, o.closeup, o.crop, cli_models_dir(&o),
             (unsigned long long)FK_IMAGE_DEFAULT_MAX_PIXELS);
 }
 
@@ -73,9 +82,24 @@ int cli_face_opts_resolve(const char *verb, const cli_face_opts *o, fk_detect_op
     if (o->tiny_size % 32)
         return cli_usage_error(verb, "--tiny-size: %d is not a multiple of 32", o->tiny_size);
     det->tiny_input_size = o->tiny_size;
+    if (!strcmp(o->closeup, "off"))
+        det->closeup = FK_CLOSEUP_OFF;
+    else if (!strcmp(o->closeup, "if-none"))
+        det->closeup = FK_CLOSEUP_IF_NONE;
+    else if (!strcmp(o->closeup, "always"))
+        det->closeup = FK_CLOSEUP_ALWAYS;
+    else
+        return cli_usage_error(verb, "--closeup: '%s' is not off, if-none or always", o->closeup);
+    if (strcmp(o->crop, "dlib") && strcmp(o->crop, "faceapi"))
+        return cli_usage_error(verb, "--crop: '%s' is not dlib or faceapi", o->crop);
     memset(dec, 0, sizeof *dec);
     dec->limits.max_pixels = o->max_pixels;
     return 0;
+}
+
+fk_descriptor_crop cli_face_opts_crop(const cli_face_opts *o)
+{
+    return strcmp(o->crop, "dlib") == 0 ? FK_CROP_DLIB_CHIP : FK_CROP_FACEAPI;
 }
 
 const char *cli_models_dir(const cli_face_opts *o)
@@ -125,6 +149,7 @@ int cli_open(const cli_face_opts *o, unsigned nets, fk_models **models, fk_sessi
         *models = NULL;
         return CLI_EXIT_FAIL;
     }
+    fk_session_set_descriptor_crop(*session, cli_face_opts_crop(o));
     *load_ms = cli_now_ms() - t0;
     return 0;
 }

@@ -19,6 +19,8 @@ typedef struct cli_face_opts {
     int tiny_size;
     const char *models; /* NULL: $FACEKIT_MODELS, else fk_models_default_dir() */
     uint64_t max_pixels; /* 0: the library's default */
+    const char *closeup; /* "off", "if-none", "always" */
+    const char *crop;    /* "faceapi", "dlib" (descriptor crop) */
     int json, timings, quiet;
 } cli_face_opts;
 
@@ -28,7 +30,7 @@ void cli_face_opts_init(cli_face_opts *o);
 /* Appends the common entries (--detector, --min-score, --max-faces, --tiny-size, --models,
  * --max-pixels, --json, --timings, --quiet/-q) pointing into o; returns how many were written
  * (at most CLI_FACE_OPTS_COUNT). */
-#define CLI_FACE_OPTS_COUNT 9
+#define CLI_FACE_OPTS_COUNT 11
 size_t cli_face_opts_table(cli_face_opts *o, cli_opt *table);
 
 /* Prints the help lines of the common options, with their defaults, two spaces in (not -h). */
@@ -36,6 +38,9 @@ void cli_face_opts_help(FILE *f);
 
 /* Checks the parsed options and turns them into library options; CLI_EXIT_USAGE after an error line. */
 int cli_face_opts_resolve(const char *verb, const cli_face_opts *o, fk_detect_options *det, fk_decode_options *dec);
+
+/* The descriptor crop the options name (checked by cli_face_opts_resolve). */
+fk_descriptor_crop cli_face_opts_crop(const cli_face_opts *o);
 
 /* The model folder in use: --models, else $FACEKIT_MODELS, else fk_models_default_dir(). */
 const char *cli_models_dir(const cli_face_opts *o);

@@ -11,14 +11,16 @@ void fk_embed_options_init(fk_embed_options *o)
 {
     memset(o, 0, sizeof *o);
     fk_detect_options_init(&o->detect);
-    o->pad_fraction = 0.5f;
+    o->detect.closeup = FK_CLOSEUP_ALWAYS;
     o->retry_min_score = 0.2f;
+    o->crop = FK_CROP_DEFAULT;
 }
 
 void fk_embed_options_faceapi(fk_embed_options *o)
 {
     fk_embed_options_init(o);
-    o->pad_fraction = 0.0f;
+    o->detect.closeup = FK_CLOSEUP_OFF;
+    o->crop = FK_CROP_FACEAPI;
 }
 
 static size_t largest(const fk_face *faces, size_t n)
@@ -30,21 +32,10 @@ static size_t largest(const fk_face *faces, size_t n)
     return best;
 }
 
-/* The image centred in a black border of `border` pixels on every side. */
-static fk_image *padded(const fk_image *img, int border)
-{
-    fk_image *p = NULL;
-    if (fk_image_new(img->width + 2 * border, img->height + 2 * border, &p, NULL) != FK_OK)
-        return NULL;
-    for (int y = 0; y < img->height; y++)
-        memcpy(p->data + (size_t)(y + border) * p->stride + (size_t)border * 3, img->data + (size_t)y * img->stride,
-               (size_t)img->width * 3);
-    return p;
-}
-
 static void embed_one(fk_session *s, const char *path, const fk_embed_options *o, fk_image_embedding *e)
 {
     memset(e, 0, sizeof *e);
+    fk_session_set_descriptor_crop(s, o->crop);
     fk_error err = {0};
     fk_image *img = NULL;
     if (fk_image_load(path, NULL, &img, &err) != FK_OK) {
@@ -54,25 +45,11 @@ static void embed_one(fk_session *s, const char *path, const fk_embed_options *o
     fk_face *faces = NULL;
     size_t n = 0;
     fk_status st = fk_face_detect(s, img, &o->detect, &faces, &n);
-    if (st == FK_OK && n == 0 && o->pad_fraction > 0) {
-        int side = img->width > img->height ? img->width : img->height;
-        int border = (int)(side * o->pad_fraction);
-        fk_image *p = padded(img, border);
-        if (p) {
-            st = fk_face_detect(s, p, &o->detect, &faces, &n);
-            for (size_t i = 0; i < n; i++) {
-                faces[i].box.x -= border;
-                faces[i].box.y -= border;
-            }
-            e->retried = n ? 1 : 0;
-            fk_image_free(p);
-        }
-    }
     if (st == FK_OK && n == 0 && o->retry_min_score > 0) {
         fk_detect_options lower = o->detect;
         lower.min_score = o->retry_min_score;
         st = fk_face_detect(s, img, &lower, &faces, &n);
-        e->retried = n ? 2 : 0;
+        e->retried = n ? 1 : 0;
     }
     if (st != FK_OK) {
         snprintf(e->error, sizeof e->error, "%s: %s", path, fk_session_errmsg(s));

@@ -1,8 +1,10 @@
 /* descriptor.c: fk_face_descriptor: face-api's "dlib" crop from the eyes and mouth, then the 128-D ResNet. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
+#include "face/align_internal.h"
 #include "face/session.h"
 
 static fk_point center(const fk_point *p, int from, int to)
@@ -32,6 +34,35 @@ static void dlib_rect(const fk_face *f, int img_w, int img_h, double out[4])
     out[3] = fmin(size, img_h + y);
 }
 
+/* The descriptor of dlib's aligned chip (150x150, padding 0.25, from the 68 landmarks). */
+static fk_status describe_chip(fk_session *s, const fk_image *img, fk_face *face)
+{
+    fk__chip chip;
+    fk_error e;
+    if (fk__dlib_chip(face->landmarks, 150, 0.25, &chip, &e) != FK_OK)
+        return fk__session_take(s, e.status, &e);
+    fk__plan *plan = fk__session_plan(s, FK__NET_RECOGNITION);
+    if (!plan)
+        return s->err.status;
+    if (!fk__session_input(s, 150 * 150 * 3))
+        return FK_E_NO_MEMORY;
+    if (fk__chip_sample(img, &chip, s->input) != FK_OK)
+        return fk__session_fail(s, FK_E_NO_MEMORY, "out of memory extracting a face chip");
+    fk__net_normalize(FK__NET_RECOGNITION, s->input, fk__plan_input(plan), 150 * 150);
+    fk__plan_run(plan);
+    memcpy(face->descriptor, fk__plan_output(plan, 0, NULL), sizeof face->descriptor);
+    face->has_descriptor = 1;
+    /* the chip's footprint in the image, as its bounding box */
+    double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+    for (int k = 0; k < 4; k++) {
+        fk_point p = fk_affine_apply(&chip.to_image, (fk_point){(k & 1) ? 149 : 0, (k & 2) ? 149 : 0});
+        x0 = fmin(x0, p.x), y0 = fmin(y0, p.y), x1 = fmax(x1, p.x), y1 = fmax(y1, p.y);
+    }
+    fk_box crop = {x0, y0, x1 - x0, y1 - y0};
+    face->descriptor_crop = crop;
+    return FK_OK;
+}
+
 fk_status fk_face_descriptor(fk_session *s, const fk_image *img, fk_face *face)
 {
     if (!s)
@@ -40,6 +71,8 @@ fk_status fk_face_descriptor(fk_session *s, const fk_image *img, fk_face *face)
         return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "fk_face_descriptor: NULL argument");
     if (!face->has_landmarks)
         return fk__session_fail(s, FK_E_BAD_STATE, "a descriptor needs the face's landmarks first");
+    if (s->crop == FK_CROP_DLIB_CHIP)
+        return describe_chip(s, img, face);
     double rect[4];
     dlib_rect(face, img->width, img->height, rect);
     fk__irect r;

@@ -15,6 +15,8 @@ void fk_detect_options_init(fk_detect_options *opt)
     opt->iou_threshold = 0.5f;
     opt->max_faces = 100;
     opt->tiny_input_size = 416;
+    opt->closeup = FK_CLOSEUP_IF_NONE;
+    opt->closeup_border = 0.5f;
 }
 
 static fk_status check_image(fk_session *s, const fk_image *img)
@@ -97,6 +99,85 @@ static fk_status detect_tiny(fk_session *s, const fk_image *img, const fk_detect
     return FK_OK;
 }
 
+static fk_status detect_once(fk_session *s, const fk_image *img, const fk_detect_options *o, fk_face **faces,
+                             size_t *count)
+{
+    if (o->detector == FK_DETECTOR_SSD)
+        return detect_ssd(s, img, o, faces, count);
+    return detect_tiny(s, img, o, faces, count);
+}
+
+static double box_iou(fk_box a, fk_box b)
+{
+    double x0 = fmax(a.x, b.x), y0 = fmax(a.y, b.y);
+    double x1 = fmin(a.x + a.width, b.x + b.width), y1 = fmin(a.y + a.height, b.y + b.height);
+    double inter = fmax(0, x1 - x0) * fmax(0, y1 - y0);
+    double u = a.width * a.height + b.width * b.height - inter;
+    return u > 0 ? inter / u : 0;
+}
+
+static int by_score(const void *a, const void *b)
+{
+    float x = ((const fk_face *)a)->score, y = ((const fk_face *)b)->score;
+    return (x < y) - (x > y);
+}
+
+/* The close-up pass: detect on the image centred in a black border, map the boxes back (clipped to
+ * the image), and merge with the first pass's faces by score with non-maximum suppression. */
+static fk_status closeup_pass(fk_session *s, const fk_image *img, const fk_detect_options *o, fk_face **faces,
+                              size_t *count)
+{
+    int side = img->width > img->height ? img->width : img->height;
+    int border = (int)(side * o->closeup_border);
+    fk_image *p = NULL;
+    fk_error e;
+    if (fk_image_new(img->width + 2 * border, img->height + 2 * border, &p, &e) != FK_OK)
+        return fk__session_take(s, e.status, &e);
+    for (int y = 0; y < img->height; y++)
+        memcpy(p->data + (size_t)(y + border) * p->stride + (size_t)border * 3, img->data + (size_t)y * img->stride,
+               (size_t)img->width * 3);
+    fk_face *more = NULL;
+    size_t n = 0;
+    fk_status st = detect_once(s, p, o, &more, &n);
+    fk_image_free(p);
+    if (st != FK_OK)
+        return st;
+    size_t keep = 0;
+    for (size_t i = 0; i < n; i++) {
+        fk_box b = more[i].box;
+        double x0 = fmax(0, b.x - border), y0 = fmax(0, b.y - border);
+        double x1 = fmin(img->width, b.x + b.width - border), y1 = fmin(img->height, b.y + b.height - border);
+        if (x1 - x0 < 1 || y1 - y0 < 1)
+            continue; /* a "face" in the border */
+        more[keep] = more[i];
+        more[keep].box = (fk_box){x0, y0, x1 - x0, y1 - y0};
+        keep++;
+    }
+    fk_face *all = realloc(*faces, (*count + keep + 1) * sizeof *all);
+    if (!all) {
+        free(more);
+        return fk__session_fail(s, FK_E_NO_MEMORY, "out of memory merging detections");
+    }
+    memcpy(all + *count, more, keep * sizeof *more);
+    free(more);
+    size_t total = *count + keep, kept = 0;
+    qsort(all, total, sizeof *all, by_score);
+    for (size_t i = 0; i < total; i++) {
+        int dup = 0;
+        for (size_t j = 0; j < kept && !dup; j++)
+            dup = box_iou(all[i].box, all[j].box) > o->iou_threshold;
+        if (!dup && kept < (size_t)o->max_faces)
+            all[kept++] = all[i];
+    }
+    if (kept == 0) {
+        free(all);
+        all = NULL;
+    }
+    *faces = all;
+    *count = kept;
+    return FK_OK;
+}
+
 fk_status fk_face_detect(fk_session *s, const fk_image *img, const fk_detect_options *opt, fk_face **faces,
                          size_t *count)
 {
@@ -120,20 +201,30 @@ fk_status fk_face_detect(fk_session *s, const fk_image *img, const fk_detect_opt
         if (opt->tiny_input_size > 0)
             o.tiny_input_size = opt->tiny_input_size;
         o.iou_threshold = opt->iou_threshold > 0 ? opt->iou_threshold : (o.detector == FK_DETECTOR_TINY ? 0.4f : 0.5f);
+        o.closeup = opt->closeup;
+        if (opt->closeup_border > 0)
+            o.closeup_border = opt->closeup_border;
     } else {
         o.iou_threshold = 0.5f;
     }
-    if (!(o.min_score < 1.0f) || !(o.iou_threshold <= 1.0f) || o.max_faces > 100000)
+    if (!(o.min_score < 1.0f) || !(o.iou_threshold <= 1.0f) || o.max_faces > 100000 || o.closeup < 0 ||
+        o.closeup >= FK_CLOSEUP_COUNT || !(o.closeup_border <= 4.0f))
         return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "detect options out of range");
-    if (o.detector == FK_DETECTOR_SSD)
-        return detect_ssd(s, img, &o, faces, count);
-    if (o.detector == FK_DETECTOR_TINY) {
-        if (o.tiny_input_size % 32 || o.tiny_input_size < 64 || o.tiny_input_size > 2048)
-            return fk__session_fail(s, FK_E_INVALID_ARGUMENT,
-                                    "tiny input size %d: use a multiple of 32 from 64 to 2048", o.tiny_input_size);
-        return detect_tiny(s, img, &o, faces, count);
+    if (o.detector == FK_DETECTOR_TINY &&
+        (o.tiny_input_size % 32 || o.tiny_input_size < 64 || o.tiny_input_size > 2048))
+        return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "tiny input size %d: use a multiple of 32 from 64 to 2048",
+                                o.tiny_input_size);
+    if (o.detector != FK_DETECTOR_SSD && o.detector != FK_DETECTOR_TINY)
+        return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "unknown detector %d", (int)o.detector);
+    st = detect_once(s, img, &o, faces, count);
+    if (st == FK_OK && (o.closeup == FK_CLOSEUP_ALWAYS || (o.closeup == FK_CLOSEUP_IF_NONE && *count == 0)))
+        st = closeup_pass(s, img, &o, faces, count);
+    if (st != FK_OK) {
+        fk_faces_free(*faces);
+        *faces = NULL;
+        *count = 0;
     }
-    return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "unknown detector %d", (int)o.detector);
+    return st;
 }
 
 void fk_faces_free(fk_face *faces)

@@ -16,6 +16,7 @@ fk_status fk_session_new(const fk_models *models, fk_session **out, fk_error *er
         return fk__fail(err, FK_E_NO_MEMORY, "out of memory creating a session");
     s->models = models;
     s->kernels = fk__kernels_from_env();
+    s->crop = FK_CROP_DEFAULT;
     *out = s;
     return FK_OK;
 }
@@ -30,6 +31,12 @@ void fk_session_free(fk_session *s)
     fk__graph_free(s->tiny_graph);
     free(s->input);
     free(s);
+}
+
+void fk_session_set_descriptor_crop(fk_session *s, fk_descriptor_crop crop)
+{
+    if (s && crop >= 0 && crop < FK_CROP_COUNT)
+        s->crop = crop;
 }
 
 const char *fk_session_errmsg(const fk_session *s)

@@ -21,6 +21,7 @@ struct fk_session {
     int tiny_size;
     float *input;        /* RGB 0..255 net input before normalisation */
     size_t input_floats;
+    fk_descriptor_crop crop;
     fk_error err;        /* the last failure */
 };
 

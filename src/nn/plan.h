@@ -17,7 +17,8 @@ typedef struct fk__plan fk__plan;
 fk_status fk__plan_new(const fk__graph *g, int batch, fk__kernels kernels, fk__plan **out, fk_error *err);
 void fk__plan_free(fk__plan *p);
 
-/* The input buffer, [batch, H, W, C] packed: fill it, then run. */
+/* The input buffer, [batch, H, W, C] packed: fill it, then run. A run clobbers it (its memory is
+ * reused for later activations), so refill it before every run. */
 float *fk__plan_input(fk__plan *p);
 int fk__plan_batch(const fk__plan *p);
 /* Bytes of activation and scratch memory this plan holds. */

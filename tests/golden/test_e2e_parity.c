@@ -144,6 +144,9 @@ int main(void)
     CHECK_OK(fk_models_load(models, FK_NET_ALL, &m, &err));
     if (m)
         CHECK_OK(fk_session_new(m, &s, &err));
+    /* face-api's own crop for the descriptor: this test is about parity with face-api */
+    if (s)
+        fk_session_set_descriptor_crop(s, FK_CROP_FACEAPI);
     if (!s) {
         fprintf(stderr, "%s\n", err.message);
         fk_models_free(m);
