@@ -60,8 +60,9 @@ typedef struct fk_embed_options {
     fk_detect_options detect;
     /* when nothing is found, retry at this lower score (face-api's LFW protocol uses 0.2; 0 = no retry) */
     float retry_min_score;
-    /* the crop the descriptor net sees */
+    /* the crop the descriptor net sees, and the landmarker it is placed by (ERT: load FK_NET_ERT) */
     fk_descriptor_crop crop;
+    fk_landmarker landmarker;
 } fk_embed_options;
 
 /* facekit's protocol: detection with the close-up pass always merged in (portraits often fill the

@@ -83,7 +83,10 @@ enum {
     FK_NET_LANDMARKS = 1u << 2,
     FK_NET_DESCRIPTOR = 1u << 3,
     FK_NET_AGE_GENDER = 1u << 4,
-    FK_NET_ALL = (1u << 5) - 1
+    FK_NET_ALL = (1u << 5) - 1, /* the five face-api nets */
+    /* dlib's ERT 68-point predictor (Debian's libdlib-data; 65 MB in memory, about a second to
+     * load; trained on iBUG 300-W, whose licence excludes commercial use) */
+    FK_NET_ERT = 1u << 5
 };
 
 /* Loaded networks: immutable once loaded, shared by any number of sessions and threads. */
@@ -106,6 +109,20 @@ typedef struct fk_session fk_session;
 fk_status fk_session_new(const fk_models *models, fk_session **out, fk_error *err);
 void fk_session_free(fk_session *s);
 const char *fk_session_errmsg(const fk_session *s);
+
+/* Which model finds the 68 landmarks. */
+typedef enum fk_landmarker {
+    FK_LANDMARKER_CNN = 0, /* face-api's FaceLandmark68Net (the default) */
+    FK_LANDMARKER_ERT,     /* dlib's regression-tree cascade (needs FK_NET_ERT loaded) on a detector box */
+    FK_LANDMARKER_ERT_DLIB_BOX, /* the same on face->box taken as a dlib HOG-style box, unmapped */
+    FK_LANDMARKER_COUNT
+} fk_landmarker;
+
+/* The landmarker fk_face_landmarks uses from now on in this session. The ERT was trained on
+ * dlib's HOG boxes; a detector box is first mapped to that convention (square, side
+ * 0.98 sqrt(w h), centre lowered by 0.08 h: the mean relation of SSD boxes to dlib's HOG boxes on
+ * the face-api demo photos). */
+void fk_session_set_landmarker(fk_session *s, fk_landmarker landmarker);
 
 /* Which crop of the face the descriptor net sees. */
 typedef enum fk_descriptor_crop {

@@ -31,10 +31,12 @@
 #ifndef FACEKIT_FACEKIT_H
 #define FACEKIT_FACEKIT_H
 
+#include "facekit/align.h"
 #include "facekit/cluster.h"
 #include "facekit/eval.h"
 #include "facekit/face.h"
 #include "facekit/image.h"
+#include "facekit/landmarks.h"
 #include "facekit/status.h"
 
 #define FACEKIT_VERSION_MAJOR 0

@@ -95,6 +95,20 @@ static int set_value(const char *verb, const cli_opt *o, const char *value)
         *(uint64_t *)o->dest = (uint64_t)v;
         return 0;
     }
+    case CLI_ARG_BOXES: {
+        cli_boxes *b = o->dest;
+        double v[4];
+        char extra;
+        if (sscanf(value, "%lf,%lf,%lf,%lf%c", &v[0], &v[1], &v[2], &v[3], &extra) != 4 || !isfinite(v[0]) ||
+            !isfinite(v[1]) || !(v[2] >= 1 && v[2] < 1e7) || !(v[3] >= 1 && v[3] < 1e7) || fabs(v[0]) > 1e7 ||
+            fabs(v[1]) > 1e7)
+            return cli_usage_error(verb, "--%s: '%s' is not x,y,w,h (pixels, width and height at least 1)", o->name,
+                                   value);
+        if (b->n == CLI_MAX_BOXES)
+            return cli_usage_error(verb, "--%s: at most %d boxes", o->name, CLI_MAX_BOXES);
+        memcpy(b->v[b->n++], v, sizeof v);
+        return 0;
+    }
     case CLI_ARG_FLAG:
     case CLI_ARG_KIND_COUNT:
         break;

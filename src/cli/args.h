@@ -18,8 +18,16 @@ typedef enum cli_arg_kind {
     CLI_ARG_FLOAT,  /* double in [min, max] */
     CLI_ARG_INT,    /* int in [min, max] */
     CLI_ARG_U64,    /* uint64_t in [min, max] (max 0: no upper bound) */
+    CLI_ARG_BOXES,  /* cli_boxes: "x,y,w,h", repeatable */
     CLI_ARG_KIND_COUNT
 } cli_arg_kind;
+
+/* The boxes given by a repeatable --box x,y,w,h. */
+#define CLI_MAX_BOXES 256
+typedef struct cli_boxes {
+    double v[CLI_MAX_BOXES][4];
+    int n;
+} cli_boxes;
 
 /* One option: --name VALUE, --name=VALUE, or -c for the short form (flags only). */
 typedef struct cli_opt {

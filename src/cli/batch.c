@@ -57,6 +57,11 @@ static void print_help(const cli_face_verb *v)
     fputs(v->intro, stdout);
     fputs("\nOptions:\n", stdout);
     cli_face_opts_help(stdout);
+    if (v->what)
+        fputs("  --box x,y,w,h        a face given by its box (repeatable): no detection, the stages run\n"
+              "                       on these boxes (the same boxes for every image); with --landmarker\n"
+              "                       ert the box is taken as dlib's (x = left, w = right - left + 1)\n",
+              stdout);
     fputs("  --draw OUT           also write annotated images (boxes, landmarks, labels): a file OUT\n"
           "                       ending in .png, .jpg or .jpeg for one image; for several, a folder\n"
           "                       (made when missing) holding one file per input, named after it\n",
@@ -79,9 +84,11 @@ int cli_run_face_verb(const cli_face_verb *verb, int argc, char **argv)
     cli_face_opts_init(&o);
     const char *draw = NULL;
     int full = 0;
-    cli_opt table[CLI_FACE_OPTS_COUNT + 2];
+    cli_opt table[CLI_FACE_OPTS_COUNT + 3];
     size_t nopts = cli_face_opts_table(&o, table);
     table[nopts++] = (cli_opt){"draw", 0, CLI_ARG_STRING, &draw, 0, 0};
+    if (verb->what)
+        table[nopts++] = (cli_opt){"box", 0, CLI_ARG_BOXES, &o.boxes, 0, 0};
     if (verb->full)
         table[nopts++] = (cli_opt){"full", 0, CLI_ARG_FLAG, &full, 0, 0};
 
@@ -110,7 +117,7 @@ int cli_run_face_verb(const cli_face_verb *verb, int argc, char **argv)
     fk_models *models = NULL;
     fk_session *session = NULL;
     double load_ms = 0;
-    if ((rc = cli_open(&o, cli_nets_for(det.detector, verb->what), &models, &session, &load_ms)) != 0) {
+    if ((rc = cli_open(&o, cli_nets_for_opts(&o, det.detector, verb->what), &models, &session, &load_ms)) != 0) {
         cli_draw_target_free(&target);
         return rc;
     }
@@ -132,7 +139,7 @@ int cli_run_face_verb(const cli_face_verb *verb, int argc, char **argv)
         size_t count = 0;
         cli_times t;
         fk_error err = {0};
-        fk_status st = cli_analyze(session, path, &dec, &det, verb->what, 0, o.quiet, &img, &faces, &count, &t, &err);
+        fk_status st = cli_analyze(session, path, &dec, &det, &o.boxes, verb->what, 0, o.quiet, &img, &faces, &count, &t, &err);
         cli_times_add(&sum, &t);
         if (st != FK_OK) {
             failed = 1;

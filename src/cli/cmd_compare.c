@@ -46,7 +46,7 @@ typedef struct side {
 
 static void run_side(fk_session *s, side *x, const fk_decode_options *dec, const fk_detect_options *det, int quiet)
 {
-    fk_status st = cli_analyze(s, x->path, dec, det, FK_ANALYZE_LANDMARKS | FK_ANALYZE_DESCRIPTOR, 1, quiet, &x->img,
+    fk_status st = cli_analyze(s, x->path, dec, det, NULL, FK_ANALYZE_LANDMARKS | FK_ANALYZE_DESCRIPTOR, 1, quiet, &x->img,
                                &x->faces, &x->count, &x->t, &x->err);
     if (st != FK_OK)
         return;
@@ -118,7 +118,7 @@ int cmd_compare(int argc, char **argv)
     fk_models *models = NULL;
     fk_session *session = NULL;
     double load_ms = 0;
-    if ((rc = cli_open(&o, cli_nets_for(det.detector, what), &models, &session, &load_ms)) != 0)
+    if ((rc = cli_open(&o, cli_nets_for_opts(&o, det.detector, what), &models, &session, &load_ms)) != 0)
         return rc;
 
     side sides[2];

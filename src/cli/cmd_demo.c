@@ -414,7 +414,7 @@ int cmd_demo(int argc, char **argv)
     }
     if ((rc = cli_draw_target_init(&target, "demo", out, n, 1)) != 0)
         goto done;
-    if ((rc = cli_open(&o, cli_nets_for(det.detector, what), &models, &session, &load_ms)) != 0)
+    if ((rc = cli_open(&o, cli_nets_for_opts(&o, det.detector, what), &models, &session, &load_ms)) != 0)
         goto done;
 
     /* every stage on every photo */
@@ -432,7 +432,7 @@ int cmd_demo(int argc, char **argv)
             fprintf(stderr, "[%zu/%zu] %s\n", i + 1, n, im->path);
         fk_image *img = NULL;
         fk_error err = {0};
-        fk_status st = cli_analyze(session, im->path, &dec, &det, what, 0, o.quiet, &img, &im->faces, &im->count,
+        fk_status st = cli_analyze(session, im->path, &dec, &det, NULL, what, 0, o.quiet, &img, &im->faces, &im->count,
                                    &im->t, &err);
         cli_times_add(&sum, &im->t);
         if (st != FK_OK) {

@@ -226,7 +226,7 @@ static int eval_verify(int argc, char **argv)
         cli_error("out of memory");
         goto done;
     }
-    if (fk_models_load(fo.models ? fo.models : NULL, cli_nets_for(det.detector, FK_ANALYZE_DESCRIPTOR), &models,
+    if (fk_models_load(fo.models ? fo.models : NULL, cli_nets_for_opts(&fo, det.detector, FK_ANALYZE_DESCRIPTOR), &models,
                        &err) != FK_OK) {
         cli_error("%s", err.message);
         goto done;
@@ -240,8 +240,10 @@ static int eval_verify(int argc, char **argv)
     fk_closeup closeup = eo.detect.closeup;
     eo.detect = det;
     eo.detect.closeup = closeup;
-    if (strcmp(protocol, "facekit") == 0)
+    if (strcmp(protocol, "facekit") == 0) {
         eo.crop = cli_face_opts_crop(&fo);
+        eo.landmarker = strcmp(fo.landmarker, "ert") == 0 ? FK_LANDMARKER_ERT : FK_LANDMARKER_CNN;
+    }
     progress pr = {!fo.quiet && isatty(2), time(NULL)};
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);

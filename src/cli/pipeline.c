@@ -18,6 +18,7 @@ void cli_face_opts_init(cli_face_opts *o)
     o->tiny_size = d.tiny_input_size;
     o->closeup = d.closeup == FK_CLOSEUP_ALWAYS ? "always" : d.closeup == FK_CLOSEUP_OFF ? "off" : "if-none";
     o->crop = FK_CROP_DEFAULT == FK_CROP_DLIB_CHIP ? "dlib" : "faceapi";
+    o->landmarker = "cnn";
 }
 
 size_t cli_face_opts_table(cli_face_opts *o, cli_opt *t)
@@ -29,6 +30,7 @@ size_t cli_face_opts_table(cli_face_opts *o, cli_opt *t)
     t[n++] = (cli_opt){"tiny-size", 0, CLI_ARG_INT, &o->tiny_size, 64, 2048};
     t[n++] = (cli_opt){"closeup", 0, CLI_ARG_STRING, &o->closeup, 0, 0};
     t[n++] = (cli_opt){"crop", 0, CLI_ARG_STRING, &o->crop, 0, 0};
+    t[n++] = (cli_opt){"landmarker", 0, CLI_ARG_STRING, &o->landmarker, 0, 0};
     t[n++] = (cli_opt){"models", 0, CLI_ARG_STRING, &o->models, 0, 0};
     t[n++] = (cli_opt){"max-pixels", 0, CLI_ARG_U64, &o->max_pixels, 1, 0};
     t[n++] = (cli_opt){"json", 0, CLI_ARG_FLAG, &o->json, 0, 0};
@@ -52,6 +54,9 @@ void cli_face_opts_help(FILE *f)
             "  --crop C             the descriptor's input: dlib (the face rotated and scaled onto dlib's\n"
             "                       mean face, as the net was trained) or faceapi (face-api's upright\n"
             "                       box, for face-api parity) [%s]\n"
+            "  --landmarker L       the 68-point landmarker: cnn (face-api's net) or ert (dlib's\n"
+            "                       regression trees, /usr/share/dlib; its training data is for\n"
+            "                       non-commercial use only) [%s]\n"
             "  --models DIR         the model folder [$FACEKIT_MODELS, else the built-in folder;\n"
             "                       now %s]\n"
             "  --max-pixels N       refuse images of more than N pixels (width x height) [%llu]\n"
@@ -59,7 +64,7 @@ void cli_face_opts_help(FILE *f)
             "  --timings            milliseconds per stage (decode, detect, landmarks, descriptor,\n"
             "                       attributes) on stderr, per image and in total\n"
             "  -q, --quiet          no progress lines or notes on stderr (errors are still printed)\n",
-            o.detector, o.min_score, o.max_faces, o.tiny_size, o.closeup, o.crop, cli_models_dir(&o),
+            o.detector, o.min_score, o.max_faces, o.tiny_size, o.closeup, o.crop, o.landmarker, cli_models_dir(&o),
             (unsigned long long)FK_IMAGE_DEFAULT_MAX_PIXELS);
 }
 
@@ -92,6 +97,8 @@ int cli_face_opts_resolve(const char *verb, const cli_face_opts *o, fk_detect_op
         return cli_usage_error(verb, "--closeup: '%s' is not off, if-none or always", o->closeup);
     if (strcmp(o->crop, "dlib") && strcmp(o->crop, "faceapi"))
         return cli_usage_error(verb, "--crop: '%s' is not dlib or faceapi", o->crop);
+    if (strcmp(o->landmarker, "cnn") && strcmp(o->landmarker, "ert"))
+        return cli_usage_error(verb, "--landmarker: '%s' is not cnn or ert", o->landmarker);
     memset(dec, 0, sizeof *dec);
     dec->limits.max_pixels = o->max_pixels;
     return 0;
@@ -110,6 +117,19 @@ const char *cli_models_dir(const cli_face_opts *o)
     if (env && *env)
         return env;
     return fk_models_default_dir();
+}
+
+unsigned cli_nets_for_opts(const cli_face_opts *o, fk_detector detector, unsigned what)
+{
+    unsigned nets = cli_nets_for(detector, what);
+    if (o->boxes.n > 0)
+        nets &= ~(unsigned)(FK_NET_SSD | FK_NET_TINY);
+    if (strcmp(o->landmarker, "ert") == 0 && (what & FK_ANALYZE_ALL)) {
+        nets |= FK_NET_ERT;
+        if (!(what & (FK_ANALYZE_DESCRIPTOR | FK_ANALYZE_ATTRIBUTES)))
+            nets &= ~(unsigned)FK_NET_LANDMARKS;
+    }
+    return nets;
 }
 
 unsigned cli_nets_for(fk_detector detector, unsigned what)
@@ -150,6 +170,10 @@ int cli_open(const cli_face_opts *o, unsigned nets, fk_models **models, fk_sessi
         return CLI_EXIT_FAIL;
     }
     fk_session_set_descriptor_crop(*session, cli_face_opts_crop(o));
+    /* boxes given with --box are taken as dlib-style boxes by the ERT (see --box in --help) */
+    fk_session_set_landmarker(*session, strcmp(o->landmarker, "ert") ? FK_LANDMARKER_CNN
+                                        : o->boxes.n > 0          ? FK_LANDMARKER_ERT_DLIB_BOX
+                                                                  : FK_LANDMARKER_ERT);
     *load_ms = cli_now_ms() - t0;
     return 0;
 }
@@ -193,9 +217,23 @@ static void stage_note(int quiet, const char *path, size_t i, const char *stage,
         cli_error("note: %s: face %zu: no %s: %s", path, i, stage, fk_session_errmsg(s));
 }
 
+/* The boxes given on the command line as faces (score 1), in their order. */
+static fk_status given_faces(const cli_boxes *given, fk_face **faces, size_t *count)
+{
+    *faces = calloc((size_t)given->n, sizeof **faces);
+    if (!*faces)
+        return FK_E_NO_MEMORY;
+    for (int i = 0; i < given->n; i++) {
+        (*faces)[i].box = (fk_box){given->v[i][0], given->v[i][1], given->v[i][2], given->v[i][3]};
+        (*faces)[i].score = 1.0f;
+    }
+    *count = (size_t)given->n;
+    return FK_OK;
+}
+
 fk_status cli_analyze(fk_session *s, const char *path, const fk_decode_options *dec, const fk_detect_options *det,
-                      unsigned what, int only_largest, int quiet, fk_image **img, fk_face **faces, size_t *count,
-                      cli_times *t, fk_error *err)
+                      const cli_boxes *given, unsigned what, int only_largest, int quiet, fk_image **img,
+                      fk_face **faces, size_t *count, cli_times *t, fk_error *err)
 {
     memset(t, 0, sizeof *t);
     *img = NULL;
@@ -214,11 +252,18 @@ fk_status cli_analyze(fk_session *s, const char *path, const fk_decode_options *
     }
 
     t0 = cli_now_ms();
-    st = fk_face_detect(s, *img, det, faces, count);
+    if (given && given->n > 0) {
+        st = given_faces(given, faces, count);
+        if (st != FK_OK)
+            snprintf(err->message, sizeof err->message, "%s: out of memory", path);
+    } else {
+        st = fk_face_detect(s, *img, det, faces, count);
+    }
     t->ms[CLI_STAGE_DETECT] = cli_now_ms() - t0;
     t->ran |= CLI_STAGE_BIT(CLI_STAGE_DETECT);
     if (st != FK_OK) {
-        session_failure(s, st, path, err);
+        if (!(given && given->n > 0))
+            session_failure(s, st, path, err);
         fk_faces_free(*faces);
         fk_image_free(*img);
         *faces = NULL;

@@ -21,6 +21,8 @@ typedef struct cli_face_opts {
     uint64_t max_pixels; /* 0: the library's default */
     const char *closeup; /* "off", "if-none", "always" */
     const char *crop;    /* "faceapi", "dlib" (descriptor crop) */
+    const char *landmarker; /* "cnn", "ert" */
+    cli_boxes boxes;     /* --box: given faces instead of detection (landmarks verb) */
     int json, timings, quiet;
 } cli_face_opts;
 
@@ -30,7 +32,7 @@ void cli_face_opts_init(cli_face_opts *o);
 /* Appends the common entries (--detector, --min-score, --max-faces, --tiny-size, --models,
  * --max-pixels, --json, --timings, --quiet/-q) pointing into o; returns how many were written
  * (at most CLI_FACE_OPTS_COUNT). */
-#define CLI_FACE_OPTS_COUNT 11
+#define CLI_FACE_OPTS_COUNT 12
 size_t cli_face_opts_table(cli_face_opts *o, cli_opt *table);
 
 /* Prints the help lines of the common options, with their defaults, two spaces in (not -h). */
@@ -47,6 +49,8 @@ const char *cli_models_dir(const cli_face_opts *o);
 
 /* Stage mask (FK_ANALYZE_*) to the nets to load (FK_NET_*), with the chosen detector. */
 unsigned cli_nets_for(fk_detector detector, unsigned what);
+/* The same, for the options given (the landmarker, no detector when boxes are given). */
+unsigned cli_nets_for_opts(const cli_face_opts *o, fk_detector detector, unsigned what);
 
 /* Loads the nets and opens a session; prints the library's message and returns CLI_EXIT_FAIL
  * on failure. *load_ms receives the time it took. */
@@ -55,14 +59,15 @@ int cli_open(const cli_face_opts *o, unsigned nets, fk_models **models, fk_sessi
 /* Stage mask (FK_ANALYZE_*) to the timed stages (CLI_STAGE_BIT) it runs, decode and detect included. */
 unsigned cli_stages_for(unsigned what);
 
-/* One image through the pipeline: decode `path`, detect, then the stages in `what` (FK_ANALYZE_*)
+/* One image through the pipeline: decode `path`, detect (or take the boxes `given`, when not NULL
+ * and not empty), then the stages in `what` (FK_ANALYZE_*)
  * on every face, or only on the largest one (by box area) when `only_largest` is set. Each stage
  * is timed into *t (zeroed first). A face whose later stage fails keeps what it has, and a note
  * is printed unless `quiet`. On failure returns the status with err->message naming the file;
  * *img and *faces are then NULL. On success the caller frees *img and *faces. */
 fk_status cli_analyze(fk_session *s, const char *path, const fk_decode_options *dec, const fk_detect_options *det,
-                      unsigned what, int only_largest, int quiet, fk_image **img, fk_face **faces, size_t *count,
-                      cli_times *t, fk_error *err);
+                      const cli_boxes *given, unsigned what, int only_largest, int quiet, fk_image **img,
+                      fk_face **faces, size_t *count, cli_times *t, fk_error *err);
 
 /* Index of the face with the largest box area (0 when count is 0). */
 size_t cli_largest_face(const fk_face *faces, size_t count);

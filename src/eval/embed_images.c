@@ -14,6 +14,7 @@ void fk_embed_options_init(fk_embed_options *o)
     o->detect.closeup = FK_CLOSEUP_ALWAYS;
     o->retry_min_score = 0.2f;
     o->crop = FK_CROP_DEFAULT;
+    o->landmarker = FK_LANDMARKER_CNN;
 }
 
 void fk_embed_options_faceapi(fk_embed_options *o)
@@ -36,6 +37,7 @@ static void embed_one(fk_session *s, const char *path, const fk_embed_options *o
 {
     memset(e, 0, sizeof *e);
     fk_session_set_descriptor_crop(s, o->crop);
+    fk_session_set_landmarker(s, o->landmarker);
     fk_error err = {0};
     fk_image *img = NULL;
     if (fk_image_load(path, NULL, &img, &err) != FK_OK) {

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "face/session.h"
+#include "facekit/landmarks.h"
 
 #ifndef FK_MODEL_DIR_DEFAULT
 #define FK_MODEL_DIR_DEFAULT "models/face-api"
@@ -37,7 +38,7 @@ fk_status fk_models_load(const char *dir, unsigned nets, fk_models **out, fk_err
     if (!out)
         return fk__fail(err, FK_E_INVALID_ARGUMENT, "fk_models_load: out is NULL");
     *out = NULL;
-    if (!nets || (nets & ~(unsigned)FK_NET_ALL))
+    if (!nets || (nets & ~(unsigned)(FK_NET_ALL | FK_NET_ERT)))
         return fk__fail(err, FK_E_INVALID_ARGUMENT, "fk_models_load: bad set of nets 0x%x", nets);
     if (!dir)
         dir = fk_models_default_dir();
@@ -61,6 +62,13 @@ fk_status fk_models_load(const char *dir, unsigned nets, fk_models **out, fk_err
             return st;
         }
     }
+    if (nets & FK_NET_ERT) {
+        fk_status st = fk_ert_load(NULL, &m->ert, err);
+        if (st != FK_OK) {
+            fk_models_free(m);
+            return st;
+        }
+    }
     *out = m;
     return FK_OK;
 }
@@ -71,6 +79,7 @@ void fk_models_free(fk_models *m)
         return;
     for (int k = 0; k < FK__NET_COUNT; k++)
         fk__net_free(m->nets[k]);
+    fk_ert_free(m->ert);
     free(m);
 }
 

@@ -33,6 +33,12 @@ void fk_session_free(fk_session *s)
     free(s);
 }
 
+void fk_session_set_landmarker(fk_session *s, fk_landmarker landmarker)
+{
+    if (s && landmarker >= 0 && landmarker < FK_LANDMARKER_COUNT)
+        s->landmarker = landmarker;
+}
+
 void fk_session_set_descriptor_crop(fk_session *s, fk_descriptor_crop crop)
 {
     if (s && crop >= 0 && crop < FK_CROP_COUNT)

@@ -6,9 +6,12 @@
 #include "face/nets.h"
 #include "face/preprocess.h"
 
+struct fk_ert;
+
 struct fk_models {
     char dir[4096];
     fk__net *nets[FK__NET_COUNT];
+    struct fk_ert *ert;
 };
 
 struct fk_session {
@@ -22,6 +25,7 @@ struct fk_session {
     float *input;        /* RGB 0..255 net input before normalisation */
     size_t input_floats;
     fk_descriptor_crop crop;
+    fk_landmarker landmarker;
     fk_error err;        /* the last failure */
 };
 
