@@ -84,7 +84,7 @@ static void print_stats(FILE *f, const char *indent, stats st, const char *unit)
 int main(int argc, char **argv)
 {
     const char *json = NULL;
-    int runs = 5, warmup = 1;
+    int runs = 5, warmup = 1, threads = 1;
     char **images = NULL;
     int nimages = 0;
     glob_t g = {0};
@@ -95,8 +95,10 @@ int main(int argc, char **argv)
             runs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--warmup") && i + 1 < argc)
             warmup = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+            threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--help")) {
-            puts("Usage: bench_stages [--runs N] [--warmup N] [--json OUT] [IMG...]\n"
+            puts("Usage: bench_stages [--runs N] [--warmup N] [--threads N] [--json OUT] [IMG...]\n"
                  "Times every stage on the images (default: the six demo photos), median of N runs.");
             return 0;
         } else {
@@ -105,7 +107,7 @@ int main(int argc, char **argv)
             break;
         }
     }
-    if (runs < 1 || runs > 100 || warmup < 0)
+    if (runs < 1 || runs > 100 || warmup < 0 || threads < 1 || threads > 256)
         return fprintf(stderr, "bench: bad --runs or --warmup\n"), 2;
     fk_error err = {0};
     fk_models *m = NULL;
@@ -121,6 +123,8 @@ int main(int argc, char **argv)
     }
     fk_session *s = NULL;
     fk_session_new(m, &s, &err);
+    if (fk_session_set_threads(s, threads) != FK_OK)
+        return fprintf(stderr, "bench: %s\n", fk_session_errmsg(s)), 1;
     samples *all = calloc(ST_COUNT, sizeof *all);
     samples *per = calloc((size_t)nimages * ST_COUNT, sizeof *per);
     int *faces_ssd = calloc((size_t)nimages, sizeof(int)), *faces_tiny = calloc((size_t)nimages, sizeof(int));
@@ -195,7 +199,9 @@ int main(int argc, char **argv)
     }
 
     stats st[ST_COUNT];
-    printf("%-32s %10s %6s %12s %9s %8s\n", "stage (1 thread)", "median ms", "n", "GFLOP", "GFLOP/s", "of peak");
+    char title[64];
+    snprintf(title, sizeof title, "stage (%d thread%s)", threads, threads == 1 ? "" : "s");
+    printf("%-32s %10s %6s %12s %9s %8s\n", title, "median ms", "n", "GFLOP", "GFLOP/s", "of peak");
     for (int k = 0; k < ST_COUNT; k++) {
         st[k] = summarize(&all[k]);
         double gflop = 0;
@@ -205,7 +211,7 @@ int main(int argc, char **argv)
         }
         if (gflop > 0)
             printf("%-32s %10.2f %6d %12.3f %9.1f %7.1f%%\n", stage_name[k], st[k].median, st[k].n, gflop,
-                   gflop / (st[k].median / 1e3), 100 * gflop / (st[k].median / 1e3) / PEAK_GFLOPS_PER_CORE);
+                   gflop / (st[k].median / 1e3), 100 * gflop / (st[k].median / 1e3) / (PEAK_GFLOPS_PER_CORE * threads));
         else
             printf("%-32s %10.2f %6d\n", stage_name[k], st[k].median, st[k].n);
     }
@@ -216,10 +222,10 @@ int main(int argc, char **argv)
         if (!f)
             return fprintf(stderr, "bench: %s: %s\n", json, strerror(errno)), 1;
         fprintf(f, "{\"schema\": \"face-peers-bench/v1\", \"system\": \"facekit\", \"variant\": \"c-openblas\", "
-                   "\"backend\": \"cpu\", \"decoder\": \"libjpegturbo\", \"threads\": 1,\n"
+                   "\"backend\": \"cpu\", \"decoder\": \"libjpegturbo\", \"threads\": %d,\n"
                    " \"versions\": {\"facekit\": \"%s\", \"face-api-models\": \"1.7.15\"},\n"
                    " \"config\": {\"runs\": %d, \"warmup\": %d},\n \"stages\": {",
-                FACEKIT_VERSION_STRING, runs, warmup);
+                threads, FACEKIT_VERSION_STRING, runs, warmup);
         for (int k = 0; k < ST_COUNT; k++) {
             fprintf(f, "%s\n  \"%s\": ", k ? "," : "", stage_name[k]);
             print_stats(f, "", st[k], per_face[k] ? "per_face" : "per_image");

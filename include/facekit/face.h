@@ -110,6 +110,11 @@ fk_status fk_session_new(const fk_models *models, fk_session **out, fk_error *er
 void fk_session_free(fk_session *s);
 const char *fk_session_errmsg(const fk_session *s);
 
+/* Runs the nets of this session on `threads` threads (1 to 256; 1 by default): each op's output
+ * is split between them. Results do not depend on the thread count. */
+fk_status fk_session_set_threads(fk_session *s, int threads);
+int fk_session_threads(const fk_session *s);
+
 /* Which model finds the 68 landmarks. */
 typedef enum fk_landmarker {
     FK_LANDMARKER_CNN = 0, /* face-api's FaceLandmark68Net (the default) */

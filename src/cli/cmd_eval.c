@@ -25,7 +25,8 @@ static void print_help(void)
           "passes (faces that fill the frame are found that way), and retries at score 0.2 when nothing\n"
           "is found; face-api's protocol (--protocol faceapi) only retries at 0.2 and uses face-api's crop.\n"
           "An image still without a face counts as wrong in every pair that uses it, and is listed.\n"
-          "(So the protocol sets --closeup; --crop applies to facekit's protocol.)\n"
+          "(So the protocol sets --closeup; --crop applies to facekit's protocol.) --threads sets how many\n"
+          "images are processed at once, one thread each (default: the number of CPUs).\n"
           "\n"
           "Reports: accuracy at the fixed threshold (same person when the L2 distance is below it), the\n"
           "same over the pairs where both faces were found, the LFW protocol (each fold tested at the\n"
@@ -41,7 +42,6 @@ static void print_help(void)
           "  --threshold T        the fixed decision threshold [0.6]\n"
           "  --protocol P         facekit or faceapi (see above) [facekit]\n"
 
-          "  --threads N          worker threads, 1 to 64 [number of CPUs]\n"
           "  --roc OUT.csv        write the ROC (threshold, far, tar) as CSV\n"
           "  --failures OUT.txt   write the images without a face, one per line\n"
           "  --distances OUT.csv  write every pair: image a, image b, same (1/0), distance (empty: no face)\n"
@@ -126,21 +126,21 @@ static int eval_verify(int argc, char **argv)
     double threshold = FK_DESCRIPTOR_THRESHOLD;
     int per_class = 0;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    int threads = ncpu > 0 ? (int)ncpu : 1;
+    int threads;
+    fo.threads = ncpu > 0 ? (int)ncpu : 1; /* here: images in parallel, one thread each */
     cli_opt opts[16 + CLI_FACE_OPTS_COUNT] = {
         {"pairs", 0, CLI_ARG_STRING, &pairs_path, 0, 0},
         {"root", 0, CLI_ARG_STRING, &root, 0, 0},
         {"folds", 0, CLI_ARG_STRING, &folds, 0, 0},
         {"threshold", 0, CLI_ARG_FLOAT, &threshold, 1e-9, 1e9},
         {"protocol", 0, CLI_ARG_STRING, &protocol, 0, 0},
-        {"threads", 0, CLI_ARG_INT, &threads, 1, 64},
         {"roc", 0, CLI_ARG_STRING, &roc, 0, 0},
         {"failures", 0, CLI_ARG_STRING, &failures, 0, 0},
         {"plot", 0, CLI_ARG_STRING, &plot, 0, 0},
         {"per-class", 0, CLI_ARG_INT, &per_class, 1, 1000000},
         {"distances", 0, CLI_ARG_STRING, &dist_path, 0, 0},
     };
-    size_t nopts = 11;
+    size_t nopts = 10;
     nopts += cli_face_opts_table(&fo, opts + nopts);
     int npos = 0;
     int rc = cli_parse("eval verify", argc, argv, 1, opts, nopts, &npos);
@@ -165,6 +165,7 @@ static int eval_verify(int argc, char **argv)
     fk_decode_options dec;
     if ((rc = cli_face_opts_resolve("eval verify", &fo, &det, &dec)))
         return rc;
+    threads = fo.threads;
 
     char rootbuf[4096];
     if (!root) {
@@ -364,6 +365,7 @@ static void print_detect_help(void)
           "Formats: afw (../shared/data/afw/afw_boxes.txt: name, count, x1 y1 x2 y2 per face), wider\n"
           "(wider_face_val_bbx_gt.txt), fddb (FDDB-fold-NN-ellipseList.txt; overlap of the ellipse and the\n"
           "box, and FDDB's discrete and continuous true positive rates at 1000 false positives).\n"
+          "--threads sets how many images are processed at once (default: the number of CPUs).\n"
           "\n"
           "Options:\n"
           "  --annotations FILE   the ground truth (required)\n"
@@ -371,7 +373,6 @@ static void print_detect_help(void)
           "  --root DIR           the image folder [for afw: FILE's folder/images; else FILE's folder]\n"
           "  --iou T              the overlap a detection needs to count, 0 < T <= 1 [0.5]\n"
           "  --limit N            only the first N images (quick checks) [all]\n"
-          "  --threads N          worker threads, 1 to 64 [number of CPUs]\n"
           "  --pr OUT.csv         write the precision-recall curve (score, recall, precision)\n"
           "  --misses OUT.txt     write the missed faces and the false alarms scoring above the best-F1\n"
           "                       threshold, one per line\n"
@@ -396,19 +397,19 @@ static int eval_detect(int argc, char **argv)
     double iou = 0.5;
     int limit = 0;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    int threads = ncpu > 0 ? (int)ncpu : 1;
+    int threads;
+    fo.threads = ncpu > 0 ? (int)ncpu : 1; /* here: images in parallel, one thread each */
     cli_opt opts[16 + CLI_FACE_OPTS_COUNT] = {
         {"annotations", 0, CLI_ARG_STRING, &ann, 0, 0},
         {"format", 0, CLI_ARG_STRING, &format, 0, 0},
         {"root", 0, CLI_ARG_STRING, &root, 0, 0},
         {"iou", 0, CLI_ARG_FLOAT, &iou, 1e-6, 1},
         {"limit", 0, CLI_ARG_INT, &limit, 1, 100000000},
-        {"threads", 0, CLI_ARG_INT, &threads, 1, 64},
         {"pr", 0, CLI_ARG_STRING, &pr_path, 0, 0},
         {"misses", 0, CLI_ARG_STRING, &misses, 0, 0},
         {"plot", 0, CLI_ARG_STRING, &plot, 0, 0},
     };
-    size_t nopts = 9;
+    size_t nopts = 8;
     nopts += cli_face_opts_table(&fo, opts + nopts);
     int npos = 0;
     int rc = cli_parse("eval detect", argc, argv, 1, opts, nopts, &npos);
@@ -437,6 +438,7 @@ static int eval_detect(int argc, char **argv)
     fk_decode_options dec;
     if ((rc = cli_face_opts_resolve("eval detect", &fo, &det, &dec)))
         return rc;
+    threads = fo.threads;
     char rootbuf[4096];
     if (!root) {
         snprintf(rootbuf, sizeof rootbuf, "%s", ann);

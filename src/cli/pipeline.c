@@ -19,6 +19,7 @@ void cli_face_opts_init(cli_face_opts *o)
     o->closeup = d.closeup == FK_CLOSEUP_ALWAYS ? "always" : d.closeup == FK_CLOSEUP_OFF ? "off" : "if-none";
     o->crop = FK_CROP_DEFAULT == FK_CROP_DLIB_CHIP ? "dlib" : "faceapi";
     o->landmarker = "cnn";
+    o->threads = 1;
 }
 
 size_t cli_face_opts_table(cli_face_opts *o, cli_opt *t)
@@ -31,6 +32,7 @@ size_t cli_face_opts_table(cli_face_opts *o, cli_opt *t)
     t[n++] = (cli_opt){"closeup", 0, CLI_ARG_STRING, &o->closeup, 0, 0};
     t[n++] = (cli_opt){"crop", 0, CLI_ARG_STRING, &o->crop, 0, 0};
     t[n++] = (cli_opt){"landmarker", 0, CLI_ARG_STRING, &o->landmarker, 0, 0};
+    t[n++] = (cli_opt){"threads", 0, CLI_ARG_INT, &o->threads, 1, 256};
     t[n++] = (cli_opt){"models", 0, CLI_ARG_STRING, &o->models, 0, 0};
     t[n++] = (cli_opt){"max-pixels", 0, CLI_ARG_U64, &o->max_pixels, 1, 0};
     t[n++] = (cli_opt){"json", 0, CLI_ARG_FLAG, &o->json, 0, 0};
@@ -57,6 +59,7 @@ void cli_face_opts_help(FILE *f)
             "  --landmarker L       the 68-point landmarker: cnn (face-api's net) or ert (dlib's\n"
             "                       regression trees, /usr/share/dlib; its training data is for\n"
             "                       non-commercial use only) [%s]\n"
+            "  --threads N          threads to run the nets on, 1 to 256 (results do not change) [%d]\n"
             "  --models DIR         the model folder [$FACEKIT_MODELS, else the built-in folder;\n"
             "                       now %s]\n"
             "  --max-pixels N       refuse images of more than N pixels (width x height) [%llu]\n"
@@ -64,7 +67,7 @@ void cli_face_opts_help(FILE *f)
             "  --timings            milliseconds per stage (decode, detect, landmarks, descriptor,\n"
             "                       attributes) on stderr, per image and in total\n"
             "  -q, --quiet          no progress lines or notes on stderr (errors are still printed)\n",
-            o.detector, o.min_score, o.max_faces, o.tiny_size, o.closeup, o.crop, o.landmarker, cli_models_dir(&o),
+            o.detector, o.min_score, o.max_faces, o.tiny_size, o.closeup, o.crop, o.landmarker, o.threads, cli_models_dir(&o),
             (unsigned long long)FK_IMAGE_DEFAULT_MAX_PIXELS);
 }
 
@@ -170,6 +173,14 @@ int cli_open(const cli_face_opts *o, unsigned nets, fk_models **models, fk_sessi
         return CLI_EXIT_FAIL;
     }
     fk_session_set_descriptor_crop(*session, cli_face_opts_crop(o));
+    if (fk_session_set_threads(*session, o->threads) != FK_OK) {
+        cli_error("%s", fk_session_errmsg(*session));
+        fk_session_free(*session);
+        fk_models_free(*models);
+        *session = NULL;
+        *models = NULL;
+        return CLI_EXIT_FAIL;
+    }
     /* boxes given with --box are taken as dlib-style boxes by the ERT (see --box in --help) */
     fk_session_set_landmarker(*session, strcmp(o->landmarker, "ert") ? FK_LANDMARKER_CNN
                                         : o->boxes.n > 0          ? FK_LANDMARKER_ERT_DLIB_BOX

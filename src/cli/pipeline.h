@@ -22,6 +22,7 @@ typedef struct cli_face_opts {
     const char *closeup; /* "off", "if-none", "always" */
     const char *crop;    /* "faceapi", "dlib" (descriptor crop) */
     const char *landmarker; /* "cnn", "ert" */
+    int threads;         /* the session's threads */
     cli_boxes boxes;     /* --box: given faces instead of detection (landmarks verb) */
     int json, timings, quiet;
 } cli_face_opts;
@@ -32,7 +33,7 @@ void cli_face_opts_init(cli_face_opts *o);
 /* Appends the common entries (--detector, --min-score, --max-faces, --tiny-size, --models,
  * --max-pixels, --json, --timings, --quiet/-q) pointing into o; returns how many were written
  * (at most CLI_FACE_OPTS_COUNT). */
-#define CLI_FACE_OPTS_COUNT 12
+#define CLI_FACE_OPTS_COUNT 13
 size_t cli_face_opts_table(cli_face_opts *o, cli_opt *table);
 
 /* Prints the help lines of the common options, with their defaults, two spaces in (not -h). */

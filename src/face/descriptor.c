@@ -49,7 +49,7 @@ static fk_status describe_chip(fk_session *s, const fk_image *img, fk_face *face
     if (fk__chip_sample(img, &chip, s->input) != FK_OK)
         return fk__session_fail(s, FK_E_NO_MEMORY, "out of memory extracting a face chip");
     fk__net_normalize(FK__NET_RECOGNITION, s->input, fk__plan_input(plan), 150 * 150);
-    fk__plan_run(plan);
+    fk__plan_run_pool(plan, s->pool);
     memcpy(face->descriptor, fk__plan_output(plan, 0, NULL), sizeof face->descriptor);
     face->has_descriptor = 1;
     /* the chip's footprint in the image, as its bounding box */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/pool.h"
 #include "face/session.h"
 
 fk_status fk_session_new(const fk_models *models, fk_session **out, fk_error *err)
@@ -17,6 +18,7 @@ fk_status fk_session_new(const fk_models *models, fk_session **out, fk_error *er
     s->models = models;
     s->kernels = fk__kernels_from_env();
     s->crop = FK_CROP_DEFAULT;
+    s->threads = 1;
     *out = s;
     return FK_OK;
 }
@@ -29,8 +31,40 @@ void fk_session_free(fk_session *s)
         fk__plan_free(s->plans[k]);
     fk__plan_free(s->tiny_plan);
     fk__graph_free(s->tiny_graph);
+    fk__pool_free(s->pool);
     free(s->input);
     free(s);
+}
+
+fk_status fk_session_set_threads(fk_session *s, int threads)
+{
+    if (!s)
+        return FK_E_INVALID_ARGUMENT;
+    if (threads < 1 || threads > 256)
+        return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "thread count %d out of 1..256", threads);
+    if (threads == s->threads)
+        return FK_OK;
+    fk__pool *pool = NULL;
+    fk_error e;
+    if (threads > 1 && fk__pool_new(threads, &pool, &e) != FK_OK)
+        return fk__session_take(s, e.status, &e);
+    fk__pool_free(s->pool);
+    s->pool = pool;
+    s->threads = threads;
+    /* plans hold scratch per worker: make them again on next use */
+    for (int k = 0; k < FK__NET_COUNT; k++) {
+        fk__plan_free(s->plans[k]);
+        s->plans[k] = NULL;
+    }
+    fk__plan_free(s->tiny_plan);
+    s->tiny_plan = NULL;
+    s->tiny_size = 0;
+    return FK_OK;
+}
+
+int fk_session_threads(const fk_session *s)
+{
+    return s ? s->threads : 0;
 }
 
 void fk_session_set_landmarker(fk_session *s, fk_landmarker landmarker)
@@ -76,7 +110,7 @@ fk__plan *fk__session_plan(fk_session *s, fk__net_kind kind)
         return NULL;
     }
     fk_error e;
-    if (fk__plan_new(net->graph, 1, s->kernels, &s->plans[kind], &e) != FK_OK) {
+    if (fk__plan_new_threads(net->graph, 1, s->kernels, s->threads, &s->plans[kind], &e) != FK_OK) {
         s->err = e;
         return NULL;
     }
@@ -101,7 +135,7 @@ fk__plan *fk__session_tiny_plan(fk_session *s, int size)
     fk_error e;
     fk_status st = fk__net_build_graph(FK__NET_TINY, net->weights, size, &s->tiny_graph, &e);
     if (st == FK_OK)
-        st = fk__plan_new(s->tiny_graph, 1, s->kernels, &s->tiny_plan, &e);
+        st = fk__plan_new_threads(s->tiny_graph, 1, s->kernels, s->threads, &s->tiny_plan, &e);
     if (st != FK_OK) {
         s->err = e;
         return NULL;
@@ -130,5 +164,5 @@ void fk__session_run_crop(fk_session *s, fk__plan *plan, fk__net_kind kind, cons
     size_t pixels = (size_t)size * size;
     fk__net_input(img, r, size, centered, s->input);
     fk__net_normalize(kind, s->input, fk__plan_input(plan), pixels);
-    fk__plan_run(plan);
+    fk__plan_run_pool(plan, s->pool);
 }

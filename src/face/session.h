@@ -26,6 +26,8 @@ struct fk_session {
     size_t input_floats;
     fk_descriptor_crop crop;
     fk_landmarker landmarker;
+    int threads;
+    struct fk__pool *pool; /* NULL with one thread */
     fk_error err;        /* the last failure */
 };
 

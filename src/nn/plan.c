@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/pool.h"
 
 #define FK__ALIGN_FLOATS 16 /* 64-byte alignment of every buffer */
 
@@ -15,8 +16,9 @@ struct fk__plan {
     fk__kernels kernels;
     size_t *offset;   /* per node, in floats from arena */
     float *arena;
-    float *scratch;   /* im2col for the GEMM convolution */
+    float *scratch;   /* im2col for the GEMM convolution, scratch_floats per worker */
     size_t arena_floats, scratch_floats;
+    int threads;
 };
 
 fk__kernels fk__kernels_from_env(void)
@@ -78,7 +80,15 @@ static fk__view node_view(const fk__plan *p, int id)
 
 fk_status fk__plan_new(const fk__graph *g, int batch, fk__kernels kernels, fk__plan **out, fk_error *err)
 {
+    return fk__plan_new_threads(g, batch, kernels, 1, out, err);
+}
+
+fk_status fk__plan_new_threads(const fk__graph *g, int batch, fk__kernels kernels, int threads, fk__plan **out,
+                               fk_error *err)
+{
     *out = NULL;
+    if (threads < 1 || threads > 256)
+        return fk__fail(err, FK_E_INVALID_ARGUMENT, "%s: bad thread count %d", fk__graph_name(g), threads);
     if (batch <= 0 || batch > 4096)
         return fk__fail(err, FK_E_INVALID_ARGUMENT, "%s: bad batch size %d", fk__graph_name(g), batch);
     /* facekit parallelises across ops and faces itself; OpenBLAS's own threads would only
@@ -94,6 +104,7 @@ fk_status fk__plan_new(const fk__graph *g, int batch, fk__kernels kernels, fk__p
     p->g = g;
     p->batch = batch;
     p->kernels = kernels;
+    p->threads = threads;
     p->offset = calloc((size_t)nn, sizeof *p->offset);
     if (!p->offset)
         goto fail;
@@ -138,7 +149,8 @@ fk_status fk__plan_new(const fk__graph *g, int batch, fk__kernels kernels, fk__p
     if (!p->arena)
         goto fail;
     if (p->scratch_floats) {
-        p->scratch = aligned_alloc(64, round_up(p->scratch_floats) * sizeof(float));
+        p->scratch_floats = round_up(p->scratch_floats);
+        p->scratch = aligned_alloc(64, p->scratch_floats * (size_t)threads * sizeof(float));
         if (!p->scratch)
             goto fail;
     }
@@ -194,7 +206,7 @@ static void run_node(const fk__plan *p, int id, int ith, int nth)
         if (ref)
             fk__conv2d_ref(&n->u.conv, &x, &y, ith, nth);
         else
-            fk__conv2d_gemm(&n->u.conv, &x, &y, p->scratch, ith, nth);
+            fk__conv2d_gemm(&n->u.conv, &x, &y, p->scratch + (size_t)ith * p->scratch_floats, ith, nth);
         break;
     case FK__OP_DWCONV:
         if (ref)
@@ -245,6 +257,40 @@ void fk__plan_run(fk__plan *p)
     int nn = fk__graph_node_count(p->g);
     for (int i = 1; i < nn; i++)
         run_node(p, i, 0, 1);
+}
+
+typedef struct node_task {
+    const fk__plan *p;
+    int id;
+} node_task;
+
+static void run_task(void *ctx, int ith, int nth)
+{
+    const node_task *t = ctx;
+    run_node(t->p, t->id, ith, nth);
+}
+
+/* Below this many output values an op is cheaper than waking the other workers. */
+#define FK__PARALLEL_MIN 8192
+
+void fk__plan_run_pool(fk__plan *p, fk__pool *pool)
+{
+    int workers = fk__pool_size(pool);
+    if (!pool || workers < 2 || p->threads < 2) {
+        fk__plan_run(p);
+        return;
+    }
+    int nn = fk__graph_node_count(p->g);
+    for (int i = 1; i < nn; i++) {
+        const fk__node *n = fk__graph_node(p->g, i);
+        size_t out = (size_t)p->batch * n->shape.h * n->shape.w * n->shape.c;
+        if (out < FK__PARALLEL_MIN || workers > p->threads) {
+            run_node(p, i, 0, 1);
+            continue;
+        }
+        node_task t = {p, i};
+        fk__pool_run(pool, run_task, &t);
+    }
 }
 
 const float *fk__plan_output(const fk__plan *p, int k, fk__shape *shape)

@@ -15,6 +15,9 @@ fk__kernels fk__kernels_from_env(void);
 typedef struct fk__plan fk__plan;
 
 fk_status fk__plan_new(const fk__graph *g, int batch, fk__kernels kernels, fk__plan **out, fk_error *err);
+/* The same for running on a pool of up to `threads` workers (each gets its own scratch). */
+fk_status fk__plan_new_threads(const fk__graph *g, int batch, fk__kernels kernels, int threads, fk__plan **out,
+                               fk_error *err);
 void fk__plan_free(fk__plan *p);
 
 /* The input buffer, [batch, H, W, C] packed: fill it, then run. A run clobbers it (its memory is
@@ -26,6 +29,10 @@ size_t fk__plan_bytes(const fk__plan *p);
 
 /* Runs every node; cannot fail once planned. */
 void fk__plan_run(fk__plan *p);
+/* The same with each node's output rows split over the pool's workers (at most the plan's
+ * thread count); the results do not depend on the number of workers. */
+struct fk__pool;
+void fk__plan_run_pool(fk__plan *p, struct fk__pool *pool);
 
 /* Output k (in fk__graph_mark_output order), packed [batch, h, w, c]; valid until the next run. */
 const float *fk__plan_output(const fk__plan *p, int k, fk__shape *shape);

@@ -13,10 +13,17 @@ static bool is_pointwise(const fk__conv2d_args *a)
            a->pad_left == 0;
 }
 
+/* Output rows per GEMM call. Chunks are fixed by the shapes alone, never by the worker count,
+ * so every output value comes from the same GEMM call (same summation order) at any number of
+ * threads: results are bitwise identical. Big enough to amortise a call (a few hundred output
+ * pixels), small enough for im2col to stay in L2 and to give every worker a share. */
 static int chunk_rows(const fk__conv2d_args *a, const fk__view *y)
 {
     size_t per_row = (size_t)y->w * a->kh * a->kw * a->cin;
     size_t rows = per_row ? FK__IM2COL_BUDGET / per_row : 1;
+    size_t want = (256 + (size_t)y->w - 1) / (size_t)y->w;
+    if (rows > want)
+        rows = want;
     if (rows < 1)
         rows = 1;
     if (rows > (size_t)y->h)
@@ -65,23 +72,20 @@ static void im2col_rows(const fk__conv2d_args *a, const fk__view *x, int n, int 
 void fk__conv2d_gemm(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, float *scratch, int ith,
                      int nth)
 {
-    int r0, r1;
-    fk__split_rows(y->n * y->h, ith, nth, &r0, &r1);
     bool pointwise = is_pointwise(a);
     /* several output rows form one GEMM only when rows follow each other in memory */
     bool y_rows_contig = y->sh == (ptrdiff_t)y->w * y->sw;
     bool x_rows_contig = x->sh == (ptrdiff_t)x->w * x->sw;
-    int max_rows = pointwise ? y->h : chunk_rows(a, y);
+    int rows_per = chunk_rows(a, y);
     if (!y_rows_contig || (pointwise && !x_rows_contig))
-        max_rows = 1;
+        rows_per = 1;
+    int chunks_per_image = (y->h + rows_per - 1) / rows_per;
+    int c0, c1;
+    fk__split_rows(y->n * chunks_per_image, ith, nth, &c0, &c1);
     int k = a->kh * a->kw * a->cin;
-    for (int r = r0; r < r1;) {
-        int n = r / y->h, oy = r % y->h;
-        int rows = max_rows;
-        if (rows > y->h - oy)
-            rows = y->h - oy;
-        if (rows > r1 - r)
-            rows = r1 - r;
+    for (int ci = c0; ci < c1; ci++) {
+        int n = ci / chunks_per_image, oy = (ci % chunks_per_image) * rows_per;
+        int rows = rows_per < y->h - oy ? rows_per : y->h - oy;
         int m = rows * y->w;
         float *out = fk__at(y, n, oy, 0, 0);
         if (pointwise) {
@@ -93,6 +97,5 @@ void fk__conv2d_gemm(const fk__conv2d_args *a, const fk__view *x, const fk__view
                         a->cout, 0.0f, out, (int)y->sw);
         }
         epilogue_rows(a, out, m, y->sw);
-        r += rows;
     }
 }
