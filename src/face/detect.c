@@ -158,7 +158,8 @@ static fk_status closeup_pass(fk_session *s, const fk_image *img, const fk_detec
         free(more);
         return fk__session_fail(s, FK_E_NO_MEMORY, "out of memory merging detections");
     }
-    memcpy(all + *count, more, keep * sizeof *more);
+    if (keep) /* more may be NULL when nothing was found */
+        memcpy(all + *count, more, keep * sizeof *more);
     free(more);
     size_t total = *count + keep, kept = 0;
     qsort(all, total, sizeof *all, by_score);
