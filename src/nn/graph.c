@@ -154,6 +154,13 @@ int fk__g_conv2d(fk__graph *g, int x, const char *name, int kh, int kw, int stri
     a->cout = cout;
     a->weights = weights;
     a->ep = ep;
+    /* packed once here, so every plan and thread streams the same panels */
+    size_t packed_floats = fk__conv2d_packed_floats(a);
+    float *packed = packed_floats ? fk__graph_alloc(g, packed_floats) : NULL;
+    if (!packed)
+        return failf(g, FK_E_NO_MEMORY, "%s: node '%s': out of memory packing weights%s", name, NULL);
+    fk__conv2d_pack(a, packed);
+    a->packed = packed;
     return commit(g, n, fk__shape_make(1, oh, ow, cout));
 }
 

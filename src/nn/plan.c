@@ -2,8 +2,10 @@
 #include "nn/plan.h"
 
 #include <cblas.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/error.h"
 #include "core/pool.h"
@@ -14,11 +16,14 @@ struct fk__plan {
     const fk__graph *g;
     int batch;
     fk__kernels kernels;
+    bool avx2; /* fast kernels and the CPU has AVX2 + FMA */
     size_t *offset;   /* per node, in floats from arena */
     float *arena;
     float *scratch;   /* im2col for the GEMM convolution, scratch_floats per worker */
     size_t arena_floats, scratch_floats;
     int threads;
+    double *node_ms; /* FACEKIT_PROFILE=1: time spent in each node, printed when the plan is freed */
+    long runs;
 };
 
 fk__kernels fk__kernels_from_env(void)
@@ -27,6 +32,8 @@ fk__kernels fk__kernels_from_env(void)
     const char *k = getenv("FACEKIT_KERNELS");
     if (k && strcmp(k, "reference") == 0)
         return FK__KERNELS_REFERENCE;
+    if (k && strcmp(k, "portable") == 0)
+        return FK__KERNELS_PORTABLE;
     return FK__KERNELS_FAST;
 }
 
@@ -105,6 +112,10 @@ fk_status fk__plan_new_threads(const fk__graph *g, int batch, fk__kernels kernel
     p->batch = batch;
     p->kernels = kernels;
     p->threads = threads;
+    p->avx2 = kernels == FK__KERNELS_FAST && fk__cpu_has_avx2_fma();
+    const char *prof = getenv("FACEKIT_PROFILE");
+    if (prof && *prof && strcmp(prof, "0") != 0)
+        p->node_ms = calloc((size_t)nn, sizeof *p->node_ms); /* best effort: no profile if it fails */
     p->offset = calloc((size_t)nn, sizeof *p->offset);
     if (!p->offset)
         goto fail;
@@ -168,10 +179,49 @@ fail_msg:
     return st;
 }
 
+static const char *op_name(fk__op op)
+{
+    static const char *names[FK__OP_COUNT] = {"input", "conv2d", "dwconv", "pool", "global_avgpool", "add",
+                                              "affine", "sigmoid", "softmax", "concat", "fc"};
+    return op < FK__OP_COUNT ? names[op] : "?";
+}
+
+/* Per node and per op kind, ms per run: a developer's view of where a net spends its time. */
+static void print_profile(const fk__plan *p)
+{
+    int nn = fk__graph_node_count(p->g);
+    double by_op[FK__OP_COUNT] = {0}, total = 0;
+    long runs = p->runs ? p->runs : 1;
+    fprintf(stderr, "profile: %d nodes, %ld runs, batch %d, %d threads\n", nn, p->runs, p->batch, p->threads);
+    for (int i = 1; i < nn; i++) {
+        const fk__node *n = fk__graph_node(p->g, i);
+        double ms = p->node_ms[i] / runs;
+        by_op[n->op] += ms;
+        total += ms;
+        fprintf(stderr, "  %-8s %-32s %3dx%3dx%4d %8.3f ms\n", op_name(n->op), n->name, n->shape.h, n->shape.w,
+                n->shape.c, ms);
+    }
+    for (int o = 0; o < FK__OP_COUNT; o++)
+        if (by_op[o] > 0)
+            fprintf(stderr, "  total %-14s %8.3f ms (%4.1f%%)\n", op_name((fk__op)o), by_op[o],
+                    total > 0 ? 100 * by_op[o] / total : 0);
+    fprintf(stderr, "  total %-14s %8.3f ms\n", "all", total);
+}
+
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
 void fk__plan_free(fk__plan *p)
 {
     if (!p)
         return;
+    if (p->node_ms)
+        print_profile(p);
+    free(p->node_ms);
     free(p->offset);
     free(p->arena);
     free(p->scratch);
@@ -205,28 +255,41 @@ static void run_node(const fk__plan *p, int id, int ith, int nth)
     case FK__OP_CONV2D:
         if (ref)
             fk__conv2d_ref(&n->u.conv, &x, &y, ith, nth);
+        else if (p->avx2 && fk__conv2d_avx2_fits(&n->u.conv, &x, &y))
+            fk__conv2d_avx2(&n->u.conv, &x, &y, ith, nth);
         else
             fk__conv2d_gemm(&n->u.conv, &x, &y, p->scratch + (size_t)ith * p->scratch_floats, ith, nth);
         break;
     case FK__OP_DWCONV:
         if (ref)
             fk__dwconv_ref(&n->u.dw, &x, &y, ith, nth);
+        else if (p->avx2 && x.sc == 1 && y.sc == 1)
+            fk__dwconv_avx2(&n->u.dw, &x, &y, ith, nth);
         else
             fk__dwconv_fast(&n->u.dw, &x, &y, ith, nth);
         break;
     case FK__OP_POOL:
-        fk__pool_ref(&n->u.pool, &x, &y, ith, nth);
+        if (!ref && fk__pool_fast_fits(&n->u.pool, &x, &y))
+            fk__pool_fast(&n->u.pool, &x, &y, ith, nth);
+        else
+            fk__pool_ref(&n->u.pool, &x, &y, ith, nth);
         break;
     case FK__OP_GLOBAL_AVGPOOL:
         fk__global_avgpool_ref(&x, &y, ith, nth);
         break;
     case FK__OP_ADD: {
         fk__view b = node_view(p, n->inputs[1]);
-        fk__add_ref(&x, &b, &y, n->u.add.act, n->u.add.alpha, ith, nth);
+        if (!ref && fk__add_fast_fits(&x, &b, &y))
+            fk__add_fast(&x, &b, &y, n->u.add.act, n->u.add.alpha, ith, nth);
+        else
+            fk__add_ref(&x, &b, &y, n->u.add.act, n->u.add.alpha, ith, nth);
         break;
     }
     case FK__OP_AFFINE:
-        fk__affine_ref(&n->u.affine, &x, &y, ith, nth);
+        if (!ref && x.sc == 1 && y.sc == 1)
+            fk__affine_fast(&n->u.affine, &x, &y, ith, nth);
+        else
+            fk__affine_ref(&n->u.affine, &x, &y, ith, nth);
         break;
     case FK__OP_SIGMOID:
         fk__sigmoid_ref(&x, &y, ith, nth);
@@ -255,8 +318,13 @@ static void run_node(const fk__plan *p, int id, int ith, int nth)
 void fk__plan_run(fk__plan *p)
 {
     int nn = fk__graph_node_count(p->g);
-    for (int i = 1; i < nn; i++)
+    p->runs++;
+    for (int i = 1; i < nn; i++) {
+        double t0 = p->node_ms ? now_ms() : 0;
         run_node(p, i, 0, 1);
+        if (p->node_ms)
+            p->node_ms[i] += now_ms() - t0;
+    }
 }
 
 typedef struct node_task {
@@ -281,15 +349,19 @@ void fk__plan_run_pool(fk__plan *p, fk__pool *pool)
         return;
     }
     int nn = fk__graph_node_count(p->g);
+    p->runs++;
     for (int i = 1; i < nn; i++) {
         const fk__node *n = fk__graph_node(p->g, i);
         size_t out = (size_t)p->batch * n->shape.h * n->shape.w * n->shape.c;
+        double t0 = p->node_ms ? now_ms() : 0;
         if (out < FK__PARALLEL_MIN || workers > p->threads) {
             run_node(p, i, 0, 1);
-            continue;
+        } else {
+            node_task t = {p, i};
+            fk__pool_run(pool, run_task, &t);
         }
-        node_task t = {p, i};
-        fk__pool_run(pool, run_task, &t);
+        if (p->node_ms)
+            p->node_ms[i] += now_ms() - t0;
     }
 }
 

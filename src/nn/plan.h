@@ -5,9 +5,15 @@
 #include "facekit/status.h"
 #include "nn/graph.h"
 
-/* Which kernels a plan runs: the plain reference loops, or the fast variants
- * (FACEKIT_KERNELS=reference in the environment forces the reference). */
-typedef enum fk__kernels { FK__KERNELS_FAST = 0, FK__KERNELS_REFERENCE, FK__KERNELS_COUNT } fk__kernels;
+/* Which kernels a plan runs: the fast ones (AVX2/FMA where the CPU has them), the portable fast
+ * ones (plain C the compiler vectorises, no AVX2), or the plain reference loops.
+ * FACEKIT_KERNELS=reference|portable in the environment forces the choice. */
+typedef enum fk__kernels {
+    FK__KERNELS_FAST = 0,
+    FK__KERNELS_REFERENCE,
+    FK__KERNELS_PORTABLE,
+    FK__KERNELS_COUNT
+} fk__kernels;
 
 fk__kernels fk__kernels_from_env(void);
 

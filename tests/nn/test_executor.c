@@ -70,11 +70,11 @@ static void direct(const net *p, const float *x, int batch, float *c1o, float *j
     float *a = buf(s8), *b = buf(s8), *cat = buf(s24), *gap = buf(fk__shape_make(batch, 1, 1, 24));
     fk__view vx = fk__view_packed((float *)x, s3), vc1 = fk__view_packed(c1o, s8), va = fk__view_packed(a, s8);
     fk__view vb = fk__view_packed(b, s8), vj = fk__view_packed(joino, s8), vcat = fk__view_packed(cat, s24);
-    fk__conv2d_args ca = {3, 3, 1, 1, 1, 1, 3, 8, p->w1, {0}};
+    fk__conv2d_args ca = {3, 3, 1, 1, 1, 1, 3, 8, p->w1, {0}, NULL};
     fk__conv2d_ref(&ca, &vx, &vc1, 0, 1);
     fk__dwconv_args da = {3, 3, 1, 1, 1, 1, 8, p->wdw, {.act = FK__ACT_RELU}};
     fk__dwconv_ref(&da, &vc1, &va, 0, 1);
-    fk__conv2d_args cb = {1, 1, 1, 1, 0, 0, 8, 8, p->w2, {0}};
+    fk__conv2d_args cb = {1, 1, 1, 1, 0, 0, 8, 8, p->w2, {0}, NULL};
     fk__conv2d_ref(&cb, &vc1, &vb, 0, 1);
     fk__add_ref(&va, &vb, &vj, FK__ACT_RELU, 0, 0, 1);
     fk__view parts[3] = {vj, vc1, vc1};

@@ -51,7 +51,7 @@ static void test_conv_hand(void)
 {
     float x[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w[4] = {1, 1, 1, 1}, y[4];
     float bias = 1, scale = 0.5f, shift = -2;
-    fk__conv2d_args a = {2, 2, 1, 1, 0, 0, 1, 1, w, {&bias, &scale, &shift, FK__ACT_RELU6, 0}};
+    fk__conv2d_args a = {2, 2, 1, 1, 0, 0, 1, 1, w, {&bias, &scale, &shift, FK__ACT_RELU6, 0}, NULL};
     fk__view vx = fk__view_packed(x, fk__shape_make(1, 3, 3, 1)), vy = fk__view_packed(y, fk__shape_make(1, 2, 2, 1));
     fk__conv2d_ref(&a, &vx, &vy, 0, 1);
     /* windows: 12, 16, 24, 28 -> (s + 1) * 0.5 - 2 -> 4.5, 6.5, 10.5, 12.5 -> relu6 */
@@ -69,7 +69,7 @@ static void test_conv_hand(void)
         w3[i] = i == 4 ? 1.0f : 0.0f;
     int oh, pt;
     fk__pad_axis(4, 3, 2, FK__PAD_SAME, &oh, &pt);
-    fk__conv2d_args a3 = {3, 3, 2, 2, pt, pt, 1, 1, w3, {0}};
+    fk__conv2d_args a3 = {3, 3, 2, 2, pt, pt, 1, 1, w3, {0}, NULL};
     fk__view v4 = fk__view_packed(x4, fk__shape_make(1, 4, 4, 1)), vo = fk__view_packed(y4, fk__shape_make(1, 2, 2, 1));
     fk__conv2d_ref(&a3, &v4, &vo, 0, 1);
     CHECK(oh == 2 && pt == 0);
@@ -251,6 +251,8 @@ static void test_conv_random(void)
     static const int ks[][2] = {{1, 1}, {3, 3}, {7, 7}, {1, 3}, {2, 2}};
     for (int t = 0; t < 60; t++) {
         int n = 1 + t % 3, h = 1 + (t * 7) % 17, w = 1 + (t * 5) % 13, cin = 1 + (t * 11) % 37, cout = 1 + (t * 13) % 29;
+        if (t % 10 == 9)
+            cout = 33 + t, cin = 40 + t; /* several channel blocks and a remainder */
         int kh = ks[t % 5][0], kw = ks[t % 5][1], s = 1 + t % 3;
         fk__padding pad = (t / 5) % 2 ? FK__PAD_VALID : FK__PAD_SAME;
         int oh, ow, pt, pl;
@@ -260,7 +262,7 @@ static void test_conv_random(void)
         float *bias = rnd((size_t)cout), *scale = rnd((size_t)cout), *shift = rnd((size_t)cout);
         fk__epilogue ep = {t % 2 ? bias : NULL, t % 4 < 2 ? scale : NULL, t % 3 ? shift : NULL,
                            (fk__act)(t % FK__ACT_COUNT), 0.1f};
-        fk__conv2d_args a = {kh, kw, s, s, pt, pl, cin, cout, wt, ep};
+        fk__conv2d_args a = {kh, kw, s, s, pt, pl, cin, cout, wt, ep, NULL};
         fk__shape ys = fk__shape_make(n, oh, ow, cout);
         strided sx = make_strided(fk__shape_make(n, h, w, cin), t % 3, 0), sref = make_strided(ys, 2, 7.0f);
         strided sfast = make_strided(ys, 1 + t % 2, 7.0f), ssplit = make_strided(ys, 0, 7.0f);
@@ -290,6 +292,33 @@ static void test_conv_random(void)
         for (int ith = 0; ith < nth; ith++)
             fk__conv2d_gemm(&a, &sx.v, &ssplit.v, scratch, ith, nth);
         CHECK_MSG(max_rel_diff_view(&sref.v, &ssplit.v) <= 1e-5, "conv gemm split in %d vs ref (case %d)", nth, t);
+        if (fk__cpu_has_avx2_fma()) {
+            float *packed = calloc(fk__conv2d_packed_floats(&a), sizeof(float));
+            fk__conv2d_pack(&a, packed);
+            a.packed = packed;
+            strided savx = make_strided(ys, t % 3, 7.0f), savx_split = make_strided(ys, 1, 7.0f);
+            CHECK(fk__conv2d_avx2_fits(&a, &sx.v, &savx.v));
+            fk__conv2d_avx2(&a, &sx.v, &savx.v, 0, 1);
+            d = max_rel_diff_view(&sref.v, &savx.v);
+            CHECK_MSG(d <= 1e-5, "conv avx2 vs ref %.3g (case %d: %dx%dx%d k%dx%d s%d -> %d)", d, t, h, w, cin, kh, kw,
+                      s, cout);
+            CHECK_MSG(touched_outside(&savx, 7.0f) == 0, "conv avx2 wrote outside its view (case %d)", t);
+            for (int ith = 0; ith < nth; ith++)
+                fk__conv2d_avx2(&a, &sx.v, &savx_split.v, ith, nth);
+            /* any split gives bitwise the same values */
+            int same = 1;
+            for (int b = 0; b < n; b++)
+                for (int oy = 0; oy < oh; oy++)
+                    for (int ox = 0; ox < ow; ox++)
+                        for (int co = 0; co < cout; co++)
+                            same &= *fk__at(&savx.v, b, oy, ox, co) == *fk__at(&savx_split.v, b, oy, ox, co);
+            CHECK_MSG(same, "conv avx2 split in %d differs from one worker (case %d)", nth, t);
+            free(savx.buf);
+            free(savx_split.buf);
+            free(packed);
+        } else if (t == 0) {
+            printf("SKIP: conv avx2 kernel: this CPU has no AVX2+FMA\n");
+        }
         free(scratch);
         free(sx.buf);
         free(sref.buf);
@@ -338,6 +367,15 @@ static void test_dwconv_random(void)
         double d = max_rel_diff_view(&sref.v, &sfast.v);
         CHECK_MSG(d <= 1e-5, "dwconv fast vs ref %.3g (case %d)", d, t);
         CHECK_MSG(touched_outside(&sfast, 3.0f) == 0, "dwconv fast wrote outside its view (case %d)", t);
+        if (fk__cpu_has_avx2_fma()) {
+            strided savx = make_strided(ys, t % 3, 3.0f);
+            for (int ith = 0; ith < nth; ith++)
+                fk__dwconv_avx2(&a, &sx.v, &savx.v, ith, nth);
+            d = max_rel_diff_view(&sref.v, &savx.v);
+            CHECK_MSG(d <= 1e-5, "dwconv avx2 vs ref %.3g (case %d)", d, t);
+            CHECK_MSG(touched_outside(&savx, 3.0f) == 0, "dwconv avx2 wrote outside its view (case %d)", t);
+            free(savx.buf);
+        }
         free(sx.buf);
         free(sref.buf);
         free(sfast.buf);
@@ -370,6 +408,57 @@ static void test_fc_random(void)
     }
 }
 
+/* pooling, add and affine: the packed-channel fast variants against the reference. */
+static void test_eltwise_fast_random(void)
+{
+    for (int t = 0; t < 40; t++) {
+        int n = 1 + t % 2, h = 1 + (t * 7) % 19, w = 1 + (t * 3) % 11, c = 1 + (t * 17) % 41;
+        int k = 1 + t % 3, s = 1 + (t / 3) % 2;
+        fk__padding pad = t % 4 < 2 ? FK__PAD_SAME : FK__PAD_VALID;
+        int oh, ow, pt, pl;
+        if (!fk__pad_axis(h, k, s, pad, &oh, &pt) || !fk__pad_axis(w, k, s, pad, &ow, &pl))
+            continue;
+        fk__shape xs = fk__shape_make(n, h, w, c), ys = fk__shape_make(n, oh, ow, c);
+        float *x = rnd((size_t)n * h * w * c), *x2 = rnd((size_t)n * h * w * c), *sc = rnd((size_t)c), *sh = rnd((size_t)c);
+        strided sx = make_strided(xs, t % 2, 0), sx2 = make_strided(xs, 1 - t % 2, 0);
+        copy_into(&sx, x);
+        copy_into(&sx2, x2);
+        fk__pool_args pa = {(fk__pool_kind)(t % 2), k, k, s, s, pt, pl};
+        strided pr = make_strided(ys, 0, 5.0f), pf = make_strided(ys, 1 + t % 2, 5.0f);
+        fk__pool_ref(&pa, &sx.v, &pr.v, 0, 1);
+        CHECK(fk__pool_fast_fits(&pa, &sx.v, &pf.v));
+        int nth = 1 + t % 3;
+        for (int ith = 0; ith < nth; ith++)
+            fk__pool_fast(&pa, &sx.v, &pf.v, ith, nth);
+        CHECK_MSG(max_rel_diff_view(&pr.v, &pf.v) <= 1e-6, "pool fast vs ref (case %d)", t);
+        CHECK_MSG(touched_outside(&pf, 5.0f) == 0, "pool fast wrote outside its view (case %d)", t);
+
+        fk__act act = (fk__act)(t % FK__ACT_COUNT);
+        strided ar = make_strided(xs, 0, 5.0f), af = make_strided(xs, 2, 5.0f);
+        fk__add_ref(&sx.v, &sx2.v, &ar.v, act, 0.1f, 0, 1);
+        CHECK(fk__add_fast_fits(&sx.v, &sx2.v, &af.v));
+        for (int ith = 0; ith < nth; ith++)
+            fk__add_fast(&sx.v, &sx2.v, &af.v, act, 0.1f, ith, nth);
+        CHECK_MSG(max_rel_diff_view(&ar.v, &af.v) == 0, "add fast vs ref (case %d)", t);
+        CHECK_MSG(touched_outside(&af, 5.0f) == 0, "add fast wrote outside its view (case %d)", t);
+
+        fk__affine_args fa = {t % 2 ? sc : NULL, t % 3 ? sh : NULL, act, 0.1f};
+        strided fr = make_strided(xs, 1, 5.0f), ff = make_strided(xs, 0, 5.0f);
+        fk__affine_ref(&fa, &sx.v, &fr.v, 0, 1);
+        for (int ith = 0; ith < nth; ith++)
+            fk__affine_fast(&fa, &sx.v, &ff.v, ith, nth);
+        CHECK_MSG(max_rel_diff_view(&fr.v, &ff.v) == 0, "affine fast vs ref (case %d)", t);
+        CHECK_MSG(touched_outside(&ff, 5.0f) == 0, "affine fast wrote outside its view (case %d)", t);
+        strided *all[] = {&sx, &sx2, &pr, &pf, &ar, &af, &fr, &ff};
+        for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+            free(all[i]->buf);
+        free(x);
+        free(x2);
+        free(sc);
+        free(sh);
+    }
+}
+
 int main(void)
 {
     test_padding_rules();
@@ -380,5 +469,6 @@ int main(void)
     test_conv_random();
     test_dwconv_random();
     test_fc_random();
+    test_eltwise_fast_random();
     return fk_test_finish("kernels");
 }

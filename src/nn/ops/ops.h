@@ -106,13 +106,25 @@ typedef struct fk__conv2d_args {
     int cin, cout;
     const float *weights;
     fk__epilogue ep;
+    /* The same weights in panels of 16 output channels, [ceil(cout/16)][kh*kw*cin][16], zero
+     * padded (fk__conv2d_pack): what the AVX2 kernel streams. NULL when not packed. */
+    const float *packed;
 } fk__conv2d_args;
+
+/* Floats of the packed weights, and packing them into dst (zeroed first). */
+size_t fk__conv2d_packed_floats(const fk__conv2d_args *a);
+void fk__conv2d_pack(const fk__conv2d_args *a, float *dst);
 
 void fk__conv2d_ref(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, int ith, int nth);
 /* im2col + sgemm; needs x and y with sc == 1 and scratch of fk__conv2d_gemm_scratch floats. */
 size_t fk__conv2d_gemm_scratch(const fk__conv2d_args *a, const fk__view *y);
 void fk__conv2d_gemm(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, float *scratch, int ith,
                      int nth);
+/* Direct convolution with AVX2/FMA (call only where fk__cpu_has_avx2_fma()); needs sc == 1 on
+ * x and y, cin <= FK__CONV_AVX2_MAX_CIN and packed weights (fk__conv2d_avx2_fits). */
+#define FK__CONV_AVX2_MAX_CIN 4096
+bool fk__conv2d_avx2_fits(const fk__conv2d_args *a, const fk__view *x, const fk__view *y);
+void fk__conv2d_avx2(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, int ith, int nth);
 
 /* ---- depthwise conv2d (channel multiplier 1): weights [kh][kw][c]. */
 typedef struct fk__dwconv_args {
@@ -125,6 +137,8 @@ typedef struct fk__dwconv_args {
 void fk__dwconv_ref(const fk__dwconv_args *a, const fk__view *x, const fk__view *y, int ith, int nth);
 /* Channels innermost, vectorisable; needs sc == 1 on x and y. */
 void fk__dwconv_fast(const fk__dwconv_args *a, const fk__view *x, const fk__view *y, int ith, int nth);
+/* The same with AVX2/FMA intrinsics (only where fk__cpu_has_avx2_fma()); sc == 1 on x and y. */
+void fk__dwconv_avx2(const fk__dwconv_args *a, const fk__view *x, const fk__view *y, int ith, int nth);
 
 /* ---- pooling. Average pooling divides by the number of taps inside the input (TensorFlow). */
 typedef enum fk__pool_kind { FK__POOL_MAX = 0, FK__POOL_AVG, FK__POOL_COUNT } fk__pool_kind;
@@ -134,6 +148,9 @@ typedef struct fk__pool_args {
 } fk__pool_args;
 
 void fk__pool_ref(const fk__pool_args *a, const fk__view *x, const fk__view *y, int ith, int nth);
+/* Channels innermost in flat loops; needs sc == 1 (fk__pool_fast_fits). */
+bool fk__pool_fast_fits(const fk__pool_args *a, const fk__view *x, const fk__view *y);
+void fk__pool_fast(const fk__pool_args *a, const fk__view *x, const fk__view *y, int ith, int nth);
 /* Mean over h and w: y is [n, 1, 1, c]. */
 void fk__global_avgpool_ref(const fk__view *x, const fk__view *y, int ith, int nth);
 
@@ -150,6 +167,11 @@ typedef struct fk__affine_args {
     float alpha;
 } fk__affine_args;
 void fk__affine_ref(const fk__affine_args *a, const fk__view *x, const fk__view *y, int ith, int nth);
+/* Fast variants over packed channels (sc == 1); add only for equal shapes (fk__add_fast_fits). */
+bool fk__add_fast_fits(const fk__view *a, const fk__view *b, const fk__view *y);
+void fk__add_fast(const fk__view *a, const fk__view *b, const fk__view *y, fk__act act, float alpha, int ith,
+                  int nth);
+void fk__affine_fast(const fk__affine_args *a, const fk__view *x, const fk__view *y, int ith, int nth);
 void fk__sigmoid_ref(const fk__view *x, const fk__view *y, int ith, int nth);
 /* Softmax over the channel axis. */
 void fk__softmax_ref(const fk__view *x, const fk__view *y, int ith, int nth);
@@ -166,5 +188,8 @@ typedef struct fk__fc_args {
 void fk__fc_ref(const fk__fc_args *a, const fk__view *x, const fk__view *y, int ith, int nth);
 /* sgemm; needs packed x and y with sc == 1. */
 void fk__fc_blas(const fk__fc_args *a, const fk__view *x, const fk__view *y, int ith, int nth);
+
+/* True when this CPU runs AVX2 and FMA (the *_avx2 kernels). */
+bool fk__cpu_has_avx2_fma(void);
 
 #endif

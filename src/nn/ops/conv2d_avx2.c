@@ -1,0 +1,161 @@
+/* conv2d_avx2.c: direct NHWC convolution with AVX2/FMA: 6 output pixels x 16 output channels per micro-kernel, no im2col. */
+#include <stdint.h>
+
+#include "nn/ops/ops.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+#define PX 6  /* output pixels per micro-kernel: 12 accumulators + 2 weights + 1 broadcast = 15 ymm */
+#define CO 16 /* output channels per micro-kernel: two ymm */
+#define TILE_BYTES (192u << 10) /* input of one tile of pixel blocks: well inside L2 */
+
+/* Taps outside the image read from here (so the inner loop has no branch). */
+static const float zeros[FK__CONV_AVX2_MAX_CIN];
+
+#define TARGET __attribute__((target("avx2,fma")))
+
+/* Lanes < n set, for the last, partial block of output channels. */
+TARGET static inline __m256i lane_mask(int n)
+{
+    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), idx);
+}
+
+TARGET static inline __m256 load_part(const float *p, int n, __m256i m)
+{
+    return n >= 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m);
+}
+
+TARGET static inline __m256 epilogue(const fk__epilogue *e, __m256 v, int co, int n, __m256i m)
+{
+    if (e->bias)
+        v = _mm256_add_ps(v, load_part(e->bias + co, n, m));
+    if (e->scale)
+        v = _mm256_mul_ps(v, load_part(e->scale + co, n, m));
+    if (e->shift)
+        v = _mm256_add_ps(v, load_part(e->shift + co, n, m));
+    switch (e->act) {
+    case FK__ACT_RELU:
+        v = _mm256_max_ps(v, _mm256_setzero_ps());
+        break;
+    case FK__ACT_RELU6:
+        v = _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(6.0f));
+        break;
+    case FK__ACT_LEAKY: {
+        /* x > 0 ? x : alpha * x, exactly as the reference computes it */
+        __m256 neg = _mm256_mul_ps(v, _mm256_set1_ps(e->alpha));
+        v = _mm256_blendv_ps(neg, v, _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_GT_OQ));
+        break;
+    }
+    default:
+        break;
+    }
+    return v;
+}
+
+TARGET static inline void store_part(float *p, int n, __m256i m, __m256 v)
+{
+    if (n >= 8)
+        _mm256_storeu_ps(p, v);
+    else if (n > 0)
+        _mm256_maskstore_ps(p, m, v);
+}
+
+/* One tap c for all PX pixels: broadcast each pixel's input, multiply by 16 weights. */
+#define FK__STEP(W0, W1)                                                                                            \
+    do {                                                                                                            \
+        __m256 w0 = (W0), w1 = (W1), b;                                                                             \
+        b = _mm256_broadcast_ss(i0 + c), a00 = _mm256_fmadd_ps(b, w0, a00), a01 = _mm256_fmadd_ps(b, w1, a01);     \
+        b = _mm256_broadcast_ss(i1 + c), a10 = _mm256_fmadd_ps(b, w0, a10), a11 = _mm256_fmadd_ps(b, w1, a11);     \
+        b = _mm256_broadcast_ss(i2 + c), a20 = _mm256_fmadd_ps(b, w0, a20), a21 = _mm256_fmadd_ps(b, w1, a21);     \
+        b = _mm256_broadcast_ss(i3 + c), a30 = _mm256_fmadd_ps(b, w0, a30), a31 = _mm256_fmadd_ps(b, w1, a31);     \
+        b = _mm256_broadcast_ss(i4 + c), a40 = _mm256_fmadd_ps(b, w0, a40), a41 = _mm256_fmadd_ps(b, w1, a41);     \
+        b = _mm256_broadcast_ss(i5 + c), a50 = _mm256_fmadd_ps(b, w0, a50), a51 = _mm256_fmadd_ps(b, w1, a51);     \
+    } while (0)
+
+/* out[p][co..co+16) for PX consecutive output pixels (flattened y*w+x) starting at pix. */
+TARGET static void block(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, int n, int pix, int co)
+{
+    const int ow = y->w, npix = y->h * y->w, cin = a->cin, cout = a->cout;
+    int oy[PX], ox[PX];
+    for (int p = 0; p < PX; p++) {
+        int q = pix + p < npix ? pix + p : npix - 1; /* spare lanes recompute the last pixel, never stored */
+        oy[p] = q / ow;
+        ox[p] = q % ow;
+    }
+    int left = cout - co; /* channels in this block, maybe < 16 */
+    const float *panel = a->packed + (size_t)(co / CO) * a->kh * a->kw * cin * CO;
+    int n0 = left < 8 ? left : 8, n1 = left - 8 < 8 ? left - 8 : 8;
+    __m256i m0 = lane_mask(n0), m1 = lane_mask(n1 > 0 ? n1 : 0);
+    /* the common case: six pixels of one row whose taps all lie inside the image */
+    int iy0 = oy[0] * a->stride_h - a->pad_top, ix0 = ox[0] * a->stride_w - a->pad_left;
+    bool interior = pix + PX <= npix && oy[0] == oy[PX - 1] && iy0 >= 0 && iy0 + a->kh <= x->h && ix0 >= 0 &&
+                    ox[PX - 1] * a->stride_w - a->pad_left + a->kw <= x->w;
+    ptrdiff_t step = (ptrdiff_t)a->stride_w * x->sw;
+    /* accumulators as named locals: an array of them ends up on the stack */
+    __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
+    __m256 a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
+    for (int ky = 0; ky < a->kh; ky++) {
+        for (int kx = 0; kx < a->kw; kx++) {
+            const float *i0, *i1, *i2, *i3, *i4, *i5;
+            if (interior) {
+                i0 = fk__at(x, n, oy[0] * a->stride_h - a->pad_top + ky, ox[0] * a->stride_w - a->pad_left + kx, 0);
+                i1 = i0 + step, i2 = i1 + step, i3 = i2 + step, i4 = i3 + step, i5 = i4 + step;
+            } else {
+                const float *in[PX];
+                for (int p = 0; p < PX; p++) {
+                    int iy = oy[p] * a->stride_h - a->pad_top + ky, ix = ox[p] * a->stride_w - a->pad_left + kx;
+                    in[p] = iy < 0 || iy >= x->h || ix < 0 || ix >= x->w ? zeros : fk__at(x, n, iy, ix, 0);
+                }
+                i0 = in[0], i1 = in[1], i2 = in[2], i3 = in[3], i4 = in[4], i5 = in[5];
+            }
+            const float *w = panel + (size_t)(ky * a->kw + kx) * cin * CO;
+            for (int c = 0; c < cin; c++, w += CO)
+                FK__STEP(_mm256_loadu_ps(w), _mm256_loadu_ps(w + 8));
+        }
+    }
+    __m256 acc[PX][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}, {a40, a41}, {a50, a51}};
+    for (int p = 0; p < PX && pix + p < npix; p++) {
+        float *o = fk__at(y, n, oy[p], ox[p], co);
+        store_part(o, n0, m0, epilogue(&a->ep, acc[p][0], co, n0, m0));
+        if (n1 > 0)
+            store_part(o + 8, n1, m1, epilogue(&a->ep, acc[p][1], co + 8, n1, m1));
+    }
+}
+
+bool fk__conv2d_avx2_fits(const fk__conv2d_args *a, const fk__view *x, const fk__view *y)
+{
+    return a->packed && a->cin <= FK__CONV_AVX2_MAX_CIN && x->sc == 1 && y->sc == 1;
+}
+
+/* Each output value is one accumulation over (ky, kx, c) in that order whatever block or worker
+ * computes it, so results are bitwise identical at any thread count. */
+TARGET void fk__conv2d_avx2(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, int ith, int nth)
+{
+    int npix = y->h * y->w, blocks_per_image = (npix + PX - 1) / PX;
+    int b0, b1;
+    fk__split_rows(y->n * blocks_per_image, ith, nth, &b0, &b1);
+    /* Tiles of pixel blocks whose input fits in L2; in a tile, channel blocks outside and pixels
+     * inside, so one weight panel stays in cache across the tile's pixels. */
+    size_t tile_bytes = (size_t)PX * a->kh * a->kw * a->cin * sizeof(float);
+    int tile = (int)(TILE_BYTES / (tile_bytes ? tile_bytes : 1));
+    if (tile < 1)
+        tile = 1;
+    for (int t0 = b0; t0 < b1; t0 += tile) {
+        int t1 = t0 + tile < b1 ? t0 + tile : b1;
+        for (int co = 0; co < a->cout; co += CO)
+            for (int b = t0; b < t1; b++)
+                block(a, x, y, b / blocks_per_image, (b % blocks_per_image) * PX, co);
+    }
+}
+#else /* not x86: never selected (fk__cpu_has_avx2_fma is false), defined for the linker */
+bool fk__conv2d_avx2_fits(const fk__conv2d_args *a, const fk__view *x, const fk__view *y)
+{
+    return false;
+}
+void fk__conv2d_avx2(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, int ith, int nth)
+{
+    fk__conv2d_ref(a, x, y, ith, nth);
+}
+#endif

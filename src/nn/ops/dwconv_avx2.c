@@ -1,0 +1,99 @@
+/* dwconv_avx2.c: depthwise convolution with AVX2/FMA, 32 channels of one output pixel per step. */
+
+#include "nn/ops/ops.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+#define TARGET __attribute__((target("avx2,fma")))
+
+TARGET static inline __m256i lane_mask(int n)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+TARGET static inline __m256 act(const fk__epilogue *e, __m256 v)
+{
+    switch (e->act) {
+    case FK__ACT_RELU: return _mm256_max_ps(v, _mm256_setzero_ps());
+    case FK__ACT_RELU6: return _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(6.0f));
+    case FK__ACT_LEAKY:
+        return _mm256_blendv_ps(_mm256_mul_ps(v, _mm256_set1_ps(e->alpha)), v,
+                                _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_GT_OQ));
+    default: return v;
+    }
+}
+
+/* The epilogue of 8 channels at c, masked to the m lanes that exist. */
+TARGET static inline __m256 epilogue(const fk__epilogue *e, __m256 v, int c, __m256i m)
+{
+    if (e->bias)
+        v = _mm256_add_ps(v, _mm256_maskload_ps(e->bias + c, m));
+    if (e->scale)
+        v = _mm256_mul_ps(v, _mm256_maskload_ps(e->scale + c, m));
+    if (e->shift)
+        v = _mm256_add_ps(v, _mm256_maskload_ps(e->shift + c, m));
+    return act(e, v);
+}
+
+TARGET void fk__dwconv_avx2(const fk__dwconv_args *a, const fk__view *x, const fk__view *y, int ith, int nth)
+{
+    int r0, r1;
+    fk__split_rows(y->n * y->h, ith, nth, &r0, &r1);
+    const int c = a->c;
+    const __m256i all = _mm256_set1_epi32(-1);
+    for (int r = r0; r < r1; r++) {
+        int n = r / y->h, oy = r % y->h;
+        int ky0 = 0, ky1 = a->kh;
+        while (ky0 < ky1 && oy * a->stride_h - a->pad_top + ky0 < 0)
+            ky0++;
+        while (ky1 > ky0 && oy * a->stride_h - a->pad_top + ky1 - 1 >= x->h)
+            ky1--;
+        for (int ox = 0; ox < y->w; ox++) {
+            int kx0 = 0, kx1 = a->kw;
+            while (kx0 < kx1 && ox * a->stride_w - a->pad_left + kx0 < 0)
+                kx0++;
+            while (kx1 > kx0 && ox * a->stride_w - a->pad_left + kx1 - 1 >= x->w)
+                kx1--;
+            float *out = fk__at(y, n, oy, ox, 0);
+            int ch = 0;
+            for (; ch + 32 <= c; ch += 32) {
+                __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+                for (int ky = ky0; ky < ky1; ky++) {
+                    int iy = oy * a->stride_h - a->pad_top + ky;
+                    for (int kx = kx0; kx < kx1; kx++) {
+                        const float *in = fk__at(x, n, iy, ox * a->stride_w - a->pad_left + kx, ch);
+                        const float *w = a->weights + (size_t)(ky * a->kw + kx) * c + ch;
+                        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(in), _mm256_loadu_ps(w), s0);
+                        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(in + 8), _mm256_loadu_ps(w + 8), s1);
+                        s2 = _mm256_fmadd_ps(_mm256_loadu_ps(in + 16), _mm256_loadu_ps(w + 16), s2);
+                        s3 = _mm256_fmadd_ps(_mm256_loadu_ps(in + 24), _mm256_loadu_ps(w + 24), s3);
+                    }
+                }
+                _mm256_storeu_ps(out + ch, epilogue(&a->ep, s0, ch, all));
+                _mm256_storeu_ps(out + ch + 8, epilogue(&a->ep, s1, ch + 8, all));
+                _mm256_storeu_ps(out + ch + 16, epilogue(&a->ep, s2, ch + 16, all));
+                _mm256_storeu_ps(out + ch + 24, epilogue(&a->ep, s3, ch + 24, all));
+            }
+            for (; ch < c; ch += 8) {
+                __m256i m = c - ch >= 8 ? all : lane_mask(c - ch);
+                __m256 s = _mm256_setzero_ps();
+                for (int ky = ky0; ky < ky1; ky++) {
+                    int iy = oy * a->stride_h - a->pad_top + ky;
+                    for (int kx = kx0; kx < kx1; kx++) {
+                        const float *in = fk__at(x, n, iy, ox * a->stride_w - a->pad_left + kx, ch);
+                        const float *w = a->weights + (size_t)(ky * a->kw + kx) * c + ch;
+                        s = _mm256_fmadd_ps(_mm256_maskload_ps(in, m), _mm256_maskload_ps(w, m), s);
+                    }
+                }
+                _mm256_maskstore_ps(out + ch, m, epilogue(&a->ep, s, ch, m));
+            }
+        }
+    }
+}
+#else /* not x86: never selected (fk__cpu_has_avx2_fma is false), defined for the linker */
+void fk__dwconv_avx2(const fk__dwconv_args *a, const fk__view *x, const fk__view *y, int ith, int nth)
+{
+    fk__dwconv_ref(a, x, y, ith, nth);
+}
+#endif

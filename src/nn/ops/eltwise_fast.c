@@ -1,0 +1,120 @@
+/* eltwise_fast.c: add, affine and pooling over packed channels, as flat loops the compiler vectorises. */
+#include <float.h>
+
+#include "nn/ops/ops.h"
+
+bool fk__add_fast_fits(const fk__view *a, const fk__view *b, const fk__view *y)
+{
+    return fk__shape_eq(fk__view_shape(a), fk__view_shape(y)) && fk__shape_eq(fk__view_shape(b), fk__view_shape(y)) &&
+           a->sc == 1 && b->sc == 1 && y->sc == 1;
+}
+
+static void act_row(float *restrict v, int n, fk__act act, float alpha)
+{
+    switch (act) {
+    case FK__ACT_RELU:
+        for (int i = 0; i < n; i++)
+            v[i] = v[i] > 0.0f ? v[i] : 0.0f;
+        break;
+    case FK__ACT_RELU6:
+        for (int i = 0; i < n; i++)
+            v[i] = v[i] < 0.0f ? 0.0f : (v[i] > 6.0f ? 6.0f : v[i]);
+        break;
+    case FK__ACT_LEAKY:
+        for (int i = 0; i < n; i++)
+            v[i] = v[i] > 0.0f ? v[i] : alpha * v[i];
+        break;
+    default:
+        break;
+    }
+}
+
+void fk__add_fast(const fk__view *a, const fk__view *b, const fk__view *y, fk__act act, float alpha, int ith,
+                  int nth)
+{
+    int r0, r1;
+    fk__split_rows(y->n * y->h, ith, nth, &r0, &r1);
+    const int c = y->c;
+    for (int r = r0; r < r1; r++) {
+        int n = r / y->h, oy = r % y->h;
+        for (int ox = 0; ox < y->w; ox++) {
+            const float *restrict pa = fk__at(a, n, oy, ox, 0);
+            const float *restrict pb = fk__at(b, n, oy, ox, 0);
+            float *restrict py = fk__at(y, n, oy, ox, 0);
+            for (int i = 0; i < c; i++)
+                py[i] = pa[i] + pb[i];
+            act_row(py, c, act, alpha);
+        }
+    }
+}
+
+bool fk__pool_fast_fits(const fk__pool_args *a, const fk__view *x, const fk__view *y)
+{
+    return x->sc == 1 && y->sc == 1 && a->kh * a->kw <= 64;
+}
+
+void fk__pool_fast(const fk__pool_args *a, const fk__view *x, const fk__view *y, int ith, int nth)
+{
+    int r0, r1;
+    fk__split_rows(y->n * y->h, ith, nth, &r0, &r1);
+    const int c = y->c;
+    for (int r = r0; r < r1; r++) {
+        int n = r / y->h, oy = r % y->h;
+        for (int ox = 0; ox < y->w; ox++) {
+            float *restrict out = fk__at(y, n, oy, ox, 0);
+            int taps = 0;
+            for (int ky = 0; ky < a->kh; ky++) {
+                int iy = oy * a->stride_h - a->pad_top + ky;
+                if (iy < 0 || iy >= x->h)
+                    continue;
+                for (int kx = 0; kx < a->kw; kx++) {
+                    int ix = ox * a->stride_w - a->pad_left + kx;
+                    if (ix < 0 || ix >= x->w)
+                        continue;
+                    const float *restrict in = fk__at(x, n, iy, ix, 0);
+                    if (taps == 0)
+                        for (int i = 0; i < c; i++)
+                            out[i] = in[i];
+                    else if (a->kind == FK__POOL_MAX)
+                        for (int i = 0; i < c; i++)
+                            out[i] = in[i] > out[i] ? in[i] : out[i];
+                    else
+                        for (int i = 0; i < c; i++)
+                            out[i] += in[i];
+                    taps++;
+                }
+            }
+            if (taps == 0)
+                for (int i = 0; i < c; i++)
+                    out[i] = a->kind == FK__POOL_MAX ? -FLT_MAX : 0.0f;
+            else if (a->kind == FK__POOL_AVG) {
+                float inv = 1.0f / (float)taps;
+                for (int i = 0; i < c; i++)
+                    out[i] *= inv;
+            }
+        }
+    }
+}
+
+void fk__affine_fast(const fk__affine_args *a, const fk__view *x, const fk__view *y, int ith, int nth)
+{
+    int r0, r1;
+    fk__split_rows(y->n * y->h, ith, nth, &r0, &r1);
+    const int c = y->c;
+    for (int r = r0; r < r1; r++) {
+        int n = r / y->h, oy = r % y->h;
+        for (int ox = 0; ox < y->w; ox++) {
+            const float *restrict in = fk__at(x, n, oy, ox, 0);
+            float *restrict out = fk__at(y, n, oy, ox, 0);
+            for (int i = 0; i < c; i++)
+                out[i] = in[i];
+            if (a->scale)
+                for (int i = 0; i < c; i++)
+                    out[i] *= a->scale[i];
+            if (a->shift)
+                for (int i = 0; i < c; i++)
+                    out[i] += a->shift[i];
+            act_row(out, c, a->act, a->alpha);
+        }
+    }
+}
