@@ -57,7 +57,8 @@ eval: models build
 	scripts/eval.sh $(BUILD)
 
 bench: models build
-	$(BUILD)/bench/bench_stages $(if $(BENCH_OUT),--json $(BENCH_OUT))
+	$(BUILD)/bench/bench_stages --threads 1 $(if $(BENCH_OUT),--json $(BENCH_OUT))
+	$(BUILD)/bench/bench_stages --threads 2 $(if $(BENCH_OUT),--json $(basename $(BENCH_OUT)).2threads.json)
 
 fuzz:
 	FK_WITH_CLANG=1 scripts/deps.sh

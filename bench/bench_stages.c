@@ -22,15 +22,16 @@ typedef enum stage {
     ST_DESCRIPTOR,
     ST_AGE_GENDER,
     ST_PIPELINE,
+    ST_ERT,
     ST_COUNT
 } stage;
 
 static const char *stage_name[ST_COUNT] = {"decode_jpeg",  "ssd_mobilenetv1_detect", "tiny_face_detector_416_detect",
                                            "landmarks68",  "descriptor128",          "age_gender",
-                                           "pipeline_ssd_lm_desc_ag"};
-static const int per_face[ST_COUNT] = {0, 0, 0, 1, 1, 1, 0};
+                                           "pipeline_ssd_lm_desc_ag", "landmarks68_ert"};
+static const int per_face[ST_COUNT] = {0, 0, 0, 1, 1, 1, 0, 1};
 static const int net_of[ST_COUNT] = {-1, FK__NET_SSD, FK__NET_TINY, FK__NET_LANDMARK68, FK__NET_RECOGNITION,
-                                     FK__NET_AGE_GENDER, -1};
+                                     FK__NET_AGE_GENDER, -1, -1};
 
 typedef struct samples {
     double v[MAX_SAMPLES];
@@ -111,8 +112,13 @@ int main(int argc, char **argv)
         return fprintf(stderr, "bench: bad --runs or --warmup\n"), 2;
     fk_error err = {0};
     fk_models *m = NULL;
-    if (fk_models_load(NULL, FK_NET_ALL, &m, &err) != FK_OK)
-        return fprintf(stderr, "bench: %s\n", err.message), 1;
+    /* dlib's ERT too when libdlib-data is installed; without it its stage is left out */
+    int have_ert = fk_models_load(NULL, FK_NET_ALL | FK_NET_ERT, &m, &err) == FK_OK;
+    if (!have_ert) {
+        fprintf(stderr, "bench: SKIP landmarks68_ert: %s\n", err.message);
+        if (fk_models_load(NULL, FK_NET_ALL, &m, &err) != FK_OK)
+            return fprintf(stderr, "bench: %s\n", err.message), 1;
+    }
     if (!nimages) {
         char pat[4200];
         snprintf(pat, sizeof pat, "%s/demo/sample*.jpg", fk_models_dir(m));
@@ -125,6 +131,9 @@ int main(int argc, char **argv)
     fk_session_new(m, &s, &err);
     if (fk_session_set_threads(s, threads) != FK_OK)
         return fprintf(stderr, "bench: %s\n", fk_session_errmsg(s)), 1;
+    fk_session *se = NULL; /* the same with the ERT landmarker (always one thread: it runs per face) */
+    if (have_ert && fk_session_new(m, &se, &err) == FK_OK)
+        fk_session_set_landmarker(se, FK_LANDMARKER_ERT);
     samples *all = calloc(ST_COUNT, sizeof *all);
     samples *per = calloc((size_t)nimages * ST_COUNT, sizeof *per);
     int *faces_ssd = calloc((size_t)nimages, sizeof(int)), *faces_tiny = calloc((size_t)nimages, sizeof(int));
@@ -172,6 +181,16 @@ int main(int argc, char **argv)
                 double c = now_ms();
                 fk_face_attributes(s, img, &faces[k]);
                 double d = now_ms();
+                if (se) {
+                    fk_face copy = faces[k];
+                    double e0 = now_ms();
+                    fk_face_landmarks(se, img, &copy);
+                    double e1 = now_ms();
+                    if (timed) {
+                        add(&all[ST_ERT], e1 - e0);
+                        add(&per[i * ST_COUNT + ST_ERT], e1 - e0);
+                    }
+                }
                 if (timed) {
                     add(&all[ST_LANDMARKS], b - a);
                     add(&per[i * ST_COUNT + ST_LANDMARKS], b - a);
@@ -204,6 +223,8 @@ int main(int argc, char **argv)
     printf("%-32s %10s %6s %12s %9s %8s\n", title, "median ms", "n", "GFLOP", "GFLOP/s", "of peak");
     for (int k = 0; k < ST_COUNT; k++) {
         st[k] = summarize(&all[k]);
+        if (all[k].n == 0)
+            continue; /* a stage without its model (the ERT without libdlib-data) */
         double gflop = 0;
         if (net_of[k] >= 0) {
             const fk__net *net = m->nets[net_of[k]];
@@ -221,13 +242,16 @@ int main(int argc, char **argv)
         FILE *f = fopen(json, "w");
         if (!f)
             return fprintf(stderr, "bench: %s: %s\n", json, strerror(errno)), 1;
-        fprintf(f, "{\"schema\": \"face-peers-bench/v1\", \"system\": \"facekit\", \"variant\": \"c-openblas\", "
+        fprintf(f, "{\"schema\": \"face-peers-bench/v1\", \"system\": \"facekit\", \"variant\": \"c-avx2\", "
                    "\"backend\": \"cpu\", \"decoder\": \"libjpegturbo\", \"threads\": %d,\n"
                    " \"versions\": {\"facekit\": \"%s\", \"face-api-models\": \"1.7.15\"},\n"
                    " \"config\": {\"runs\": %d, \"warmup\": %d},\n \"stages\": {",
                 threads, FACEKIT_VERSION_STRING, runs, warmup);
-        for (int k = 0; k < ST_COUNT; k++) {
-            fprintf(f, "%s\n  \"%s\": ", k ? "," : "", stage_name[k]);
+        for (int k = 0, first = 1; k < ST_COUNT; k++) {
+            if (all[k].n == 0)
+                continue;
+            fprintf(f, "%s\n  \"%s\": ", first ? "" : ",", stage_name[k]);
+            first = 0;
             print_stats(f, "", st[k], per_face[k] ? "per_face" : "per_image");
         }
         fprintf(f, "},\n \"images\": [");
@@ -236,8 +260,11 @@ int main(int argc, char **argv)
             fprintf(f, "%s\n  {\"image\": \"%s\", \"width\": %d, \"height\": %d, \"faces\": {\"ssd_mobilenetv1\": %d, "
                        "\"tiny_face_detector_416\": %d}, \"stages\": {",
                     i ? "," : "", base ? base + 1 : images[i], w[i], h[i], faces_ssd[i], faces_tiny[i]);
-            for (int k = 0; k < ST_COUNT; k++) {
-                fprintf(f, "%s\"%s\": ", k ? ", " : "", stage_name[k]);
+            for (int k = 0, first = 1; k < ST_COUNT; k++) {
+                if (all[k].n == 0)
+                    continue;
+                fprintf(f, "%s\"%s\": ", first ? "" : ", ", stage_name[k]);
+                first = 0;
                 stats si = summarize(&per[i * ST_COUNT + k]);
                 print_stats(f, "", si, per_face[k] ? "per_face" : "per_image");
             }
@@ -254,6 +281,7 @@ int main(int argc, char **argv)
     free(w);
     free(h);
     fk_session_free(s);
+    fk_session_free(se);
     fk_models_free(m);
     globfree(&g);
     return 0;

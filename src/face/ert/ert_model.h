@@ -45,7 +45,8 @@ struct fk_ert {
     uint32_t num_forests;
     fk__ert_forest *forests;
     uint32_t max_features;
-    void **blocks; /* every tree's leaves, one block per tree */
+    void **blocks; /* every tree's leaves, one block per tree, until moved into `arena` */
+    float *arena;  /* all leaves in one block on huge pages, when that could be allocated */
     size_t num_blocks;
     char *path;
 };
