@@ -94,10 +94,7 @@ int fk__build_ssd(fk__netbuild *b)
 
 void fk__ssd_decode(const fk__net *net, const fk__plan *plan, float *boxes, float *scores)
 {
-    int dims[3] = {1, FK__SSD_ANCHORS, 4};
-    const float *anchors = NULL;
-    /* checked at load time (fk__net_load), so this lookup cannot fail here */
-    fk__weights_get(net->weights, "Output/extra_dim", 3, dims, &anchors, NULL);
+    const float *anchors = net->ssd_anchors; /* copied out at load time (fk__net_load) */
     int a = 0;
     for (int p = 0; p < 6; p++) {
         fk__shape bs, cs;

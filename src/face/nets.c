@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/error.h"
 
@@ -52,6 +53,28 @@ fk_status fk__net_load(fk__net_kind kind, const char *dir, int input_size, fk__n
     st = fk__net_build_graph(kind, net->weights, input_size, &net->graph, err);
     if (st != FK_OK)
         goto fail;
+    if (kind == FK__NET_SSD) {
+        int dims[3] = {1, FK__SSD_ANCHORS, 4};
+        const float *anchors = NULL;
+        st = fk__weights_get(net->weights, "Output/extra_dim", 3, dims, &anchors, err);
+        if (st != FK_OK)
+            goto fail;
+        net->ssd_anchors = malloc(sizeof(float) * 4 * FK__SSD_ANCHORS);
+        if (!net->ssd_anchors) {
+            st = fk__fail(err, FK_E_NO_MEMORY, "out of memory loading %s", net_info[kind].title);
+            goto fail;
+        }
+        memcpy(net->ssd_anchors, anchors, sizeof(float) * 4 * FK__SSD_ANCHORS);
+    }
+    /* The graph takes what it needs (the convolutions' packed panels): the loaded floats would
+     * double the memory. Tiny keeps them to build graphs for other input sizes. */
+    if (kind != FK__NET_TINY) {
+        st = fk__graph_own_weights(net->graph, err);
+        if (st != FK_OK)
+            goto fail;
+        fk__weights_free(net->weights);
+        net->weights = NULL;
+    }
     *out = net;
     return FK_OK;
 fail:
@@ -87,6 +110,7 @@ void fk__net_free(fk__net *net)
         return;
     fk__graph_free(net->graph);
     fk__weights_free(net->weights);
+    free(net->ssd_anchors);
     free(net);
 }
 

@@ -18,8 +18,9 @@ typedef enum fk__net_kind {
 typedef struct fk__net {
     fk__net_kind kind;
     int input_size;
-    fk__weights *weights;
-    fk__graph *graph;
+    fk__weights *weights; /* kept only by nets rebuilt at other input sizes (Tiny); NULL otherwise */
+    fk__graph *graph;     /* owns its weights */
+    float *ssd_anchors;   /* SSD: Output/extra_dim, [anchors][4] */
 } fk__net;
 
 /* "ssd_mobilenetv1_model" etc.: the file stem of the net's manifest and shard. */

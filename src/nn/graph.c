@@ -387,3 +387,60 @@ double fk__graph_flops(const fk__graph *g)
     }
     return total;
 }
+
+static bool is_owned(const fk__graph *g, const float *p)
+{
+    for (int i = 0; i < g->n_owned; i++)
+        if (g->owned[i] == p)
+            return true;
+    return false;
+}
+
+/* *p (n floats) moved into graph-owned memory unless it is there already. */
+static bool own(fk__graph *g, const float **p, size_t n)
+{
+    if (!*p || is_owned(g, *p))
+        return true;
+    float *copy = fk__graph_alloc(g, n);
+    if (!copy)
+        return false;
+    memcpy(copy, *p, n * sizeof *copy);
+    *p = copy;
+    return true;
+}
+
+static bool own_epilogue(fk__graph *g, fk__epilogue *e, size_t n)
+{
+    return own(g, &e->bias, n) && own(g, &e->scale, n) && own(g, &e->shift, n);
+}
+
+fk_status fk__graph_own_weights(fk__graph *g, fk_error *err)
+{
+    if (g->status != FK_OK)
+        return fk__graph_finish(g, err);
+    for (int i = 1; i < g->n_nodes; i++) {
+        fk__node *n = &g->nodes[i];
+        size_t c = (size_t)n->shape.c;
+        bool ok = true;
+        switch (n->op) {
+        case FK__OP_CONV2D:
+            ok = n->u.conv.packed && own_epilogue(g, &n->u.conv.ep, c);
+            n->u.conv.weights = NULL; /* the packed panels hold the same values */
+            break;
+        case FK__OP_DWCONV:
+            ok = own(g, &n->u.dw.weights, (size_t)n->u.dw.kh * n->u.dw.kw * c) && own_epilogue(g, &n->u.dw.ep, c);
+            break;
+        case FK__OP_AFFINE:
+            ok = own(g, &n->u.affine.scale, c) && own(g, &n->u.affine.shift, c);
+            break;
+        case FK__OP_FC:
+            ok = own(g, &n->u.fc.weights, (size_t)n->u.fc.k * n->u.fc.m) && own_epilogue(g, &n->u.fc.ep, c);
+            break;
+        default:
+            break;
+        }
+        if (!ok && g->status == FK_OK)
+            failf(g, FK_E_NO_MEMORY, "%s: node '%s': out of memory copying weights%s", n->name, NULL);
+    }
+    return fk__graph_finish(g, err);
+}

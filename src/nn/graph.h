@@ -71,6 +71,10 @@ int fk__g_fc(fk__graph *g, int x, const char *name, int m, const float *weights,
 /* Graph-owned zeroed storage of count floats (NULL and a sticky error on failure). */
 float *fk__graph_alloc(fk__graph *g, size_t count);
 
+/* Copies every array the nodes point to into graph-owned memory (convolutions keep only their
+ * packed panels), so the loaded weights can be freed: a graph then stands alone. */
+fk_status fk__graph_own_weights(fk__graph *g, fk_error *err);
+
 /* Marks a node as a graph output (kept alive and readable after a run), in call order. */
 void fk__graph_mark_output(fk__graph *g, int node);
 

@@ -42,40 +42,50 @@ static size_t round_up(size_t n)
     return (n + FK__ALIGN_FLOATS - 1) / FK__ALIGN_FLOATS * FK__ALIGN_FLOATS;
 }
 
-typedef struct block {
-    size_t off, size;
-    int node;
-} block;
+/* Offsets for buffers with lifetimes [first, last] (node indices): biggest first, each at the
+ * lowest offset clear of every already placed buffer whose lifetime overlaps (the greedy-by-size
+ * plan of TFLite's arena planner, close to the live-size lower bound for these chain-like nets). */
+typedef struct span {
+    size_t size, off;
+    int first, last, id;
+} span;
 
-/* First-fit placement among live blocks kept sorted by offset. */
-static size_t place(block *live, int *n_live, size_t size, int node, size_t *high)
+static int by_size_desc(const void *a, const void *b)
 {
-    size_t off = 0;
-    int at = 0;
-    for (; at < *n_live; at++) {
-        if (live[at].off >= off + size)
-            break;
-        if (live[at].off + live[at].size > off)
-            off = live[at].off + live[at].size;
-    }
-    memmove(&live[at + 1], &live[at], sizeof *live * (size_t)(*n_live - at));
-    live[at].off = off;
-    live[at].size = size;
-    live[at].node = node;
-    (*n_live)++;
-    if (off + size > *high)
-        *high = off + size;
-    return off;
+    const span *x = a, *y = b;
+    if (x->size != y->size)
+        return x->size < y->size ? 1 : -1;
+    return x->id - y->id;
 }
 
-static void release(block *live, int *n_live, int node)
+static int by_offset(const void *a, const void *b)
 {
-    for (int i = 0; i < *n_live; i++)
-        if (live[i].node == node) {
-            memmove(&live[i], &live[i + 1], sizeof *live * (size_t)(*n_live - i - 1));
-            (*n_live)--;
-            return;
+    const span *x = *(const span *const *)a, *y = *(const span *const *)b;
+    return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static size_t place_all(span *sp, int n, const span **scratch)
+{
+    qsort(sp, (size_t)n, sizeof *sp, by_size_desc);
+    size_t high = 0;
+    for (int i = 0; i < n; i++) {
+        int k = 0;
+        for (int j = 0; j < i; j++)
+            if (sp[j].first <= sp[i].last && sp[i].first <= sp[j].last)
+                scratch[k++] = &sp[j];
+        qsort(scratch, (size_t)k, sizeof *scratch, by_offset);
+        size_t off = 0;
+        for (int j = 0; j < k; j++) {
+            if (scratch[j]->off >= off + sp[i].size)
+                break;
+            if (scratch[j]->off + scratch[j]->size > off)
+                off = scratch[j]->off + scratch[j]->size;
         }
+        sp[i].off = off;
+        if (off + sp[i].size > high)
+            high = off + sp[i].size;
+    }
+    return high;
 }
 
 static fk__view node_view(const fk__plan *p, int id)
@@ -105,8 +115,9 @@ fk_status fk__plan_new_threads(const fk__graph *g, int batch, fk__kernels kernel
     fk_status st = FK_E_NO_MEMORY;
     fk__plan *p = calloc(1, sizeof *p);
     int *last_use = calloc((size_t)nn, sizeof *last_use);
-    block *live = calloc((size_t)nn, sizeof *live);
-    if (!p || !last_use || !live)
+    span *spans = calloc((size_t)nn, sizeof *spans);
+    const span **conflicts = calloc((size_t)nn, sizeof *conflicts);
+    if (!p || !last_use || !spans || !conflicts)
         goto fail;
     p->g = g;
     p->batch = batch;
@@ -129,8 +140,6 @@ fk_status fk__plan_new_threads(const fk__graph *g, int batch, fk__kernels kernel
     for (int k = 0; k < fk__graph_output_count(g); k++)
         last_use[fk__graph_output(g, k)] = nn;
 
-    size_t high = 0;
-    int n_live = 0;
     for (int i = 0; i < nn; i++) {
         const fk__node *n = fk__graph_node(g, i);
         fk__shape s = n->shape;
@@ -141,20 +150,20 @@ fk_status fk__plan_new_threads(const fk__graph *g, int batch, fk__kernels kernel
                           batch);
             goto fail_msg;
         }
-        /* the output is placed before the inputs die: kernels never run in place */
-        p->offset[i] = place(live, &n_live, round_up(count), i, &high);
-        for (int k = 0; k < n->n_inputs; k++)
-            if (last_use[n->inputs[k]] == i)
-                release(live, &n_live, n->inputs[k]);
-        if (last_use[i] == i) /* a dead end nobody reads */
-            release(live, &n_live, i);
-        if (n->op == FK__OP_CONV2D) {
+        /* a node's output lives from its own run (kernels never run in place, so it overlaps its
+         * inputs) to its last reader's */
+        spans[i] = (span){round_up(count), 0, i, last_use[i], i};
+        if (n->op == FK__OP_CONV2D && !(p->avx2 && n->u.conv.packed && n->u.conv.cin <= FK__CONV_AVX2_MAX_CIN)) {
+            /* im2col scratch only where the GEMM path may run */
             fk__view y = fk__view_packed(NULL, s);
             size_t sc = fk__conv2d_gemm_scratch(&n->u.conv, &y);
             if (sc > p->scratch_floats)
                 p->scratch_floats = sc;
         }
     }
+    size_t high = place_all(spans, nn, conflicts);
+    for (int i = 0; i < nn; i++)
+        p->offset[spans[i].id] = spans[i].off;
     p->arena_floats = high;
     p->arena = aligned_alloc(64, round_up(high ? high : 1) * sizeof(float));
     if (!p->arena)
@@ -166,7 +175,8 @@ fk_status fk__plan_new_threads(const fk__graph *g, int batch, fk__kernels kernel
             goto fail;
     }
     free(last_use);
-    free(live);
+    free(spans);
+    free(conflicts);
     *out = p;
     return FK_OK;
 
@@ -174,7 +184,8 @@ fail:
     st = fk__fail(err, FK_E_NO_MEMORY, "%s: out of memory planning batch %d", fk__graph_name(g), batch);
 fail_msg:
     free(last_use);
-    free(live);
+    free(spans);
+    free(conflicts);
     fk__plan_free(p);
     return st;
 }
@@ -192,7 +203,8 @@ static void print_profile(const fk__plan *p)
     int nn = fk__graph_node_count(p->g);
     double by_op[FK__OP_COUNT] = {0}, total = 0;
     long runs = p->runs ? p->runs : 1;
-    fprintf(stderr, "profile: %d nodes, %ld runs, batch %d, %d threads\n", nn, p->runs, p->batch, p->threads);
+    fprintf(stderr, "profile: %d nodes, %ld runs, batch %d, %d threads, %.1f MB of activations and scratch\n", nn,
+            p->runs, p->batch, p->threads, (double)fk__plan_bytes(p) / 1e6);
     for (int i = 1; i < nn; i++) {
         const fk__node *n = fk__graph_node(p->g, i);
         double ms = p->node_ms[i] / runs;

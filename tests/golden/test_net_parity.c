@@ -263,6 +263,9 @@ int main(void)
     snprintf(g_crops, sizeof g_crops, "%s/golden/faceapi-cpu-jpegjs/crops", g_shared);
     test_crops(models, FK__KERNELS_FAST, "fast");
     test_detectors(models, FK__KERNELS_FAST, "fast");
+    /* the non-AVX2 path (im2col + sgemm on the packed panels) as a CPU without AVX2 runs it */
+    test_crops(models, FK__KERNELS_PORTABLE, "portable");
+    test_detectors(models, FK__KERNELS_PORTABLE, "portable");
     /* the reference kernels are slow; the sanitizer build checks them on the cheaper nets only */
     if (getenv("FK_TEST_REFERENCE_NETS")) {
         test_crops(models, FK__KERNELS_REFERENCE, "reference");

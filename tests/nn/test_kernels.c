@@ -292,10 +292,23 @@ static void test_conv_random(void)
         for (int ith = 0; ith < nth; ith++)
             fk__conv2d_gemm(&a, &sx.v, &ssplit.v, scratch, ith, nth);
         CHECK_MSG(max_rel_diff_view(&sref.v, &ssplit.v) <= 1e-5, "conv gemm split in %d vs ref (case %d)", nth, t);
+        float *packed = calloc(fk__conv2d_packed_floats(&a), sizeof(float));
+        fk__conv2d_pack(&a, packed);
+        a.packed = packed;
+        {
+            /* a graph that owns its weights keeps only the packed panels: ref and GEMM read those */
+            fk__conv2d_args only_packed = a;
+            only_packed.weights = NULL;
+            strided sp = make_strided(ys, 1, 7.0f);
+            fk__conv2d_ref(&only_packed, &sx.v, &sp.v, 0, 1);
+            CHECK_MSG(max_rel_diff_view(&sref.v, &sp.v) == 0, "conv ref on packed weights differs (case %d)", t);
+            fk__conv2d_gemm(&only_packed, &sx.v, &sp.v, scratch, 0, 1);
+            d = max_rel_diff_view(&sref.v, &sp.v);
+            CHECK_MSG(d <= 1e-5, "conv gemm on packed weights vs ref %.3g (case %d)", d, t);
+            CHECK_MSG(touched_outside(&sp, 7.0f) == 0, "conv gemm on packed weights wrote outside (case %d)", t);
+            free(sp.buf);
+        }
         if (fk__cpu_has_avx2_fma()) {
-            float *packed = calloc(fk__conv2d_packed_floats(&a), sizeof(float));
-            fk__conv2d_pack(&a, packed);
-            a.packed = packed;
             strided savx = make_strided(ys, t % 3, 7.0f), savx_split = make_strided(ys, 1, 7.0f);
             CHECK(fk__conv2d_avx2_fits(&a, &sx.v, &savx.v));
             fk__conv2d_avx2(&a, &sx.v, &savx.v, 0, 1);
@@ -315,10 +328,10 @@ static void test_conv_random(void)
             CHECK_MSG(same, "conv avx2 split in %d differs from one worker (case %d)", nth, t);
             free(savx.buf);
             free(savx_split.buf);
-            free(packed);
         } else if (t == 0) {
             printf("SKIP: conv avx2 kernel: this CPU has no AVX2+FMA\n");
         }
+        free(packed);
         free(scratch);
         free(sx.buf);
         free(sref.buf);

@@ -88,13 +88,22 @@ void fk__conv2d_gemm(const fk__conv2d_args *a, const fk__view *x, const fk__view
         int rows = rows_per < y->h - oy ? rows_per : y->h - oy;
         int m = rows * y->w;
         float *out = fk__at(y, n, oy, 0, 0);
-        if (pointwise) {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, a->cout, a->cin, 1.0f,
-                        fk__at(x, n, oy, 0, 0), (int)x->sw, a->weights, a->cout, 0.0f, out, (int)y->sw);
-        } else {
+        const float *cols = fk__at(x, n, oy, 0, 0);
+        int ld = (int)x->sw;
+        if (!pointwise) {
             im2col_rows(a, x, n, oy, rows, y->w, scratch);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, a->cout, k, 1.0f, scratch, k, a->weights,
+            cols = scratch;
+            ld = k;
+        }
+        if (a->weights) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, a->cout, k, 1.0f, cols, ld, a->weights,
                         a->cout, 0.0f, out, (int)y->sw);
+        } else {
+            for (int co = 0; co < a->cout; co += 16) {
+                int width = a->cout - co < 16 ? a->cout - co : 16;
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, width, k, 1.0f, cols, ld,
+                            a->packed + (size_t)(co / 16) * k * 16, 16, 0.0f, out + co, (int)y->sw);
+            }
         }
         epilogue_rows(a, out, m, y->sw);
     }

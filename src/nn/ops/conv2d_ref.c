@@ -19,9 +19,9 @@ void fk__conv2d_ref(const fk__conv2d_args *a, const fk__view *x, const fk__view 
                         int ix = ox * a->stride_w - a->pad_left + kx;
                         if (ix < 0 || ix >= x->w)
                             continue;
-                        const float *w = a->weights + ((size_t)(ky * a->kw + kx) * a->cin) * a->cout + co;
+                        size_t k0 = (size_t)(ky * a->kw + kx) * a->cin;
                         for (int ci = 0; ci < a->cin; ci++)
-                            acc += (double)*fk__at(x, n, iy, ix, ci) * w[(size_t)ci * a->cout];
+                            acc += (double)*fk__at(x, n, iy, ix, ci) * fk__conv2d_weight(a, k0 + (size_t)ci, co);
                     }
                 }
                 *fk__at(y, n, oy, ox, co) = fk__epilogue_apply(&a->ep, co, (float)acc);

@@ -111,12 +111,23 @@ typedef struct fk__conv2d_args {
     const float *packed;
 } fk__conv2d_args;
 
+/* Weight (k = (ky * kw + kx) * cin + ci, co) from whichever layout the args carry: a graph keeps
+ * only the packed one once it owns its weights (fk__graph_own_weights). */
+static inline float fk__conv2d_weight(const fk__conv2d_args *a, size_t k, int co)
+{
+    if (a->weights)
+        return a->weights[k * (size_t)a->cout + (size_t)co];
+    size_t kk = (size_t)a->kh * a->kw * a->cin;
+    return a->packed[((size_t)(co / 16) * kk + k) * 16 + (size_t)(co % 16)];
+}
+
 /* Floats of the packed weights, and packing them into dst (zeroed first). */
 size_t fk__conv2d_packed_floats(const fk__conv2d_args *a);
 void fk__conv2d_pack(const fk__conv2d_args *a, float *dst);
 
 void fk__conv2d_ref(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, int ith, int nth);
-/* im2col + sgemm; needs x and y with sc == 1 and scratch of fk__conv2d_gemm_scratch floats. */
+/* im2col + sgemm; needs x and y with sc == 1 and scratch of fk__conv2d_gemm_scratch floats;
+ * reads the HWIO weights, or the packed panels (one GEMM per panel) when only those are kept. */
 size_t fk__conv2d_gemm_scratch(const fk__conv2d_args *a, const fk__view *y);
 void fk__conv2d_gemm(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, float *scratch, int ith,
                      int nth);
