@@ -40,7 +40,9 @@ static void *worker(void *arg)
     fk__pool *p = wa->pool;
     int ith = wa->ith;
     free(wa);
-    unsigned seen = atomic_load(&p->generation);
+    /* Not the current value: a thread that starts late (a loaded machine) would take a run begun
+     * before it got here as already seen, and the caller would wait for it forever. */
+    unsigned seen = 0;
     for (;;) {
         int spins = 0;
         while (atomic_load_explicit(&p->generation, memory_order_acquire) == seen && !atomic_load(&p->stop)) {

@@ -1,7 +1,9 @@
 /* preprocess.c: crop + pad-to-square + TensorFlow.js bilinear resize, sampling the image directly (no padded copy). */
 #include "face/preprocess.h"
 
+#include <assert.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 bool fk__clip_box(double x, double y, double w, double h, int img_w, int img_h, fk__irect *out)
@@ -38,14 +40,27 @@ static tap axis_tap(int i, int in, int out)
     return t;
 }
 
-/* The padded square's pixel (py, px) in image coordinates, or zero outside the region. */
-static inline double sample(const fk_image *img, fk__irect r, int off_y, int off_x, int py, int px, int c)
+
+/* A source row of the padded square (NULL outside the region: zeros), and a column's byte
+ * offset in it (-1 outside). */
+static const uint8_t *square_row(const fk_image *img, fk__irect r, int off_y, int py)
 {
-    int iy = py - off_y, ix = px - off_x;
-    if (iy < 0 || ix < 0 || iy >= r.h || ix >= r.w)
-        return 0.0;
-    return img->data[(size_t)(r.y + iy) * img->stride + (size_t)(r.x + ix) * 3 + c];
+    int iy = py - off_y;
+    return iy < 0 || iy >= r.h ? NULL : img->data + (size_t)(r.y + iy) * img->stride;
 }
+
+static long square_col(fk__irect r, int off_x, int px)
+{
+    int ix = px - off_x;
+    return ix < 0 || ix >= r.w ? -1 : (long)(r.x + ix) * 3;
+}
+
+static inline double px_or_zero(const uint8_t *row, long col, int c)
+{
+    return row && col >= 0 ? row[col + c] : 0.0;
+}
+
+#define FK__MAX_NET_INPUT 2048 /* column taps on the stack: the largest net input (Tiny at 2048) */
 
 void fk__net_input(const fk_image *img, fk__irect r, int size, bool centered, float *out)
 {
@@ -54,22 +69,32 @@ void fk__net_input(const fk_image *img, fk__irect r, int size, bool centered, fl
     /* padToSquare appends round(diff/2) and prepends the rest; JS Math.round rounds .5 up */
     int before = centered ? diff - (diff + 1) / 2 : 0;
     int off_x = r.w < r.h ? before : 0, off_y = r.h < r.w ? before : 0;
+    assert(size > 0 && size <= FK__MAX_NET_INPUT);
+    /* the column taps are the same on every row: computed once */
+    long col_lo[FK__MAX_NET_INPUT], col_hi[FK__MAX_NET_INPUT];
+    double col_frac[FK__MAX_NET_INPUT];
+    for (int ox = 0; ox < size; ox++) {
+        tap tx = axis_tap(ox, side, size);
+        if (side == size)
+            tx.lo = tx.hi = ox, tx.frac = 0.0;
+        col_lo[ox] = square_col(r, off_x, tx.lo);
+        col_hi[ox] = square_col(r, off_x, tx.hi);
+        col_frac[ox] = tx.frac;
+    }
     for (int oy = 0; oy < size; oy++) {
         tap ty = axis_tap(oy, side, size);
         if (side == size)
             ty.lo = ty.hi = oy, ty.frac = 0.0;
-        for (int ox = 0; ox < size; ox++) {
-            tap tx = axis_tap(ox, side, size);
-            if (side == size)
-                tx.lo = tx.hi = ox, tx.frac = 0.0;
-            float *o = out + ((size_t)oy * size + ox) * 3;
+        const uint8_t *lo = square_row(img, r, off_y, ty.lo), *hi = square_row(img, r, off_y, ty.hi);
+        float *o = out + (size_t)oy * size * 3;
+        for (int ox = 0; ox < size; ox++, o += 3) {
+            long cl = col_lo[ox], ch = col_hi[ox];
+            double fx = col_frac[ox];
             for (int c = 0; c < 3; c++) {
-                double tl = sample(img, r, off_y, off_x, ty.lo, tx.lo, c);
-                double tr = sample(img, r, off_y, off_x, ty.lo, tx.hi, c);
-                double bl = sample(img, r, off_y, off_x, ty.hi, tx.lo, c);
-                double br = sample(img, r, off_y, off_x, ty.hi, tx.hi, c);
-                double top = tl + (tr - tl) * tx.frac;
-                double bottom = bl + (br - bl) * tx.frac;
+                double tl = px_or_zero(lo, cl, c), tr = px_or_zero(lo, ch, c);
+                double bl = px_or_zero(hi, cl, c), br = px_or_zero(hi, ch, c);
+                double top = tl + (tr - tl) * fx;
+                double bottom = bl + (br - bl) * fx;
                 o[c] = (float)(top + (bottom - top) * ty.frac);
             }
         }

@@ -79,10 +79,12 @@ TARGET static void block(const fk__conv2d_args *a, const fk__view *x, const fk__
 {
     const int ow = y->w, npix = y->h * y->w, cin = a->cin, cout = a->cout;
     int oy[PX], ox[PX];
+    int cy = pix / ow, cx = pix % ow; /* one division per block: the rest steps along */
     for (int p = 0; p < PX; p++) {
-        int q = pix + p < npix ? pix + p : npix - 1; /* spare lanes recompute the last pixel, never stored */
-        oy[p] = q / ow;
-        ox[p] = q % ow;
+        oy[p] = cy;
+        ox[p] = cx;
+        if (pix + p + 1 < npix && ++cx == ow) /* spare lanes repeat the last pixel, never stored */
+            cx = 0, cy++;
     }
     int left = cout - co; /* channels in this block, maybe < 16 */
     const float *panel = a->packed + (size_t)(co / CO) * a->kh * a->kw * cin * CO;
