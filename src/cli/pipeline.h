@@ -20,6 +20,7 @@ typedef struct cli_face_opts {
     const char *models; /* NULL: $FACEKIT_MODELS, else fk_models_default_dir() */
     uint64_t max_pixels; /* 0: the library's default */
     const char *closeup; /* "off", "if-none", "always" */
+    int tiles;           /* 0: off; n >= 2: an n x n grid of tiles as well */
     const char *crop;    /* "faceapi", "dlib" (descriptor crop) */
     const char *landmarker; /* "cnn", "ert" */
     int threads;         /* the session's threads */

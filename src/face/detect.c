@@ -1,5 +1,6 @@
 /* detect.c: fk_face_detect: the SSD or Tiny detector over a whole image, with face-api's post-processing. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,6 +123,37 @@ static int by_score(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
+/* Appends `extra` (n faces, freed here) to *faces and keeps the best by score with non-maximum
+ * suppression, at most max_faces. */
+static fk_status merge_faces(fk_session *s, const fk_detect_options *o, fk_face **faces, size_t *count,
+                             fk_face *more, size_t keep)
+{
+    fk_face *all = realloc(*faces, (*count + keep + 1) * sizeof *all);
+    if (!all) {
+        free(more);
+        return fk__session_fail(s, FK_E_NO_MEMORY, "out of memory merging detections");
+    }
+    if (keep) /* more may be NULL when nothing was found */
+        memcpy(all + *count, more, keep * sizeof *more);
+    free(more);
+    size_t total = *count + keep, kept = 0;
+    qsort(all, total, sizeof *all, by_score);
+    for (size_t i = 0; i < total; i++) {
+        int dup = 0;
+        for (size_t j = 0; j < kept && !dup; j++)
+            dup = box_iou(all[i].box, all[j].box) > o->iou_threshold;
+        if (!dup && kept < (size_t)o->max_faces)
+            all[kept++] = all[i];
+    }
+    if (kept == 0) {
+        free(all);
+        all = NULL;
+    }
+    *faces = all;
+    *count = kept;
+    return FK_OK;
+}
+
 /* The close-up pass: detect on the image centred in a black border, map the boxes back (clipped to
  * the image), and merge with the first pass's faces by score with non-maximum suppression. */
 static fk_status closeup_pass(fk_session *s, const fk_image *img, const fk_detect_options *o, fk_face **faces,
@@ -153,29 +185,53 @@ static fk_status closeup_pass(fk_session *s, const fk_image *img, const fk_detec
         more[keep].box = (fk_box){x0, y0, x1 - x0, y1 - y0};
         keep++;
     }
-    fk_face *all = realloc(*faces, (*count + keep + 1) * sizeof *all);
-    if (!all) {
-        free(more);
-        return fk__session_fail(s, FK_E_NO_MEMORY, "out of memory merging detections");
-    }
-    if (keep) /* more may be NULL when nothing was found */
-        memcpy(all + *count, more, keep * sizeof *more);
-    free(more);
-    size_t total = *count + keep, kept = 0;
-    qsort(all, total, sizeof *all, by_score);
-    for (size_t i = 0; i < total; i++) {
-        int dup = 0;
-        for (size_t j = 0; j < kept && !dup; j++)
-            dup = box_iou(all[i].box, all[j].box) > o->iou_threshold;
-        if (!dup && kept < (size_t)o->max_faces)
-            all[kept++] = all[i];
-    }
-    if (kept == 0) {
-        free(all);
-        all = NULL;
-    }
-    *faces = all;
-    *count = kept;
+    return merge_faces(s, o, faces, count, more, keep);
+}
+
+/* The tiling pass: an n x n grid of overlapping tiles, each run through the detector at its full
+ * input size, so a face n times smaller is seen at the scale a whole-image pass sees the larger
+ * ones. A box that touches a tile's inner edge is a cut face, left to the whole-image pass or the
+ * neighbouring tile; the rest are merged with non-maximum suppression. */
+#define FK__TILE_OVERLAP 0.25 /* of a tile's side: faces up to a quarter tile wide lie whole in one */
+
+static fk_status tiles_pass(fk_session *s, const fk_image *img, const fk_detect_options *o, fk_face **faces,
+                            size_t *count)
+{
+    int n = o->tiles;
+    int tw = (int)ceil(img->width / (double)n * (1 + FK__TILE_OVERLAP));
+    int th = (int)ceil(img->height / (double)n * (1 + FK__TILE_OVERLAP));
+    if (tw > img->width)
+        tw = img->width;
+    if (th > img->height)
+        th = img->height;
+    for (int ty = 0; ty < n; ty++)
+        for (int tx = 0; tx < n; tx++) {
+            int x0 = (int)lround((double)(img->width - tw) * tx / (n - 1));
+            int y0 = (int)lround((double)(img->height - th) * ty / (n - 1));
+            fk_image tile = {tw, th, img->stride, img->data + (size_t)y0 * img->stride + (size_t)x0 * 3};
+            fk_face *more = NULL;
+            size_t m = 0;
+            fk_status st = detect_once(s, &tile, o, &more, &m);
+            if (st != FK_OK)
+                return st;
+            double margin = 0.01 * (tw > th ? tw : th);
+            size_t keep = 0;
+            for (size_t i = 0; i < m; i++) {
+                fk_box b = more[i].box;
+                bool cut = (x0 > 0 && b.x <= margin) || (y0 > 0 && b.y <= margin) ||
+                           (x0 + tw < img->width && b.x + b.width >= tw - margin) ||
+                           (y0 + th < img->height && b.y + b.height >= th - margin);
+                if (cut)
+                    continue;
+                more[keep] = more[i];
+                more[keep].box.x += x0;
+                more[keep].box.y += y0;
+                keep++;
+            }
+            st = merge_faces(s, o, faces, count, more, keep);
+            if (st != FK_OK)
+                return st;
+        }
     return FK_OK;
 }
 
@@ -203,13 +259,14 @@ fk_status fk_face_detect(fk_session *s, const fk_image *img, const fk_detect_opt
             o.tiny_input_size = opt->tiny_input_size;
         o.iou_threshold = opt->iou_threshold > 0 ? opt->iou_threshold : (o.detector == FK_DETECTOR_TINY ? 0.4f : 0.5f);
         o.closeup = opt->closeup;
+        o.tiles = opt->tiles;
         if (opt->closeup_border > 0)
             o.closeup_border = opt->closeup_border;
     } else {
         o.iou_threshold = 0.5f;
     }
     if (!(o.min_score < 1.0f) || !(o.iou_threshold <= 1.0f) || o.max_faces > 100000 || o.closeup < 0 ||
-        o.closeup >= FK_CLOSEUP_COUNT || !(o.closeup_border <= 4.0f))
+        o.closeup >= FK_CLOSEUP_COUNT || !(o.closeup_border <= 4.0f) || o.tiles < 0 || o.tiles > 8)
         return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "detect options out of range");
     if (o.detector == FK_DETECTOR_TINY &&
         (o.tiny_input_size % 32 || o.tiny_input_size < 64 || o.tiny_input_size > 2048))
@@ -220,6 +277,8 @@ fk_status fk_face_detect(fk_session *s, const fk_image *img, const fk_detect_opt
     st = detect_once(s, img, &o, faces, count);
     if (st == FK_OK && (o.closeup == FK_CLOSEUP_ALWAYS || (o.closeup == FK_CLOSEUP_IF_NONE && *count == 0)))
         st = closeup_pass(s, img, &o, faces, count);
+    if (st == FK_OK && o.tiles >= 2)
+        st = tiles_pass(s, img, &o, faces, count);
     if (st != FK_OK) {
         fk_faces_free(*faces);
         *faces = NULL;
