@@ -48,23 +48,28 @@ fi
 drows=()
 afw="$data/afw"
 if [ -f "$afw/afw_boxes.txt" ]; then
-  for det in ssd tiny; do
-    echo "== afw_$det"
-    if "$fk" eval detect --annotations "$afw/afw_boxes.txt" --detector "$det" --threads "$threads" --json \
-         --pr "$out/afw_${det}_pr.csv" --misses "$out/afw_${det}_misses.txt" > "$out/afw_$det.json"; then
-      drows+=("$(python3 "$root/scripts/eval_row.py" detect "afw_$det" "$out/afw_$det.json")")
+  # name, detector, extra options: the defaults of each detector, then SSD on a 2x2 grid of tiles
+  for spec in "ssd ssd" "tiny tiny" "ssd_tiles2 ssd --tiles 2"; do
+    set -- $spec
+    name=$1 det=$2
+    shift 2
+    echo "== afw_$name"
+    if "$fk" eval detect --annotations "$afw/afw_boxes.txt" --detector "$det" "$@" --threads "$threads" --json \
+         --pr "$out/afw_${name}_pr.csv" --misses "$out/afw_${name}_misses.txt" > "$out/afw_$name.json"; then
+      drows+=("$(python3 "$root/scripts/eval_row.py" detect "afw_$name" "$out/afw_$name.json")")
     else
       status=1
     fi
   done
-  "$fk" eval plot "$out/afw_pr.svg" "$out/afw_ssd_pr.csv=SSD MobileNetV1" "$out/afw_tiny_pr.csv=TinyFaceDetector" || status=1
+  "$fk" eval plot "$out/afw_pr.svg" "$out/afw_ssd_pr.csv=SSD MobileNetV1" "$out/afw_tiny_pr.csv=TinyFaceDetector" \
+    "$out/afw_ssd_tiles2_pr.csv=SSD, 2x2 tiles" || status=1
 else
   echo "SKIP: AFW: $afw/afw_boxes.txt not found"
 fi
 
 if [ ${#rows[@]} -gt 0 ]; then
   echo
-  echo "verification at threshold 0.6 (SSD MobileNetV1 + FaceLandmark68Net + FaceRecognitionNet, face-api crop)"
+  echo "verification at threshold 0.6 (SSD MobileNetV1 + FaceLandmark68Net + FaceRecognitionNet; facekit protocol: dlib's aligned chip)"
   printf '%-34s %5s %8s %8s %13s %7s %6s %8s %7s\n' benchmark pairs "acc@0.6" "valid" "k-fold" AUC "EER%" "TAR@1e-2" no-face
   for r in "${rows[@]}"; do echo "$r"; done
   echo "(JSON and ROC in $out)"

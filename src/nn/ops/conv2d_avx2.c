@@ -98,6 +98,19 @@ TARGET static void block(const fk__conv2d_args *a, const fk__view *x, const fk__
     /* accumulators as named locals: an array of them ends up on the stack */
     __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
     __m256 a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
+    if (interior && x->sw == cin) {
+        /* packed pixels: a kernel row's kw taps of cin channels are kw * cin consecutive floats,
+         * in the same order as the packed weights, so each row is one run of the inner loop */
+        const int run = a->kw * cin;
+        for (int ky = 0; ky < a->kh; ky++) {
+            const float *i0 = fk__at(x, n, iy0 + ky, ix0, 0);
+            const float *i1 = i0 + step, *i2 = i1 + step, *i3 = i2 + step, *i4 = i3 + step, *i5 = i4 + step;
+            const float *w = panel + (size_t)ky * run * CO;
+            for (int c = 0; c < run; c++, w += CO)
+                FK__STEP(_mm256_loadu_ps(w), _mm256_loadu_ps(w + 8));
+        }
+        goto store;
+    }
     for (int ky = 0; ky < a->kh; ky++) {
         for (int kx = 0; kx < a->kw; kx++) {
             const float *i0, *i1, *i2, *i3, *i4, *i5;
@@ -117,6 +130,7 @@ TARGET static void block(const fk__conv2d_args *a, const fk__view *x, const fk__
                 FK__STEP(_mm256_loadu_ps(w), _mm256_loadu_ps(w + 8));
         }
     }
+store:;
     __m256 acc[PX][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}, {a40, a41}, {a50, a51}};
     for (int p = 0; p < PX && pix + p < npix; p++) {
         float *o = fk__at(y, n, oy[p], ox[p], co);
