@@ -1,4 +1,5 @@
 /* pipeline.c: the face verbs' common options, model loading by need, and decode + detect + stages for one image. */
+#include <assert.h>
 #include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,7 @@ size_t cli_face_opts_table(cli_face_opts *o, cli_opt *t)
     t[n++] = (cli_opt){"json", 0, CLI_ARG_FLAG, &o->json, 0, 0};
     t[n++] = (cli_opt){"timings", 0, CLI_ARG_FLAG, &o->timings, 0, 0};
     t[n++] = (cli_opt){"quiet", 'q', CLI_ARG_FLAG, &o->quiet, 0, 0};
+    assert(n == CLI_FACE_OPTS_COUNT); /* callers size their tables by it */
     return n;
 }
 

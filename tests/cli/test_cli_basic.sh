@@ -62,6 +62,8 @@ for v in detect landmarks embed attributes; do
   usage_error "$v" --tiny-size 100 x.jpg
   usage_error "$v" --tiny-size 4096 x.jpg
   usage_error "$v" --detector yolo x.jpg
+  usage_error "$v" --tiles 1 x.jpg
+  usage_error "$v" --tiles 9 x.jpg
   usage_error "$v" --max-pixels -5 x.jpg
   usage_error "$v" --json=yes x.jpg
   usage_error "$v" --draw out.gif x.jpg
@@ -112,6 +114,10 @@ grep -q "sample1.jpg: 1920x1280, 3 faces" "$FK_TMP/out" || fail "detect text hea
 run detect --detector tiny --json "$s1"
 expect_rc 0 "detect --detector tiny"
 json_check 'len(d[0]["faces"]) >= 1' "tiny detector finds faces"
+
+run detect --tiles 2 --json "$s1"
+expect_rc 0 "detect --tiles 2"
+json_check 'len(d[0]["faces"]) == 3' "--tiles 2: the same 3 faces in sample1, no duplicates from the tiles"
 
 run detect --max-faces 1 --json "$s1"
 json_check 'len(d[0]["faces"]) == 1' "--max-faces 1"
