@@ -326,6 +326,14 @@ static void test_conv_random(void)
                         for (int co = 0; co < cout; co++)
                             same &= *fk__at(&savx.v, b, oy, ox, co) == *fk__at(&savx_split.v, b, oy, ox, co);
             CHECK_MSG(same, "conv avx2 split in %d differs from one worker (case %d)", nth, t);
+            /* packed views, as a plan gives them: the 1x1 path over consecutive pixels */
+            float *yp = malloc(sizeof(float) * (size_t)n * oh * ow * cout);
+            fk__view vx = fk__view_packed(x, fk__shape_make(n, h, w, cin)), vy = fk__view_packed(yp, ys);
+            for (int ith = 0; ith < nth; ith++)
+                fk__conv2d_avx2(&a, &vx, &vy, ith, nth);
+            d = max_rel_diff_view(&sref.v, &vy);
+            CHECK_MSG(d <= 1e-5, "conv avx2 on packed views vs ref %.3g (case %d: k%dx%d s%d)", d, t, kh, kw, s);
+            free(yp);
             free(savx.buf);
             free(savx_split.buf);
         } else if (t == 0) {

@@ -78,6 +78,24 @@ TARGET static inline void store_part(float *p, int n, __m256i m, __m256 v)
 TARGET static void block(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, int n, int pix, int co)
 {
     const int ow = y->w, npix = y->h * y->w, cin = a->cin, cout = a->cout;
+    int left = cout - co; /* channels in this block, maybe < 16 */
+    const float *panel = a->packed + (size_t)(co / CO) * a->kh * a->kw * cin * CO;
+    /* accumulators as named locals: an array of them ends up on the stack */
+    __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
+    __m256 a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
+    float *out[PX];
+    if (a->kh == 1 && a->kw == 1 && a->stride_h == 1 && a->stride_w == 1 && a->pad_top == 0 && a->pad_left == 0 &&
+        x->sw == cin && x->sh == (ptrdiff_t)x->w * cin && y->sh == (ptrdiff_t)ow * y->sw && pix + PX <= npix) {
+        /* a 1x1 convolution over packed rows: six consecutive pixels, no coordinates at all */
+        const float *i0 = x->data + n * x->sn + (ptrdiff_t)pix * cin;
+        const float *i1 = i0 + cin, *i2 = i1 + cin, *i3 = i2 + cin, *i4 = i3 + cin, *i5 = i4 + cin;
+        const float *w = panel;
+        for (int c = 0; c < cin; c++, w += CO)
+            FK__STEP(_mm256_loadu_ps(w), _mm256_loadu_ps(w + 8));
+        for (int p = 0; p < PX; p++)
+            out[p] = y->data + n * y->sn + (ptrdiff_t)(pix + p) * y->sw + co;
+        goto store;
+    }
     int oy[PX], ox[PX];
     int cy = pix / ow, cx = pix % ow; /* one division per block: the rest steps along */
     for (int p = 0; p < PX; p++) {
@@ -86,18 +104,13 @@ TARGET static void block(const fk__conv2d_args *a, const fk__view *x, const fk__
         if (pix + p + 1 < npix && ++cx == ow) /* spare lanes repeat the last pixel, never stored */
             cx = 0, cy++;
     }
-    int left = cout - co; /* channels in this block, maybe < 16 */
-    const float *panel = a->packed + (size_t)(co / CO) * a->kh * a->kw * cin * CO;
-    int n0 = left < 8 ? left : 8, n1 = left - 8 < 8 ? left - 8 : 8;
-    __m256i m0 = lane_mask(n0), m1 = lane_mask(n1 > 0 ? n1 : 0);
+    for (int p = 0; p < PX; p++)
+        out[p] = pix + p < npix ? fk__at(y, n, oy[p], ox[p], co) : NULL;
     /* the common case: six pixels of one row whose taps all lie inside the image */
     int iy0 = oy[0] * a->stride_h - a->pad_top, ix0 = ox[0] * a->stride_w - a->pad_left;
     bool interior = pix + PX <= npix && oy[0] == oy[PX - 1] && iy0 >= 0 && iy0 + a->kh <= x->h && ix0 >= 0 &&
                     ox[PX - 1] * a->stride_w - a->pad_left + a->kw <= x->w;
     ptrdiff_t step = (ptrdiff_t)a->stride_w * x->sw;
-    /* accumulators as named locals: an array of them ends up on the stack */
-    __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
-    __m256 a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
     if (interior && x->sw == cin) {
         /* packed pixels: a kernel row's kw taps of cin channels are kw * cin consecutive floats,
          * in the same order as the packed weights, so each row is one run of the inner loop */
@@ -131,12 +144,13 @@ TARGET static void block(const fk__conv2d_args *a, const fk__view *x, const fk__
         }
     }
 store:;
+    int n0 = left < 8 ? left : 8, n1 = left - 8 < 8 ? left - 8 : 8;
+    __m256i m0 = lane_mask(n0), m1 = lane_mask(n1 > 0 ? n1 : 0);
     __m256 acc[PX][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}, {a40, a41}, {a50, a51}};
-    for (int p = 0; p < PX && pix + p < npix; p++) {
-        float *o = fk__at(y, n, oy[p], ox[p], co);
-        store_part(o, n0, m0, epilogue(&a->ep, acc[p][0], co, n0, m0));
+    for (int p = 0; p < PX && out[p]; p++) {
+        store_part(out[p], n0, m0, epilogue(&a->ep, acc[p][0], co, n0, m0));
         if (n1 > 0)
-            store_part(o + 8, n1, m1, epilogue(&a->ep, acc[p][1], co + 8, n1, m1));
+            store_part(out[p] + 8, n1, m1, epilogue(&a->ep, acc[p][1], co + 8, n1, m1));
     }
 }
 
