@@ -155,7 +155,9 @@ typedef struct plane {
 
 /* pyramid_down<2> on RGB: a 5x5 binomial filter [1 4 6 4 1]^2 / 256 in 16-bit integers, keeping
  * every other row and column: (w - 3) / 2 by (h - 3) / 2, and nothing for a source of 8 pixels
- * or fewer on a side. */
+ * or fewer on a side. dlib filters rows first; the sums are exact integers (at most 255 * 256),
+ * so filtering columns first gives the same bytes, and lets the wide pass run over whole
+ * contiguous rows (vectorised) and only on the rows that are kept. */
 static fk_status pyr_down(view src, plane *out)
 {
     out->data = NULL;
@@ -163,36 +165,30 @@ static fk_status pyr_down(view src, plane *out)
     if (src.w <= 8 || src.h <= 8)
         return FK_OK;
     const long tw = (src.w - 3) / 2, dh = (src.h - 3) / 2;
-    size_t tcount, dcount;
-    if (!fk__mul3_size((size_t)src.h, (size_t)tw, 3, &tcount) || !fk__mul3_size((size_t)dh, (size_t)tw, 3, &dcount))
+    const size_t row = (size_t)src.w * 3;
+    size_t dcount;
+    if (!fk__mul3_size((size_t)dh, (size_t)tw, 3, &dcount))
         return FK_E_OVERFLOW;
-    uint16_t *tmp = malloc(tcount * sizeof *tmp);
+    uint16_t *v = malloc(row * sizeof *v);
     uint8_t *dst = malloc(dcount);
-    if (!tmp || !dst) {
-        free(tmp);
+    if (!v || !dst) {
+        free(v);
         free(dst);
         return FK_E_NO_MEMORY;
     }
-    for (long r = 0; r < src.h; r++) {
-        const uint8_t *s = src.data + (size_t)r * src.stride;
-        uint16_t *t = tmp + (size_t)r * tw * 3;
+    for (long dr = 0; dr < dh; dr++) {
+        const uint8_t *s0 = src.data + (size_t)(2 * dr) * src.stride, *s1 = s0 + src.stride, *s2 = s1 + src.stride,
+                      *s3 = s2 + src.stride, *s4 = s3 + src.stride;
+        for (size_t j = 0; j < row; j++)
+            v[j] = (uint16_t)(s0[j] + 4 * s1[j] + 6 * s2[j] + 4 * s3[j] + s4[j]);
+        uint8_t *d = dst + (size_t)dr * tw * 3;
         for (long c = 0; c < tw; c++)
             for (int ch = 0; ch < 3; ch++) {
-                const uint8_t *p = s + (size_t)(2 * c) * 3 + ch;
-                t[c * 3 + ch] = (uint16_t)(p[0] + 4 * p[3] + 6 * p[6] + 4 * p[9] + p[12]);
+                const uint16_t *p = v + (size_t)(2 * c) * 3 + ch;
+                d[c * 3 + ch] = (uint8_t)((p[0] + 4 * p[3] + 6 * p[6] + 4 * p[9] + p[12]) / 256);
             }
     }
-    for (long dr = 0; dr < dh; dr++) {
-        long r = 2 + 2 * dr;
-        const uint16_t *t0 = tmp + (size_t)(r - 2) * tw * 3, *t1 = t0 + tw * 3, *t2 = t1 + tw * 3, *t3 = t2 + tw * 3,
-                       *t4 = t3 + tw * 3;
-        uint8_t *d = dst + (size_t)dr * tw * 3;
-        for (long i = 0; i < tw * 3; i++) {
-            uint16_t sum = (uint16_t)(t0[i] + 4 * t1[i] + 6 * t2[i] + 4 * t3[i] + t4[i]);
-            d[i] = (uint8_t)(sum / 256);
-        }
-    }
-    free(tmp);
+    free(v);
     out->data = dst;
     out->w = tw;
     out->h = dh;
@@ -292,8 +288,9 @@ static fk_status dlib_extract(const fk_image *img, const fk__chip *chip, uint8_t
         fk_affine m = chip_map(rr, angle, size);
         for (int r = 0; r < size; r++)
             for (int col = 0; col < size; col++) {
-                fk_point p = fk_affine_apply(&m, (fk_point){col, r});
-                dlib_bilinear(from, p.x, p.y, out + ((size_t)r * size + col) * 3);
+                /* fk_affine_apply's arithmetic, inlined: the same doubles, so the same bytes */
+                double px = m.m[0] * col + m.m[1] * r + m.m[2], py = m.m[3] * col + m.m[4] * r + m.m[5];
+                dlib_bilinear(from, px, py, out + ((size_t)r * size + col) * 3);
             }
     }
     free(cur.data);
