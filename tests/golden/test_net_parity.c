@@ -266,7 +266,8 @@ int main(void)
     /* the non-AVX2 path (im2col + sgemm on the packed panels) as a CPU without AVX2 runs it */
     test_crops(models, FK__KERNELS_PORTABLE, "portable");
     test_detectors(models, FK__KERNELS_PORTABLE, "portable");
-    /* the reference kernels are slow; the sanitizer build checks them on the cheaper nets only */
+    /* the reference kernels take about 30 s on the five nets: on request only
+     * (FK_TEST_REFERENCE_NETS=1); tests/nn/test_kernels.c checks them against the fast ones */
     if (getenv("FK_TEST_REFERENCE_NETS")) {
         test_crops(models, FK__KERNELS_REFERENCE, "reference");
         test_detectors(models, FK__KERNELS_REFERENCE, "reference");
