@@ -5,6 +5,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <cjson/cJSON.h>
+
+#include "core/file.h"
+
 int fk_test_failures = 0;
 
 static int is_dir(const char *p)
@@ -94,4 +98,24 @@ float fk_test_randf(unsigned *state)
     x ^= x << 5;
     *state = x;
     return (float)((double)x / 2147483648.0 - 1.0);
+}
+
+#define FK_TEST_JSON_MAX ((size_t)64 << 20) /* golden files are a few MB */
+
+cJSON *fk_test_read_json(const char *path)
+{
+    void *bytes = NULL;
+    size_t size = 0;
+    fk_error err;
+    if (fk__file_read_all(path, FK_TEST_JSON_MAX, &bytes, &size, &err) != FK_OK)
+        return NULL;
+    cJSON *j = cJSON_ParseWithLength(bytes, size);
+    free(bytes);
+    return j;
+}
+
+double fk_test_json_num(const cJSON *obj, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }

@@ -55,6 +55,11 @@ const char *fk_test_data_dir(void);
 void fk_test_skip(const char *what, const char *why);
 /* Reads a whole little-endian float32 file; returns NULL (and prints why) on failure. */
 float *fk_test_read_f32(const char *path, size_t *count);
+/* A whole JSON file parsed (cJSON_Delete it), or NULL when it cannot be read or parsed. */
+struct cJSON;
+struct cJSON *fk_test_read_json(const char *path);
+/* The number at key in a JSON object, NaN when absent or not a number. */
+double fk_test_json_num(const struct cJSON *obj, const char *key);
 /* Exit code for main: 0 when nothing failed, 1 otherwise; prints a summary line. */
 int fk_test_finish(const char *name);
 /* Pseudo-random numbers, reproducible (xorshift), for kernel tests. */

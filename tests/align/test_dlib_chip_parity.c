@@ -10,25 +10,6 @@
 #include "facekit/image.h"
 #include "harness.h"
 
-static cJSON *load_json(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)(n > 0 ? n : 0) + 1);
-    size_t got = buf ? fread(buf, 1, (size_t)(n > 0 ? n : 0), f) : 0;
-    fclose(f);
-    if (!buf)
-        return NULL;
-    buf[got] = 0;
-    cJSON *j = cJSON_Parse(buf);
-    free(buf);
-    return j;
-}
-
 /* The chip's RGB bytes, rows packed, hashed. */
 static void chip_sha(const fk_image *c, char hex[FK__SHA256_HEX_SIZE])
 {
@@ -73,7 +54,7 @@ int main(void)
             fk_error err;
             CHECK_MSG(fk_image_load(path, NULL, &img, &err) == FK_OK, "%s", err.message);
             snprintf(path, sizeof path, "%s/golden/dlib/%s.json", shared, image);
-            j = load_json(path);
+            j = fk_test_read_json(path);
             CHECK_MSG(j != NULL, "cannot parse %s", path);
             snprintf(cur_image, sizeof cur_image, "%s", image);
         }

@@ -13,35 +13,11 @@
 
 #define MAX_FACES 64
 
-static cJSON *load_json(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)(n > 0 ? n : 0) + 1);
-    size_t got = buf ? fread(buf, 1, (size_t)(n > 0 ? n : 0), f) : 0;
-    fclose(f);
-    if (!buf)
-        return NULL;
-    buf[got] = 0;
-    cJSON *j = cJSON_Parse(buf);
-    free(buf);
-    return j;
-}
-
-static double num(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
 /* dlib's rectangle is inclusive: the box spans right - left + 1 pixels. */
 static fk_box dlib_box(const cJSON *b)
 {
-    double l = num(b, "left"), t = num(b, "top"), r = num(b, "right"), bo = num(b, "bottom");
+    double l = fk_test_json_num(b, "left"), t = fk_test_json_num(b, "top");
+    double r = fk_test_json_num(b, "right"), bo = fk_test_json_num(b, "bottom");
     fk_box x = {l, t, r - l + 1, bo - t + 1};
     return x;
 }
@@ -89,13 +65,13 @@ static void check_image(const fk_ert *m, const char *shared, int k, tally *t, jo
         return;
     }
     snprintf(path, sizeof path, "%s/golden/dlib/sample%d.json", shared, k);
-    cJSON *j = load_json(path);
+    cJSON *j = fk_test_read_json(path);
     CHECK_MSG(j != NULL, "cannot parse %s", path);
     if (!j) {
         fk_image_free(img);
         return;
     }
-    CHECK(num(j, "width") == img->width && num(j, "height") == img->height);
+    CHECK(fk_test_json_num(j, "width") == img->width && fk_test_json_num(j, "height") == img->height);
     const cJSON *dets = cJSON_GetObjectItemCaseSensitive(j, "hog_up1");
     const cJSON *lms = cJSON_GetObjectItemCaseSensitive(j, "landmarks68_on_hog_up1");
     int n = cJSON_GetArraySize(dets);

@@ -10,32 +10,10 @@
 #include "facekit/image.h"
 #include "harness.h"
 
-static cJSON *load_json(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    size_t got = fread(buf, 1, (size_t)n, f);
-    buf[got] = 0;
-    fclose(f);
-    cJSON *j = cJSON_Parse(buf);
-    free(buf);
-    return j;
-}
-
-static double num(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
 static fk_box json_box(const cJSON *b)
 {
-    fk_box r = {num(b, "x"), num(b, "y"), num(b, "width"), num(b, "height")};
+    fk_box r = {fk_test_json_num(b, "x"), fk_test_json_num(b, "y"), fk_test_json_num(b, "width"),
+                fk_test_json_num(b, "height")};
     return r;
 }
 
@@ -63,7 +41,7 @@ static void check_image(fk_session *s, const char *shared, int k, worst *w)
         return;
     }
     snprintf(path, sizeof path, "%s/golden/faceapi-cpu-libjpegturbo/sample%d.json", shared, k);
-    cJSON *j = load_json(path);
+    cJSON *j = fk_test_read_json(path);
     CHECK_MSG(j != NULL, "cannot parse %s", path);
     fk_face *faces = NULL;
     size_t n = 0;
@@ -79,7 +57,7 @@ static void check_image(fk_session *s, const char *shared, int k, worst *w)
         double o = iou(f->box, json_box(cJSON_GetObjectItem(det, "box")));
         CHECK_MSG(o >= 0.99, "sample%d face %d: box IoU %.4f < 0.99", k, i, o);
         w->iou = fmin(w->iou, o);
-        w->score = fmax(w->score, fabs(f->score - num(det, "score")));
+        w->score = fmax(w->score, fabs(f->score - fk_test_json_num(det, "score")));
         const cJSON *lm = cJSON_GetObjectItem(rf, "landmarks68");
         double lmax = 0;
         for (int p = 0; p < FK_LANDMARK_COUNT; p++) {
@@ -99,7 +77,7 @@ static void check_image(fk_session *s, const char *shared, int k, worst *w)
         CHECK_MSG(f->has_descriptor && sqrt(d2) <= 0.01, "sample%d face %d: descriptor L2 %.4f > 0.01", k, i,
                   sqrt(d2));
         w->desc = fmax(w->desc, sqrt(d2));
-        double age = num(rf, "age");
+        double age = fk_test_json_num(rf, "age");
         w->age = fmax(w->age, fabs(f->age - age));
         const cJSON *g = cJSON_GetObjectItem(rf, "gender");
         CHECK_MSG(f->has_attributes && cJSON_IsString(g) &&

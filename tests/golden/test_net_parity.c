@@ -78,19 +78,7 @@ static cJSON *load_json(const char *image)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/golden/faceapi-cpu-jpegjs/%s.json", g_shared, image);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    size_t got = fread(buf, 1, (size_t)n, f);
-    buf[got] = 0;
-    fclose(f);
-    cJSON *j = cJSON_Parse(buf);
-    free(buf);
-    return j;
+    return fk_test_read_json(path);
 }
 
 static int cmp_str(const void *a, const void *b)
