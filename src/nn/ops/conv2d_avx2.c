@@ -4,7 +4,7 @@
 #include "nn/ops/ops.h"
 
 #if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
+#include "nn/ops/avx2_epilogue.h"
 
 #define PX 6  /* output pixels per micro-kernel: 12 accumulators + 2 weights + 1 broadcast = 15 ymm */
 #define CO 16 /* output channels per micro-kernel: two ymm */
@@ -13,46 +13,7 @@
 /* Taps outside the image read from here (so the inner loop has no branch). */
 static const float zeros[FK__CONV_AVX2_MAX_CIN];
 
-#define TARGET __attribute__((target("avx2,fma")))
-
-/* Lanes < n set, for the last, partial block of output channels. */
-TARGET static inline __m256i lane_mask(int n)
-{
-    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), idx);
-}
-
-TARGET static inline __m256 load_part(const float *p, int n, __m256i m)
-{
-    return n >= 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m);
-}
-
-TARGET static inline __m256 epilogue(const fk__epilogue *e, __m256 v, int co, int n, __m256i m)
-{
-    if (e->bias)
-        v = _mm256_add_ps(v, load_part(e->bias + co, n, m));
-    if (e->scale)
-        v = _mm256_mul_ps(v, load_part(e->scale + co, n, m));
-    if (e->shift)
-        v = _mm256_add_ps(v, load_part(e->shift + co, n, m));
-    switch (e->act) {
-    case FK__ACT_RELU:
-        v = _mm256_max_ps(v, _mm256_setzero_ps());
-        break;
-    case FK__ACT_RELU6:
-        v = _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(6.0f));
-        break;
-    case FK__ACT_LEAKY: {
-        /* x > 0 ? x : alpha * x, exactly as the reference computes it */
-        __m256 neg = _mm256_mul_ps(v, _mm256_set1_ps(e->alpha));
-        v = _mm256_blendv_ps(neg, v, _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_GT_OQ));
-        break;
-    }
-    default:
-        break;
-    }
-    return v;
-}
+#define TARGET FK__AVX2_TARGET
 
 TARGET static inline void store_part(float *p, int n, __m256i m, __m256 v)
 {
@@ -145,12 +106,12 @@ TARGET static void block(const fk__conv2d_args *a, const fk__view *x, const fk__
     }
 store:;
     int n0 = left < 8 ? left : 8, n1 = left - 8 < 8 ? left - 8 : 8;
-    __m256i m0 = lane_mask(n0), m1 = lane_mask(n1 > 0 ? n1 : 0);
+    __m256i m0 = fk__avx2_lane_mask(n0), m1 = fk__avx2_lane_mask(n1 > 0 ? n1 : 0);
     __m256 acc[PX][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}, {a40, a41}, {a50, a51}};
     for (int p = 0; p < PX && out[p]; p++) {
-        store_part(out[p], n0, m0, epilogue(&a->ep, acc[p][0], co, n0, m0));
+        store_part(out[p], n0, m0, fk__avx2_epilogue(&a->ep, acc[p][0], co, n0, m0));
         if (n1 > 0)
-            store_part(out[p] + 8, n1, m1, epilogue(&a->ep, acc[p][1], co + 8, n1, m1));
+            store_part(out[p] + 8, n1, m1, fk__avx2_epilogue(&a->ep, acc[p][1], co + 8, n1, m1));
     }
 }
 

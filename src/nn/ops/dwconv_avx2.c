@@ -3,38 +3,9 @@
 #include "nn/ops/ops.h"
 
 #if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
+#include "nn/ops/avx2_epilogue.h"
 
-#define TARGET __attribute__((target("avx2,fma")))
-
-TARGET static inline __m256i lane_mask(int n)
-{
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
-TARGET static inline __m256 act(const fk__epilogue *e, __m256 v)
-{
-    switch (e->act) {
-    case FK__ACT_RELU: return _mm256_max_ps(v, _mm256_setzero_ps());
-    case FK__ACT_RELU6: return _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(6.0f));
-    case FK__ACT_LEAKY:
-        return _mm256_blendv_ps(_mm256_mul_ps(v, _mm256_set1_ps(e->alpha)), v,
-                                _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_GT_OQ));
-    default: return v;
-    }
-}
-
-/* The epilogue of 8 channels at c, masked to the m lanes that exist. */
-TARGET static inline __m256 epilogue(const fk__epilogue *e, __m256 v, int c, __m256i m)
-{
-    if (e->bias)
-        v = _mm256_add_ps(v, _mm256_maskload_ps(e->bias + c, m));
-    if (e->scale)
-        v = _mm256_mul_ps(v, _mm256_maskload_ps(e->scale + c, m));
-    if (e->shift)
-        v = _mm256_add_ps(v, _mm256_maskload_ps(e->shift + c, m));
-    return act(e, v);
-}
+#define TARGET FK__AVX2_TARGET
 
 /* Output pixel (oy, ox) from channel ch0 on, over the taps [ky0, ky1) x [kx0, kx1) inside the image. */
 TARGET static void one_pixel(const fk__dwconv_args *a, const fk__view *x, const fk__view *y, int n, int oy, int ox,
@@ -62,13 +33,13 @@ TARGET static void one_pixel(const fk__dwconv_args *a, const fk__view *x, const 
                 s3 = _mm256_fmadd_ps(_mm256_loadu_ps(in + 24), _mm256_loadu_ps(w + 24), s3);
             }
         }
-        _mm256_storeu_ps(out + ch, epilogue(&a->ep, s0, ch, all));
-        _mm256_storeu_ps(out + ch + 8, epilogue(&a->ep, s1, ch + 8, all));
-        _mm256_storeu_ps(out + ch + 16, epilogue(&a->ep, s2, ch + 16, all));
-        _mm256_storeu_ps(out + ch + 24, epilogue(&a->ep, s3, ch + 24, all));
+        _mm256_storeu_ps(out + ch, fk__avx2_epilogue(&a->ep, s0, ch, 8, all));
+        _mm256_storeu_ps(out + ch + 8, fk__avx2_epilogue(&a->ep, s1, ch + 8, 8, all));
+        _mm256_storeu_ps(out + ch + 16, fk__avx2_epilogue(&a->ep, s2, ch + 16, 8, all));
+        _mm256_storeu_ps(out + ch + 24, fk__avx2_epilogue(&a->ep, s3, ch + 24, 8, all));
     }
     for (; ch < c; ch += 8) {
-        __m256i m = c - ch >= 8 ? all : lane_mask(c - ch);
+        __m256i m = c - ch >= 8 ? all : fk__avx2_lane_mask(c - ch);
         __m256 s = _mm256_setzero_ps();
         for (int ky = ky0; ky < ky1; ky++) {
             int iy = oy * a->stride_h - a->pad_top + ky;
@@ -78,7 +49,7 @@ TARGET static void one_pixel(const fk__dwconv_args *a, const fk__view *x, const 
                 s = _mm256_fmadd_ps(_mm256_maskload_ps(in, m), _mm256_maskload_ps(w, m), s);
             }
         }
-        _mm256_maskstore_ps(out + ch, m, epilogue(&a->ep, s, ch, m));
+        _mm256_maskstore_ps(out + ch, m, fk__avx2_epilogue(&a->ep, s, ch, c - ch, m));
     }
 }
 
@@ -112,14 +83,14 @@ TARGET static void pixel_pair(const fk__dwconv_args *a, const fk__view *x, const
                 t3 = _mm256_fmadd_ps(_mm256_loadu_ps(in2 + 24), w3, t3);
             }
         }
-        _mm256_storeu_ps(out + ch, epilogue(&a->ep, s0, ch, all));
-        _mm256_storeu_ps(out + ch + 8, epilogue(&a->ep, s1, ch + 8, all));
-        _mm256_storeu_ps(out + ch + 16, epilogue(&a->ep, s2, ch + 16, all));
-        _mm256_storeu_ps(out + ch + 24, epilogue(&a->ep, s3, ch + 24, all));
-        _mm256_storeu_ps(out2 + ch, epilogue(&a->ep, t0, ch, all));
-        _mm256_storeu_ps(out2 + ch + 8, epilogue(&a->ep, t1, ch + 8, all));
-        _mm256_storeu_ps(out2 + ch + 16, epilogue(&a->ep, t2, ch + 16, all));
-        _mm256_storeu_ps(out2 + ch + 24, epilogue(&a->ep, t3, ch + 24, all));
+        _mm256_storeu_ps(out + ch, fk__avx2_epilogue(&a->ep, s0, ch, 8, all));
+        _mm256_storeu_ps(out + ch + 8, fk__avx2_epilogue(&a->ep, s1, ch + 8, 8, all));
+        _mm256_storeu_ps(out + ch + 16, fk__avx2_epilogue(&a->ep, s2, ch + 16, 8, all));
+        _mm256_storeu_ps(out + ch + 24, fk__avx2_epilogue(&a->ep, s3, ch + 24, 8, all));
+        _mm256_storeu_ps(out2 + ch, fk__avx2_epilogue(&a->ep, t0, ch, 8, all));
+        _mm256_storeu_ps(out2 + ch + 8, fk__avx2_epilogue(&a->ep, t1, ch + 8, 8, all));
+        _mm256_storeu_ps(out2 + ch + 16, fk__avx2_epilogue(&a->ep, t2, ch + 16, 8, all));
+        _mm256_storeu_ps(out2 + ch + 24, fk__avx2_epilogue(&a->ep, t3, ch + 24, 8, all));
     }
     if (ch < c) {
         one_pixel(a, x, y, n, oy, ox, ky0, ky1, ch);
