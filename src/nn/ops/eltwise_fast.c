@@ -9,32 +9,13 @@ bool fk__add_fast_fits(const fk__view *a, const fk__view *b, const fk__view *y)
            a->sc == 1 && b->sc == 1 && y->sc == 1;
 }
 
-static void act_row(float *restrict v, int n, fk__act act, float alpha)
-{
-    switch (act) {
-    case FK__ACT_RELU:
-        for (int i = 0; i < n; i++)
-            v[i] = v[i] > 0.0f ? v[i] : 0.0f;
-        break;
-    case FK__ACT_RELU6:
-        for (int i = 0; i < n; i++)
-            v[i] = v[i] < 0.0f ? 0.0f : (v[i] > 6.0f ? 6.0f : v[i]);
-        break;
-    case FK__ACT_LEAKY:
-        for (int i = 0; i < n; i++)
-            v[i] = v[i] > 0.0f ? v[i] : alpha * v[i];
-        break;
-    default:
-        break;
-    }
-}
-
 void fk__add_fast(const fk__view *a, const fk__view *b, const fk__view *y, fk__act act, float alpha, int ith,
                   int nth)
 {
     int r0, r1;
     fk__split_rows(y->n * y->h, ith, nth, &r0, &r1);
     const int c = y->c;
+    const fk__epilogue ep = {.act = act, .alpha = alpha}; /* the activation alone */
     for (int r = r0; r < r1; r++) {
         int n = r / y->h, oy = r % y->h;
         for (int ox = 0; ox < y->w; ox++) {
@@ -43,7 +24,7 @@ void fk__add_fast(const fk__view *a, const fk__view *b, const fk__view *y, fk__a
             float *restrict py = fk__at(y, n, oy, ox, 0);
             for (int i = 0; i < c; i++)
                 py[i] = pa[i] + pb[i];
-            act_row(py, c, act, alpha);
+            fk__epilogue_row(&ep, py, c);
         }
     }
 }
@@ -101,6 +82,8 @@ void fk__affine_fast(const fk__affine_args *a, const fk__view *x, const fk__view
     int r0, r1;
     fk__split_rows(y->n * y->h, ith, nth, &r0, &r1);
     const int c = y->c;
+    /* x * scale + shift, then the activation: the convolution epilogue without a bias */
+    const fk__epilogue ep = {.scale = a->scale, .shift = a->shift, .act = a->act, .alpha = a->alpha};
     for (int r = r0; r < r1; r++) {
         int n = r / y->h, oy = r % y->h;
         for (int ox = 0; ox < y->w; ox++) {
@@ -108,13 +91,7 @@ void fk__affine_fast(const fk__affine_args *a, const fk__view *x, const fk__view
             float *restrict out = fk__at(y, n, oy, ox, 0);
             for (int i = 0; i < c; i++)
                 out[i] = in[i];
-            if (a->scale)
-                for (int i = 0; i < c; i++)
-                    out[i] *= a->scale[i];
-            if (a->shift)
-                for (int i = 0; i < c; i++)
-                    out[i] += a->shift[i];
-            act_row(out, c, a->act, a->alpha);
+            fk__epilogue_row(&ep, out, c);
         }
     }
 }
