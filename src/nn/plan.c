@@ -88,6 +88,12 @@ static size_t place_all(span *sp, int n, const span **scratch)
     return high;
 }
 
+/* Whether a convolution runs on the direct AVX2 kernel (else im2col + GEMM, with scratch). */
+static bool conv_direct(const fk__plan *p, const fk__conv2d_args *a, const fk__view *x, const fk__view *y)
+{
+    return p->avx2 && fk__conv2d_avx2_fits(a, x, y);
+}
+
 static fk__view node_view(const fk__plan *p, int id)
 {
     fk__shape s = fk__graph_node(p->g, id)->shape;
@@ -153,10 +159,12 @@ fk_status fk__plan_new_threads(const fk__graph *g, int batch, fk__kernels kernel
         /* a node's output lives from its own run (kernels never run in place, so it overlaps its
          * inputs) to its last reader's */
         spans[i] = (span){round_up(count), 0, i, last_use[i], i};
-        if (n->op == FK__OP_CONV2D && !(p->avx2 && n->u.conv.packed && n->u.conv.cin <= FK__CONV_AVX2_MAX_CIN)) {
-            /* im2col scratch only where the GEMM path may run */
-            fk__view y = fk__view_packed(NULL, s);
-            size_t sc = fk__conv2d_gemm_scratch(&n->u.conv, &y);
+        if (n->op == FK__OP_CONV2D) {
+            fk__shape xs = fk__graph_node(g, n->inputs[0])->shape;
+            xs.n = batch;
+            fk__view x = fk__view_packed(NULL, xs), y = fk__view_packed(NULL, s);
+            /* im2col scratch only where the GEMM path runs */
+            size_t sc = conv_direct(p, &n->u.conv, &x, &y) ? 0 : fk__conv2d_gemm_scratch(&n->u.conv, &y);
             if (sc > p->scratch_floats)
                 p->scratch_floats = sc;
         }
@@ -267,7 +275,7 @@ static void run_node(const fk__plan *p, int id, int ith, int nth)
     case FK__OP_CONV2D:
         if (ref)
             fk__conv2d_ref(&n->u.conv, &x, &y, ith, nth);
-        else if (p->avx2 && fk__conv2d_avx2_fits(&n->u.conv, &x, &y))
+        else if (conv_direct(p, &n->u.conv, &x, &y))
             fk__conv2d_avx2(&n->u.conv, &x, &y, ith, nth);
         else
             fk__conv2d_gemm(&n->u.conv, &x, &y, p->scratch + (size_t)ith * p->scratch_floats, ith, nth);
