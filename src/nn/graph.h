@@ -42,9 +42,10 @@ typedef struct fk__node {
     } u;
 } fk__node;
 
-/* A graph does not own the weights its nodes point to (the loaded model does), except the
- * arrays it derives itself (folded batch norm) through fk__graph_alloc. Once built it is
- * immutable and may be planned and run from many threads at once. */
+/* While built, a graph's nodes point to the loaded model's weights, besides the arrays it derives
+ * itself through fk__graph_alloc (folded batch norms, packed convolution weights);
+ * fk__graph_own_weights then makes it stand alone. Once built it is immutable and may be planned
+ * and run from many threads at once. */
 typedef struct fk__graph fk__graph;
 
 fk_status fk__graph_new(const char *name, fk__shape input, fk__graph **out, fk_error *err);
