@@ -1,5 +1,7 @@
 /* ert_predict.c: the ERT cascade as dlib's shape_predictor runs it: feature pixels placed by a similarity transform, tree walks, shape updates. */
 #include <math.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,16 +31,6 @@ typedef struct sampler {
 typedef struct box_map {
     double ox, oy, sx, sy;
 } box_map;
-
-static inline float intensity(const sampler *s, long x, long y)
-{
-    const uint8_t *row = s->data + (size_t)y * s->stride;
-    if (s->rgb) {
-        const uint8_t *p = row + (size_t)x * 3;
-        return (float)(((unsigned)p[0] + (unsigned)p[1] + (unsigned)p[2]) / 3u);
-    }
-    return (float)row[x];
-}
 
 /* The least-squares similarity from `from` to `to` (n points), as dlib's
  * find_similarity_transform gives it (Umeyama, no reflection), its matrix [a -b; b a] rounded
@@ -73,12 +65,16 @@ static void shape_tform(const float *from, const float *to, int n, float t[4])
     t[3] = (float)a;
 }
 
-/* The pixel values of one level's features for the current shape. */
+/* The pixel values of one level's features for the current shape. Addresses come first, each
+ * pixel prefetched, and the reads after: the pixels lie scattered over the face, mostly outside
+ * L1 and L2, and one pass that computes and reads in turn waits on each miss. `addr` has room
+ * for num_features pointers. */
 static void feature_pixels(const fk_ert *m, const fk__ert_forest *fo, const sampler *s, const box_map *bm,
-                           const float *cur, float *fv)
+                           const float *cur, const uint8_t **addr, float *fv)
 {
     float t[4];
     shape_tform(m->initial, cur, m->num_parts, t);
+    const size_t bpp = s->rgb ? 3 : 1;
     for (uint32_t i = 0; i < fo->num_features; i++) {
         const float dx = fo->deltas[2 * i], dy = fo->deltas[2 * i + 1];
         const uint32_t a = fo->anchor[i];
@@ -89,11 +85,27 @@ static void feature_pixels(const fk_ert *m, const fk__ert_forest *fo, const samp
         float py = t[2] * dx;
         py = py + t[3] * dy;
         py = py + cur[2 * a + 1];
-        const double X = floor(bm->ox + bm->sx * (double)px + 0.5);
-        const double Y = floor(bm->oy + bm->sy * (double)py + 0.5);
-        /* NaN fails every comparison and reads 0 too */
-        fv[i] = (X >= 0 && Y >= 0 && X < s->width && Y < s->height) ? intensity(s, (long)X, (long)Y) : 0.0f;
+        /* dlib rounds with floor(v + 0.5); inside [0, size) that is the truncation, and the test
+         * needs no floor() (a libm call without SSE4.1). NaN fails every comparison. */
+        const double X = bm->ox + bm->sx * (double)px + 0.5;
+        const double Y = bm->oy + bm->sy * (double)py + 0.5;
+        const uint8_t *p = NULL;
+        if (X >= 0 && Y >= 0 && X < s->width && Y < s->height) {
+            p = s->data + (size_t)Y * s->stride + (size_t)X * bpp;
+            __builtin_prefetch(p);
+        }
+        addr[i] = p;
     }
+    /* outside the image reads 0, inside the pixel's grayscale (r + g + b) / 3 in integers (dlib's
+     * rgb to gray assign_pixel) */
+    if (s->rgb)
+        for (uint32_t i = 0; i < fo->num_features; i++) {
+            const uint8_t *p = addr[i];
+            fv[i] = p ? (float)(((unsigned)p[0] + (unsigned)p[1] + (unsigned)p[2]) / 3u) : 0.0f;
+        }
+    else
+        for (uint32_t i = 0; i < fo->num_features; i++)
+            fv[i] = addr[i] ? (float)addr[i][0] : 0.0f;
 }
 
 static void add_leaf(float *restrict cur, const float *restrict leaf, size_t n)
@@ -109,7 +121,7 @@ static inline const float *walk(const fk__ert_forest *fo, uint32_t t, const floa
     const fk__ert_split *sp = fo->splits + tr->first_split;
     uint32_t i = 0;
     while (i < tr->num_splits)
-        i = fv[sp[i].idx1] - fv[sp[i].idx2] > sp[i].thresh ? 2 * i + 1 : 2 * i + 2;
+        i = 2 * i + 2 - (uint32_t)(fv[sp[i].idx1] - fv[sp[i].idx2] > sp[i].thresh); /* no branch to mispredict */
     return tr->leaves + (size_t)(i - tr->num_splits) * vals;
 }
 
@@ -146,12 +158,13 @@ static void run_forest(const fk__ert_forest *fo, const float *fv, size_t vals, f
     }
 }
 
-static void cascade(const fk_ert *m, const sampler *s, const box_map *bm, float *restrict cur, float *restrict fv)
+static void cascade(const fk_ert *m, const sampler *s, const box_map *bm, float *restrict cur,
+                    const uint8_t **addr, float *restrict fv)
 {
     const size_t vals = 2 * (size_t)m->num_parts;
     memcpy(cur, m->initial, vals * sizeof *cur);
     for (uint32_t f = 0; f < m->num_forests; f++) {
-        feature_pixels(m, &m->forests[f], s, bm, cur, fv);
+        feature_pixels(m, &m->forests[f], s, bm, cur, addr, fv);
         run_forest(&m->forests[f], fv, vals, cur);
     }
 }
@@ -167,17 +180,20 @@ static fk_status run(const fk_ert *m, const sampler *s, fk_box box, fk_point *po
                         box.width, box.height);
     /* dlib's unnormalizing_tform: (0,0) to the top-left corner pixel, (1,1) to the bottom-right */
     box_map bm = {box.x, box.y, box.width - 1, box.height - 1};
+    /* the shape and the feature values in floats, then the pixel addresses */
     const size_t vals = 2 * (size_t)m->num_parts;
-    float stack[2048];
-    float *scratch = stack;
-    size_t need = vals + m->max_features; /* both bounded by the loader: no overflow */
-    if (need > sizeof stack / sizeof stack[0]) {
-        scratch = malloc(need * sizeof *scratch);
+    const size_t nfloat = (vals + m->max_features + 1) & ~(size_t)1; /* 8-byte aligned pointers next */
+    const size_t need = nfloat * sizeof(float) + m->max_features * sizeof(uint8_t *); /* loader bounds: no overflow */
+    _Alignas(max_align_t) unsigned char stack[8192];
+    unsigned char *scratch = stack;
+    if (need > sizeof stack) {
+        scratch = malloc(need);
         if (!scratch)
             return fk__fail(err, FK_E_NO_MEMORY, "fk_ert_predict: out of memory");
     }
-    float *cur = scratch, *fv = scratch + vals;
-    cascade(m, s, &bm, cur, fv);
+    float *cur = (float *)(void *)scratch, *fv = cur + vals;
+    const uint8_t **addr = (const uint8_t **)(void *)(scratch + nfloat * sizeof(float));
+    cascade(m, s, &bm, cur, addr, fv);
     for (int i = 0; i < m->num_parts; i++) {
         points[i].x = bm.ox + bm.sx * (double)cur[2 * i];
         points[i].y = bm.oy + bm.sy * (double)cur[2 * i + 1];
