@@ -298,9 +298,15 @@ fk_status cli_analyze(fk_session *s, const char *path, const fk_decode_options *
         first = cli_largest_face(*faces, *count);
         last = first + 1;
     }
+    if ((what & FK_ANALYZE_ALL) && last > first) {
+        /* all faces at once: the ERT runs them side by side */
+        double l0 = cli_now_ms();
+        fk_faces_landmarks(s, *img, *faces + first, last - first);
+        t->ms[CLI_STAGE_LANDMARKS] += cli_now_ms() - l0;
+    }
     for (size_t i = first; i < last && (what & FK_ANALYZE_ALL); i++) {
         fk_face *f = &(*faces)[i];
-        if (timed_stage(fk_face_landmarks, s, *img, f, &t->ms[CLI_STAGE_LANDMARKS]) != FK_OK) {
+        if (!f->has_landmarks) {
             stage_note(quiet, path, i, "landmarks", s);
             continue;
         }

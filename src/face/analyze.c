@@ -7,11 +7,13 @@ fk_status fk_face_analyze(fk_session *s, const fk_image *img, const fk_detect_op
     fk_status st = fk_face_detect(s, img, opt, faces, count);
     if (st != FK_OK)
         return st;
+    if (!(what & FK_ANALYZE_ALL))
+        return FK_OK;
+    fk_faces_landmarks(s, img, *faces, *count); /* all at once: the ERT runs them side by side */
     for (size_t i = 0; i < *count; i++) {
         fk_face *f = &(*faces)[i];
-        if (what & FK_ANALYZE_ALL)
-            if (fk_face_landmarks(s, img, f) != FK_OK)
-                continue;
+        if (!f->has_landmarks)
+            continue;
         if (what & FK_ANALYZE_DESCRIPTOR)
             fk_face_descriptor(s, img, f);
         if (what & FK_ANALYZE_ATTRIBUTES)

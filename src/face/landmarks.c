@@ -1,35 +1,98 @@
 /* landmarks.c: fk_face_landmarks: the 68-point net on the detection box, mapped back as FaceLandmark68NetBase does. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/checked.h"
 #include "core/error.h"
+#include "face/ert/ert_model.h"
 #include "face/session.h"
 #include "facekit/landmarks.h"
 #include "facekit/align.h"
 
-/* The ERT on the detection box mapped to dlib's HOG-box convention (see fk_session_set_landmarker). */
-static fk_status ert_landmarks(fk_session *s, const fk_image *img, fk_face *face)
+/* The box the ERT runs on: the detection box mapped to dlib's HOG-box convention (see
+ * fk_session_set_landmarker), or face->box as it is. */
+static fk_status ert_box(fk_session *s, const fk_face *face, fk_box *box)
 {
-    if (!s->models->ert)
-        return fk__session_fail(s, FK_E_BAD_STATE, "the ERT landmark model was not loaded (FK_NET_ERT)");
-    fk_face f = *face;
+    *box = face->box;
     if (s->landmarker == FK_LANDMARKER_ERT) {
         double side = 0.98 * sqrt(face->box.width * face->box.height);
         double cx = face->box.x + face->box.width / 2;
         double cy = face->box.y + face->box.height / 2 + 0.08 * face->box.height;
         if (!(side >= 1))
             return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "face box too small for landmarks");
-        f.box = (fk_box){cx - side / 2, cy - side / 2, side, side};
+        *box = (fk_box){cx - side / 2, cy - side / 2, side, side};
+    }
+    return FK_OK;
+}
+
+static void set_landmarks(fk_face *face, const fk_point *p, fk_box crop)
+{
+    memcpy(face->landmarks, p, sizeof face->landmarks);
+    fk_points5_from_68(face->landmarks, face->points5);
+    face->has_landmarks = 1;
+    face->landmark_crop = crop;
+}
+
+static fk_status ert_check(fk_session *s)
+{
+    if (!s->models->ert)
+        return fk__session_fail(s, FK_E_BAD_STATE, "the ERT landmark model was not loaded (FK_NET_ERT)");
+    if (fk_ert_num_parts(s->models->ert) != FK_LANDMARK_COUNT)
+        return fk__session_fail(s, FK_E_UNSUPPORTED, "%s: a %d-point model; face landmarks need a 68-point one",
+                                fk_ert_path(s->models->ert), fk_ert_num_parts(s->models->ert));
+    return FK_OK;
+}
+
+/* The ERT on n faces at once (fk_ert_predict_many runs them side by side); a face whose box
+ * fails keeps has_landmarks 0, and the first failure is returned. */
+static fk_status ert_landmarks(fk_session *s, const fk_image *img, fk_face *faces, size_t n)
+{
+    fk_status st = ert_check(s);
+    if (st != FK_OK)
+        return st;
+    size_t nb, nw, np;
+    fk_box *boxes = NULL;
+    size_t *which = NULL;
+    fk_point *pts = NULL;
+    if (fk__mul_size(n ? n : 1, sizeof *boxes, &nb) && fk__mul_size(n ? n : 1, sizeof *which, &nw) &&
+        fk__mul3_size(n ? n : 1, FK_LANDMARK_COUNT, sizeof *pts, &np)) {
+        boxes = malloc(nb);
+        which = malloc(nw);
+        pts = malloc(np);
+    }
+    if (!boxes || !which || !pts) {
+        free(boxes), free(which), free(pts);
+        return fk__session_fail(s, FK_E_NO_MEMORY, "out of memory for %zu faces' landmarks", n);
+    }
+    size_t m = 0;
+    fk_status first = FK_OK;
+    for (size_t i = 0; i < n; i++) {
+        faces[i].has_landmarks = 0;
+        fk_status bs = ert_box(s, &faces[i], &boxes[m]);
+        if (bs != FK_OK) {
+            if (first == FK_OK)
+                first = bs;
+            continue;
+        }
+        if (!fk__ert_box_valid(boxes[m])) { /* fails that face alone, as fk_face_landmarks would */
+            fk_status fs = fk__session_fail(s, FK_E_INVALID_ARGUMENT, "bad face box (%g, %g, %g x %g) for landmarks",
+                                            boxes[m].x, boxes[m].y, boxes[m].width, boxes[m].height);
+            if (first == FK_OK)
+                first = fs;
+            continue;
+        }
+        which[m++] = i;
     }
     fk_error e;
-    fk_status st = fk_ert_face_landmarks(s->models->ert, img, &f, &e);
-    if (st != FK_OK)
-        return fk__session_take(s, st, &e);
-    memcpy(face->landmarks, f.landmarks, sizeof face->landmarks);
-    memcpy(face->points5, f.points5, sizeof face->points5);
-    face->has_landmarks = 1;
-    face->landmark_crop = f.box;
-    return FK_OK;
+    st = fk_ert_predict_many(s->models->ert, img, boxes, m, pts, &e);
+    if (st == FK_OK)
+        for (size_t k = 0; k < m; k++)
+            set_landmarks(&faces[which[k]], pts + k * FK_LANDMARK_COUNT, boxes[k]);
+    else
+        first = fk__session_take(s, st, &e);
+    free(boxes), free(which), free(pts);
+    return first;
 }
 
 fk_status fk_face_landmarks(fk_session *s, const fk_image *img, fk_face *face)
@@ -39,7 +102,7 @@ fk_status fk_face_landmarks(fk_session *s, const fk_image *img, fk_face *face)
     if (!img || !img->data || !face)
         return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "fk_face_landmarks: NULL argument");
     if (s->landmarker == FK_LANDMARKER_ERT || s->landmarker == FK_LANDMARKER_ERT_DLIB_BOX)
-        return ert_landmarks(s, img, face);
+        return ert_landmarks(s, img, face, 1);
     fk__irect r;
     if (!fk__clip_box(face->box.x, face->box.y, face->box.width, face->box.height, img->width, img->height, &r))
         return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "face box lies outside the image");
@@ -69,4 +132,24 @@ fk_status fk_face_landmarks(fk_session *s, const fk_image *img, fk_face *face)
     fk_box crop = {r.x, r.y, r.w, r.h};
     face->landmark_crop = crop;
     return FK_OK;
+}
+
+fk_status fk_faces_landmarks(fk_session *s, const fk_image *img, fk_face *faces, size_t n)
+{
+    if (!s)
+        return FK_E_INVALID_ARGUMENT;
+    if (!img || !img->data || (n && !faces))
+        return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "fk_faces_landmarks: NULL argument");
+    if (n == 0)
+        return FK_OK;
+    if (s->landmarker == FK_LANDMARKER_ERT || s->landmarker == FK_LANDMARKER_ERT_DLIB_BOX)
+        return ert_landmarks(s, img, faces, n);
+    fk_status first = FK_OK;
+    for (size_t i = 0; i < n; i++) {
+        faces[i].has_landmarks = 0;
+        fk_status st = fk_face_landmarks(s, img, &faces[i]);
+        if (st != FK_OK && first == FK_OK)
+            first = st;
+    }
+    return first;
 }

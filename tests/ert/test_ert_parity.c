@@ -78,6 +78,7 @@ static void check_image(const fk_ert *m, const char *shared, int k, tally *t, jo
     CHECK_MSG(n == cJSON_GetArraySize(lms), "sample%d: %d boxes but %d landmark sets", k, n,
               cJSON_GetArraySize(lms));
     long same = 0, total = 0, worst = 0;
+    static fk_point single[MAX_FACES][68];
     for (int i = 0; i < n && i < cJSON_GetArraySize(lms); i++) {
         fk_box box = dlib_box(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(dets, i), "box"));
         if (jb->n < MAX_FACES)
@@ -87,6 +88,8 @@ static void check_image(const fk_ert *m, const char *shared, int k, tally *t, jo
         CHECK_MSG(st == FK_OK, "sample%d face %d: %s", k, i, err.message);
         if (st != FK_OK)
             continue;
+        if (i < MAX_FACES)
+            memcpy(single[i], p, sizeof p);
         const cJSON *ref = cJSON_GetArrayItem(lms, i);
         CHECK(cJSON_GetArraySize(ref) == 68);
         for (int q = 0; q < 68 && q < cJSON_GetArraySize(ref); q++) {
@@ -106,6 +109,15 @@ static void check_image(const fk_ert *m, const char *shared, int k, tally *t, jo
         t->faces++;
     }
     printf("sample%d: %d faces, %ld/%ld points identical, max error %ld px\n", k, n, same, total, worst);
+    /* the faces side by side (every prefix, so every group size and a partial last group) give
+     * the same points, bit for bit, as one call each */
+    static fk_point many[MAX_FACES * 68];
+    for (int c = 1; c <= jb->n; c++) {
+        fk_status st = fk_ert_predict_many(m, img, jb->boxes, (size_t)c, many, &err);
+        CHECK_MSG(st == FK_OK, "sample%d: fk_ert_predict_many: %s", k, err.message);
+        CHECK_MSG(st != FK_OK || !memcmp(many, single, (size_t)c * sizeof single[0]),
+                  "sample%d: fk_ert_predict_many on %d faces differs from one call each", k, c);
+    }
     t->points += total;
     t->identical += same;
     if (worst > t->max_err)
@@ -159,6 +171,18 @@ int main(void)
     if (faces)
         printf("speed: %.3f ms per face wall, %.3f ms CPU (%d predictions, one thread; dlib 19.24 takes about 5 ms)\n",
                ms / faces, cpu / faces, faces);
+    static fk_point many[MAX_FACES * 68];
+    faces = 0;
+    t1 = now_ms();
+    for (int r = 0; r < reps; r++)
+        for (int k = 0; k < 6; k++)
+            if (jobs[k].img) {
+                fk_ert_predict_many(m, jobs[k].img, jobs[k].boxes, (size_t)jobs[k].n, many, NULL);
+                faces += jobs[k].n;
+            }
+    if (faces)
+        printf("speed: %.3f ms per face wall with each photo's faces in one fk_ert_predict_many\n",
+               (now_ms() - t1) / faces);
     for (int k = 0; k < 6; k++)
         fk_image_free(jobs[k].img);
     fk_ert_free(m);

@@ -2,6 +2,7 @@
 #ifndef FK_FACE_ERT_ERT_MODEL_H
 #define FK_FACE_ERT_ERT_MODEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,5 +63,8 @@ struct fk_ert {
 /* Parses a shape_predictor from memory (no pin check); `name` is used in messages and as the
  * model's path. The fuzzers' and tests' entry point. Errors as fk_ert_load's. */
 fk_status fk__ert_load_mem(const void *data, size_t size, const char *name, fk_ert **out, fk_error *err);
+
+/* Whether fk_ert_predict accepts the box: finite, sides >= 1, coordinates within +-1e7. */
+bool fk__ert_box_valid(fk_box box);
 
 #endif
