@@ -48,8 +48,10 @@ fi
 drows=()
 afw="$data/afw"
 if [ -f "$afw/afw_boxes.txt" ]; then
-  # name, detector, extra options: the defaults of each detector, then SSD on a 2x2 grid of tiles
-  for spec in "ssd ssd" "tiny tiny" "ssd_tiles2 ssd --tiles 2"; do
+  # name, detector, extra options: the defaults of each detector, then SSD on a 2x2 grid of tiles,
+  # then both with boxes in dlib's style (square, eyebrows to chin, as AFW annotates)
+  for spec in "ssd ssd" "tiny tiny" "ssd_tiles2 ssd --tiles 2" "ssd_dlibbox ssd --box-style dlib" \
+              "ssd_tiles2_dlibbox ssd --tiles 2 --box-style dlib"; do
     set -- $spec
     name=$1 det=$2
     shift 2
@@ -62,7 +64,8 @@ if [ -f "$afw/afw_boxes.txt" ]; then
     fi
   done
   "$fk" eval plot "$out/afw_pr.svg" "$out/afw_ssd_pr.csv=SSD MobileNetV1" "$out/afw_tiny_pr.csv=TinyFaceDetector" \
-    "$out/afw_ssd_tiles2_pr.csv=SSD, 2x2 tiles" || status=1
+    "$out/afw_ssd_tiles2_pr.csv=SSD, 2x2 tiles" "$out/afw_ssd_tiles2_dlibbox_pr.csv=SSD, 2x2 tiles, dlib-style boxes" \
+    || status=1
 else
   echo "SKIP: AFW: $afw/afw_boxes.txt not found"
 fi

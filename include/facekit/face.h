@@ -78,6 +78,12 @@ typedef struct fk_detect_options {
 /* Fills the defaults above. */
 void fk_detect_options_init(fk_detect_options *opt);
 
+/* A detector box in dlib's HOG-detector style: square, side 0.98 sqrt(w h), centre lowered by
+ * 0.08 h, so it spans about eyebrows to chin (the mean relation of SSD boxes to dlib's HOG boxes
+ * on the face-api demo photos). The ERT landmarker starts from it, and AFW-style annotations
+ * (eyebrows to chin, squarish) match it better than the detector's taller box. */
+fk_box fk_box_dlib_style(fk_box detector_box);
+
 /* Which nets fk_models_load loads. */
 enum {
     FK_NET_SSD = 1u << 0,

@@ -115,7 +115,7 @@ int cmd_align(int argc, char **argv)
         cJSON *obj = o.json ? cJSON_CreateObject() : NULL, *chips = NULL;
         if (obj)
             cJSON_AddItemToObject(obj, "image", cli_json_string(path));
-        if (cli_analyze(session, path, &dec, &det, &o.boxes, FK_ANALYZE_LANDMARKS, 0, o.quiet, &img, &faces, &count,
+        if (cli_analyze(session, path, &dec, &det, &o.boxes, FK_ANALYZE_LANDMARKS, 0, 0, o.quiet, &img, &faces, &count,
                         &t, &err) != FK_OK) {
             failed = 1;
             cli_error("%s", err.message);

@@ -44,10 +44,11 @@ typedef struct side {
     int ok;
 } side;
 
-static void run_side(fk_session *s, side *x, const fk_decode_options *dec, const fk_detect_options *det, int quiet)
+static void run_side(fk_session *s, side *x, const fk_decode_options *dec, const fk_detect_options *det,
+                     int dlib_boxes, int quiet)
 {
-    fk_status st = cli_analyze(s, x->path, dec, det, NULL, FK_ANALYZE_LANDMARKS | FK_ANALYZE_DESCRIPTOR, 1, quiet, &x->img,
-                               &x->faces, &x->count, &x->t, &x->err);
+    fk_status st = cli_analyze(s, x->path, dec, det, NULL, FK_ANALYZE_LANDMARKS | FK_ANALYZE_DESCRIPTOR, 1, dlib_boxes,
+                               quiet, &x->img, &x->faces, &x->count, &x->t, &x->err);
     if (st != FK_OK)
         return;
     if (x->count == 0) {
@@ -127,7 +128,7 @@ int cmd_compare(int argc, char **argv)
     sides[1].path = argv[2];
     unsigned stages = cli_stages_for(what);
     for (int k = 0; k < 2; k++) {
-        run_side(session, &sides[k], &dec, &det, o.quiet);
+        run_side(session, &sides[k], &dec, &det, cli_face_opts_dlib_boxes(&o), o.quiet);
         if (!sides[k].ok)
             cli_error("%s", sides[k].err.message);
         if (o.timings)

@@ -432,7 +432,7 @@ int cmd_demo(int argc, char **argv)
             fprintf(stderr, "[%zu/%zu] %s\n", i + 1, n, im->path);
         fk_image *img = NULL;
         fk_error err = {0};
-        fk_status st = cli_analyze(session, im->path, &dec, &det, NULL, what, 0, o.quiet, &img, &im->faces, &im->count,
+        fk_status st = cli_analyze(session, im->path, &dec, &det, NULL, what, 0, cli_face_opts_dlib_boxes(&o), o.quiet, &img, &im->faces, &im->count,
                                    &im->t, &err);
         cli_times_add(&sum, &im->t);
         if (st != FK_OK) {

@@ -507,7 +507,10 @@ static int eval_detect(int argc, char **argv)
     size_t k = 0;
     for (size_t i = 0; i < t->n_images; i++)
         for (size_t j = 0; j < dets[i].count; j++)
-            res[k++] = (fk_det_result){i, dets[i].faces[j].box, dets[i].faces[j].score};
+            res[k++] = (fk_det_result){i,
+                                       cli_face_opts_dlib_boxes(&fo) ? fk_box_dlib_style(dets[i].faces[j].box)
+                                                                     : dets[i].faces[j].box,
+                                       dets[i].faces[j].score};
     fk_det_report r, r3;
     if (fk_det_evaluate(t, res, n, iou, &r, tp, matched, &err) != FK_OK ||
         fk_det_evaluate(t, res, n, 0.3, &r3, NULL, NULL, &err) != FK_OK ||
@@ -536,17 +539,17 @@ static int eval_detect(int argc, char **argv)
         }
     }
     if (fo.json) {
-        printf("{\"annotations\": \"%s\", \"format\": \"%s\", \"detector\": \"%s\", \"images\": %zu, "
+        printf("{\"annotations\": \"%s\", \"format\": \"%s\", \"detector\": \"%s\", \"box_style\": \"%s\", \"images\": %zu, "
                "\"images_failed\": %zu, \"faces\": %zu, \"ignored\": %zu, \"detections\": %zu, \"min_score\": %.6g, "
                "\"iou\": %.3g, \"ap\": %.6f, \"ap_iou_0.3\": %.6f, \"max_recall\": %.6f, \"best_f1\": %.6f, "
                "\"best_f1_score\": %.6f, \"fddb_discrete_tpr\": %.6f, \"fddb_continuous_tpr\": %.6f, "
                "\"seconds\": %.1f}\n",
-               ann, format, det.detector == FK_DETECTOR_TINY ? "tiny" : "ssd", t->n_images, failed, r.faces,
+               ann, format, det.detector == FK_DETECTOR_TINY ? "tiny" : "ssd", fo.box_style, t->n_images, failed, r.faces,
                r.ignored, n, (double)det.min_score, iou, r.ap, r3.ap, r.max_recall, r.best_f1,
                r.best_f1_score, r.fddb_discrete_tpr, r.fddb_continuous_tpr, secs);
     } else {
-        printf("annotations %s (%s, %s detector, scores above %.3g)\n", ann, format,
-               det.detector == FK_DETECTOR_TINY ? "tiny" : "ssd", (double)det.min_score);
+        printf("annotations %s (%s, %s detector, %s boxes, scores above %.3g)\n", ann, format,
+               det.detector == FK_DETECTOR_TINY ? "tiny" : "ssd", fo.box_style, (double)det.min_score);
         printf("  images %zu (%zu failed), faces %zu (+%zu ignored), detections %zu\n", t->n_images, failed, r.faces,
                r.ignored, n);
         printf("  AP %.4f at IoU %.2g (%.4f at IoU 0.3); recall %.4f with every detection\n", r.ap, iou, r3.ap,

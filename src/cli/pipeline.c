@@ -20,6 +20,7 @@ void cli_face_opts_init(cli_face_opts *o)
     o->closeup = d.closeup == FK_CLOSEUP_ALWAYS ? "always" : d.closeup == FK_CLOSEUP_OFF ? "off" : "if-none";
     o->crop = FK_CROP_DEFAULT == FK_CROP_DLIB_CHIP ? "dlib" : "faceapi";
     o->landmarker = "cnn";
+    o->box_style = "detector";
     o->threads = 1;
 }
 
@@ -34,6 +35,7 @@ size_t cli_face_opts_table(cli_face_opts *o, cli_opt *t)
     t[n++] = (cli_opt){"tiles", 0, CLI_ARG_INT, &o->tiles, 0, 8};
     t[n++] = (cli_opt){"crop", 0, CLI_ARG_STRING, &o->crop, 0, 0};
     t[n++] = (cli_opt){"landmarker", 0, CLI_ARG_STRING, &o->landmarker, 0, 0};
+    t[n++] = (cli_opt){"box-style", 0, CLI_ARG_STRING, &o->box_style, 0, 0};
     t[n++] = (cli_opt){"threads", 0, CLI_ARG_INT, &o->threads, 1, 256};
     t[n++] = (cli_opt){"models", 0, CLI_ARG_STRING, &o->models, 0, 0};
     t[n++] = (cli_opt){"max-pixels", 0, CLI_ARG_U64, &o->max_pixels, 1, 0};
@@ -65,6 +67,9 @@ void cli_face_opts_help(FILE *f)
             "  --landmarker L       the 68-point landmarker: cnn (face-api's net) or ert (dlib's\n"
             "                       regression trees, /usr/share/dlib; its training data is for\n"
             "                       non-commercial use only) [%s]\n"
+            "  --box-style S        the boxes reported: detector (the detector's own, face-api's) or\n"
+            "                       dlib (square, eyebrows to chin, as dlib's HOG detector and AFW's\n"
+            "                       annotations; the later stages still use the detector's box) [%s]\n"
             "  --threads N          threads to run the nets on, 1 to 256 (results do not change) [%d]\n"
             "  --models DIR         the model folder [$FACEKIT_MODELS, else the built-in folder;\n"
             "                       now %s]\n"
@@ -73,7 +78,7 @@ void cli_face_opts_help(FILE *f)
             "  --timings            milliseconds per stage (decode, detect, landmarks, descriptor,\n"
             "                       attributes) on stderr, per image and in total\n"
             "  -q, --quiet          no progress lines or notes on stderr (errors are still printed)\n",
-            o.detector, o.min_score, o.max_faces, o.tiny_size, o.closeup, o.tiles, o.crop, o.landmarker, o.threads, cli_models_dir(&o),
+            o.detector, o.min_score, o.max_faces, o.tiny_size, o.closeup, o.tiles, o.crop, o.landmarker, o.box_style, o.threads, cli_models_dir(&o),
             (unsigned long long)FK_IMAGE_DEFAULT_MAX_PIXELS);
 }
 
@@ -111,6 +116,8 @@ int cli_face_opts_resolve(const char *verb, const cli_face_opts *o, fk_detect_op
         return cli_usage_error(verb, "--crop: '%s' is not dlib or faceapi", o->crop);
     if (strcmp(o->landmarker, "cnn") && strcmp(o->landmarker, "ert"))
         return cli_usage_error(verb, "--landmarker: '%s' is not cnn or ert", o->landmarker);
+    if (strcmp(o->box_style, "detector") && strcmp(o->box_style, "dlib"))
+        return cli_usage_error(verb, "--box-style: '%s' is not detector or dlib", o->box_style);
     memset(dec, 0, sizeof *dec);
     dec->limits.max_pixels = o->max_pixels;
     return 0;
@@ -119,6 +126,11 @@ int cli_face_opts_resolve(const char *verb, const cli_face_opts *o, fk_detect_op
 fk_descriptor_crop cli_face_opts_crop(const cli_face_opts *o)
 {
     return strcmp(o->crop, "dlib") == 0 ? FK_CROP_DLIB_CHIP : FK_CROP_FACEAPI;
+}
+
+int cli_face_opts_dlib_boxes(const cli_face_opts *o)
+{
+    return o->box_style && strcmp(o->box_style, "dlib") == 0;
 }
 
 const char *cli_models_dir(const cli_face_opts *o)
@@ -252,8 +264,8 @@ static fk_status given_faces(const cli_boxes *given, fk_face **faces, size_t *co
 }
 
 fk_status cli_analyze(fk_session *s, const char *path, const fk_decode_options *dec, const fk_detect_options *det,
-                      const cli_boxes *given, unsigned what, int only_largest, int quiet, fk_image **img,
-                      fk_face **faces, size_t *count, cli_times *t, fk_error *err)
+                      const cli_boxes *given, unsigned what, int only_largest, int dlib_boxes, int quiet,
+                      fk_image **img, fk_face **faces, size_t *count, cli_times *t, fk_error *err)
 {
     memset(t, 0, sizeof *t);
     *img = NULL;
@@ -317,6 +329,9 @@ fk_status cli_analyze(fk_session *s, const char *path, const fk_decode_options *
             timed_stage(fk_face_attributes, s, *img, f, &t->ms[CLI_STAGE_ATTRIBUTES]) != FK_OK)
             stage_note(quiet, path, i, "age and gender", s);
     }
+    /* only the report changes: every stage above ran on the detector's box */
+    for (size_t i = 0; i < *count && dlib_boxes && !(given && given->n > 0); i++)
+        (*faces)[i].box = fk_box_dlib_style((*faces)[i].box);
     return FK_OK;
 }
 

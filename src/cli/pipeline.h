@@ -23,6 +23,7 @@ typedef struct cli_face_opts {
     int tiles;           /* 0: off; n >= 2: an n x n grid of tiles as well */
     const char *crop;    /* "faceapi", "dlib" (descriptor crop) */
     const char *landmarker; /* "cnn", "ert" */
+    const char *box_style;  /* "detector", "dlib": the style of the boxes reported */
     int threads;         /* the session's threads */
     cli_boxes boxes;     /* --box: given faces instead of detection (landmarks verb) */
     int json, timings, quiet;
@@ -34,7 +35,7 @@ void cli_face_opts_init(cli_face_opts *o);
 /* Appends the common entries (--detector, --min-score, --max-faces, --tiny-size, --models,
  * --max-pixels, --json, --timings, --quiet/-q) pointing into o; returns how many were written
  * (at most CLI_FACE_OPTS_COUNT). */
-#define CLI_FACE_OPTS_COUNT 14
+#define CLI_FACE_OPTS_COUNT 15
 size_t cli_face_opts_table(cli_face_opts *o, cli_opt *table);
 
 /* Prints the help lines of the common options, with their defaults, two spaces in (not -h). */
@@ -45,6 +46,9 @@ int cli_face_opts_resolve(const char *verb, const cli_face_opts *o, fk_detect_op
 
 /* The descriptor crop the options name (checked by cli_face_opts_resolve). */
 fk_descriptor_crop cli_face_opts_crop(const cli_face_opts *o);
+
+/* Whether detected boxes are reported in dlib's style (--box-style dlib; fk_box_dlib_style). */
+int cli_face_opts_dlib_boxes(const cli_face_opts *o);
 
 /* The model folder in use: --models, else $FACEKIT_MODELS, else fk_models_default_dir(). */
 const char *cli_models_dir(const cli_face_opts *o);
@@ -68,8 +72,8 @@ unsigned cli_stages_for(unsigned what);
  * is printed unless `quiet`. On failure returns the status with err->message naming the file;
  * *img and *faces are then NULL. On success the caller frees *img and *faces. */
 fk_status cli_analyze(fk_session *s, const char *path, const fk_decode_options *dec, const fk_detect_options *det,
-                      const cli_boxes *given, unsigned what, int only_largest, int quiet, fk_image **img,
-                      fk_face **faces, size_t *count, cli_times *t, fk_error *err);
+                      const cli_boxes *given, unsigned what, int only_largest, int dlib_boxes, int quiet,
+                      fk_image **img, fk_face **faces, size_t *count, cli_times *t, fk_error *err);
 
 /* Index of the face with the largest box area (0 when count is 0). */
 size_t cli_largest_face(const fk_face *faces, size_t count);

@@ -16,12 +16,9 @@ static fk_status ert_box(fk_session *s, const fk_face *face, fk_box *box)
 {
     *box = face->box;
     if (s->landmarker == FK_LANDMARKER_ERT) {
-        double side = 0.98 * sqrt(face->box.width * face->box.height);
-        double cx = face->box.x + face->box.width / 2;
-        double cy = face->box.y + face->box.height / 2 + 0.08 * face->box.height;
-        if (!(side >= 1))
+        if (!(0.98 * sqrt(face->box.width * face->box.height) >= 1))
             return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "face box too small for landmarks");
-        *box = (fk_box){cx - side / 2, cy - side / 2, side, side};
+        *box = fk_box_dlib_style(face->box);
     }
     return FK_OK;
 }

@@ -64,6 +64,7 @@ for v in detect landmarks embed attributes; do
   usage_error "$v" --detector yolo x.jpg
   usage_error "$v" --tiles 1 x.jpg
   usage_error "$v" --tiles 9 x.jpg
+  usage_error "$v" --box-style square x.jpg
   usage_error "$v" --max-pixels -5 x.jpg
   usage_error "$v" --json=yes x.jpg
   usage_error "$v" --draw out.gif x.jpg
@@ -118,6 +119,25 @@ json_check 'len(d[0]["faces"]) >= 1' "tiny detector finds faces"
 run detect --tiles 2 --json "$s1"
 expect_rc 0 "detect --tiles 2"
 json_check 'len(d[0]["faces"]) == 3' "--tiles 2: the same 3 faces in sample1, no duplicates from the tiles"
+
+run detect --json "$s1"
+cp "$FK_TMP/out" "$FK_TMP/det_boxes.json"
+run detect --box-style dlib --json "$s1"
+expect_rc 0 "detect --box-style dlib"
+# the same faces, each box square (side 0.98 sqrt(w h)) and lowered by 0.08 h
+python3 - "$FK_TMP/det_boxes.json" "$FK_TMP/out" <<'PY' || fail "--box-style dlib: boxes are not the detector's mapped to dlib's style"
+import json, math, sys
+a = json.load(open(sys.argv[1]))[0]["faces"]
+b = json.load(open(sys.argv[2]))[0]["faces"]
+assert len(a) == len(b) == 3, (len(a), len(b))
+for f, g in zip(a, b):
+    x, y, w, h = f["box"]
+    X, Y, W, H = g["box"]
+    side = 0.98 * math.sqrt(w * h)
+    assert abs(W - side) < 1e-3 and abs(H - side) < 1e-3, (f, g)
+    assert abs(X + W / 2 - (x + w / 2)) < 1e-3 and abs(Y + H / 2 - (y + h / 2 + 0.08 * h)) < 1e-3, (f, g)
+    assert f["score"] == g["score"]
+PY
 
 run detect --max-faces 1 --json "$s1"
 json_check 'len(d[0]["faces"]) == 1' "--max-faces 1"

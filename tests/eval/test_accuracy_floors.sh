@@ -36,6 +36,11 @@ expect_rc 0 "AFW subset, SSD on 2x2 tiles"
 # measured: AP 0.9502 at IoU 0.5 (whole image alone: 0.9249)
 json_check 'd["images"] == 40 and d["ap"] >= 0.93' "AFW subset SSD tiles floor"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("AFW 40 photos, SSD 2x2 tiles: AP %.4f at IoU 0.5 (floor 0.93)" % d["ap"])' "$FK_TMP/out"
+run eval detect --annotations "$afw/afw_boxes.txt" --limit 40 --box-style dlib --json
+expect_rc 0 "AFW subset, SSD, dlib-style boxes"
+# measured: AP 0.9353 at IoU 0.5 (the detector's own boxes: 0.9249)
+json_check 'd["images"] == 40 and d["box_style"] == "dlib" and d["ap"] >= 0.92' "AFW subset SSD dlib-box floor"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("AFW 40 photos, SSD, dlib-style boxes: AP %.4f at IoU 0.5 (floor 0.92)" % d["ap"])' "$FK_TMP/out"
 run eval detect --annotations "$afw/afw_boxes.txt" --limit 40 --detector tiny --json
 expect_rc 0 "AFW subset, Tiny"
 # measured: AP 0.4820 at IoU 0.5 (face-api's box convention is far from AFW's for this detector)
