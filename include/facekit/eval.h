@@ -63,6 +63,7 @@ typedef struct fk_embed_options {
     /* the crop the descriptor net sees, and the landmarker it is placed by (ERT: load FK_NET_ERT) */
     fk_descriptor_crop crop;
     fk_landmarker landmarker;
+    int flip; /* descriptors of the face and its mirror image averaged (fk_session_set_descriptor_flip) */
 } fk_embed_options;
 
 /* facekit's protocol: detection with the close-up pass always merged in (portraits often fill the

@@ -149,6 +149,11 @@ typedef enum fk_descriptor_crop {
 void fk_session_set_descriptor_crop(fk_session *s, fk_descriptor_crop crop);
 #define FK_CROP_DEFAULT FK_CROP_DLIB_CHIP
 
+/* On (non-zero): fk_face_descriptor runs the net on the crop and on its mirror image and averages
+ * the two descriptors, at twice the cost (test-time augmentation; see the README's LFW table).
+ * Off by default, so descriptors match face-api's. */
+void fk_session_set_descriptor_flip(fk_session *s, int on);
+
 /* Finds the faces in img, best score first. *faces is an array of *count faces (NULL when none)
  * to release with fk_faces_free. opt may be NULL (defaults). */
 fk_status fk_face_detect(fk_session *s, const fk_image *img, const fk_detect_options *opt, fk_face **faces,

@@ -244,6 +244,7 @@ static int eval_verify(int argc, char **argv)
     if (strcmp(protocol, "facekit") == 0) {
         eo.crop = cli_face_opts_crop(&fo);
         eo.landmarker = strcmp(fo.landmarker, "ert") == 0 ? FK_LANDMARKER_ERT : FK_LANDMARKER_CNN;
+        eo.flip = fo.flip;
     }
     progress pr = {!fo.quiet && isatty(2), time(NULL)};
     struct timespec t0, t1;

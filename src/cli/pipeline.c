@@ -36,6 +36,7 @@ size_t cli_face_opts_table(cli_face_opts *o, cli_opt *t)
     t[n++] = (cli_opt){"crop", 0, CLI_ARG_STRING, &o->crop, 0, 0};
     t[n++] = (cli_opt){"landmarker", 0, CLI_ARG_STRING, &o->landmarker, 0, 0};
     t[n++] = (cli_opt){"box-style", 0, CLI_ARG_STRING, &o->box_style, 0, 0};
+    t[n++] = (cli_opt){"flip", 0, CLI_ARG_FLAG, &o->flip, 0, 0};
     t[n++] = (cli_opt){"threads", 0, CLI_ARG_INT, &o->threads, 1, 256};
     t[n++] = (cli_opt){"models", 0, CLI_ARG_STRING, &o->models, 0, 0};
     t[n++] = (cli_opt){"max-pixels", 0, CLI_ARG_U64, &o->max_pixels, 1, 0};
@@ -70,6 +71,8 @@ void cli_face_opts_help(FILE *f)
             "  --box-style S        the boxes reported: detector (the detector's own, face-api's) or\n"
             "                       dlib (square, eyebrows to chin, as dlib's HOG detector and AFW's\n"
             "                       annotations; the later stages still use the detector's box) [%s]\n"
+            "  --flip               descriptors: average the face's and its mirror image's (twice the\n"
+            "                       cost, better verification; off gives face-api's descriptors)\n"
             "  --threads N          threads to run the nets on, 1 to 256 (results do not change) [%d]\n"
             "  --models DIR         the model folder [$FACEKIT_MODELS, else the built-in folder;\n"
             "                       now %s]\n"
@@ -194,6 +197,7 @@ int cli_open(const cli_face_opts *o, unsigned nets, fk_models **models, fk_sessi
         return CLI_EXIT_FAIL;
     }
     fk_session_set_descriptor_crop(*session, cli_face_opts_crop(o));
+    fk_session_set_descriptor_flip(*session, o->flip);
     if (fk_session_set_threads(*session, o->threads) != FK_OK) {
         cli_error("%s", fk_session_errmsg(*session));
         fk_session_free(*session);

@@ -24,6 +24,7 @@ typedef struct cli_face_opts {
     const char *crop;    /* "faceapi", "dlib" (descriptor crop) */
     const char *landmarker; /* "cnn", "ert" */
     const char *box_style;  /* "detector", "dlib": the style of the boxes reported */
+    int flip;               /* descriptors averaged with the mirror image's */
     int threads;         /* the session's threads */
     cli_boxes boxes;     /* --box: given faces instead of detection (landmarks verb) */
     int json, timings, quiet;
@@ -35,7 +36,7 @@ void cli_face_opts_init(cli_face_opts *o);
 /* Appends the common entries (--detector, --min-score, --max-faces, --tiny-size, --models,
  * --max-pixels, --json, --timings, --quiet/-q) pointing into o; returns how many were written
  * (at most CLI_FACE_OPTS_COUNT). */
-#define CLI_FACE_OPTS_COUNT 15
+#define CLI_FACE_OPTS_COUNT 16
 size_t cli_face_opts_table(cli_face_opts *o, cli_opt *table);
 
 /* Prints the help lines of the common options, with their defaults, two spaces in (not -h). */

@@ -38,6 +38,7 @@ static void embed_one(fk_session *s, const char *path, const fk_embed_options *o
     memset(e, 0, sizeof *e);
     fk_session_set_descriptor_crop(s, o->crop);
     fk_session_set_landmarker(s, o->landmarker);
+    fk_session_set_descriptor_flip(s, o->flip);
     fk_error err = {0};
     fk_image *img = NULL;
     if (fk_image_load(path, NULL, &img, &err) != FK_OK) {

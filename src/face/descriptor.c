@@ -34,6 +34,33 @@ static void dlib_rect(const fk_face *f, int img_w, int img_h, double out[4])
     out[3] = fmin(size, img_h + y);
 }
 
+/* Runs the recognition net on the session's RGB input (150x150, 0..255) into out; with the
+ * session's flip on, again on the input mirrored left to right, and the mean of the two. The
+ * net's own input buffer may be reused by its layers, so each run normalises afresh. */
+static void run_descriptor(fk_session *s, fk__plan *plan, float out[FK_DESCRIPTOR_DIM])
+{
+    const int n = 150;
+    fk__net_normalize(FK__NET_RECOGNITION, s->input, fk__plan_input(plan), (size_t)n * n);
+    fk__plan_run_pool(plan, s->pool);
+    memcpy(out, fk__plan_output(plan, 0, NULL), FK_DESCRIPTOR_DIM * sizeof(float));
+    if (!s->flip)
+        return;
+    for (int y = 0; y < n; y++)
+        for (int x = 0; x < n / 2; x++)
+            for (int c = 0; c < 3; c++) {
+                float *l = s->input + ((size_t)y * n + (size_t)x) * 3 + c;
+                float *r = s->input + ((size_t)y * n + (size_t)(n - 1 - x)) * 3 + c;
+                float t = *l;
+                *l = *r;
+                *r = t;
+            }
+    fk__net_normalize(FK__NET_RECOGNITION, s->input, fk__plan_input(plan), (size_t)n * n);
+    fk__plan_run_pool(plan, s->pool);
+    const float *o2 = fk__plan_output(plan, 0, NULL);
+    for (int k = 0; k < FK_DESCRIPTOR_DIM; k++)
+        out[k] = (out[k] + o2[k]) * 0.5f;
+}
+
 /* The descriptor of dlib's aligned chip (150x150, padding 0.25, from the 68 landmarks). */
 static fk_status describe_chip(fk_session *s, const fk_image *img, fk_face *face)
 {
@@ -48,9 +75,7 @@ static fk_status describe_chip(fk_session *s, const fk_image *img, fk_face *face
         return FK_E_NO_MEMORY;
     if (fk__chip_sample(img, &chip, s->input) != FK_OK)
         return fk__session_fail(s, FK_E_NO_MEMORY, "out of memory extracting a face chip");
-    fk__net_normalize(FK__NET_RECOGNITION, s->input, fk__plan_input(plan), 150 * 150);
-    fk__plan_run_pool(plan, s->pool);
-    memcpy(face->descriptor, fk__plan_output(plan, 0, NULL), sizeof face->descriptor);
+    run_descriptor(s, plan, face->descriptor);
     face->has_descriptor = 1;
     /* the chip's footprint in the image, as its bounding box */
     double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
@@ -84,8 +109,8 @@ fk_status fk_face_descriptor(fk_session *s, const fk_image *img, fk_face *face)
     const int size = 150;
     if (!fk__session_input(s, (size_t)size * size * 3))
         return FK_E_NO_MEMORY;
-    fk__session_run_crop(s, plan, FK__NET_RECOGNITION, img, r, size, true);
-    memcpy(face->descriptor, fk__plan_output(plan, 0, NULL), sizeof face->descriptor);
+    fk__net_input(img, r, size, true, s->input);
+    run_descriptor(s, plan, face->descriptor);
     face->has_descriptor = 1;
     fk_box crop = {r.x, r.y, r.w, r.h};
     face->descriptor_crop = crop;

@@ -79,6 +79,12 @@ void fk_session_set_descriptor_crop(fk_session *s, fk_descriptor_crop crop)
         s->crop = crop;
 }
 
+void fk_session_set_descriptor_flip(fk_session *s, int on)
+{
+    if (s)
+        s->flip = on != 0;
+}
+
 const char *fk_session_errmsg(const fk_session *s)
 {
     return s ? s->err.message : "no session";

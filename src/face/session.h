@@ -25,6 +25,7 @@ struct fk_session {
     float *input;        /* RGB 0..255 net input before normalisation */
     size_t input_floats;
     fk_descriptor_crop crop;
+    int flip; /* descriptors average the face's and its mirror image's */
     fk_landmarker landmarker;
     int threads;
     struct fk__pool *pool; /* NULL with one thread */

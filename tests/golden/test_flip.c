@@ -1,0 +1,83 @@
+/* test_flip.c: descriptors with the mirror-image average (fk_session_set_descriptor_flip): off changes nothing, on is repeatable and nearly mirror-invariant. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "facekit/face.h"
+#include "harness.h"
+#include "image/image_internal.h"
+
+static double l2(const float *a, const float *b)
+{
+    double s = 0;
+    for (int k = 0; k < FK_DESCRIPTOR_DIM; k++)
+        s += ((double)a[k] - b[k]) * ((double)a[k] - b[k]);
+    return sqrt(s);
+}
+
+/* The descriptor of the largest face (the photo's main subject). */
+static int describe(fk_session *s, const fk_image *img, float out[FK_DESCRIPTOR_DIM])
+{
+    fk_face *f = NULL;
+    size_t n = 0;
+    if (fk_face_analyze(s, img, NULL, FK_ANALYZE_DESCRIPTOR, &f, &n) != FK_OK || n == 0) {
+        fk_faces_free(f);
+        return 0;
+    }
+    size_t best = 0;
+    for (size_t i = 1; i < n; i++)
+        if (f[i].box.width * f[i].box.height > f[best].box.width * f[best].box.height)
+            best = i;
+    int ok = f[best].has_descriptor;
+    memcpy(out, f[best].descriptor, sizeof f[best].descriptor);
+    fk_faces_free(f);
+    return ok;
+}
+
+int main(void)
+{
+    const char *models = fk_test_models_dir();
+    if (!models) {
+        fk_test_skip("flip", "models not fetched");
+        return FK_TEST_SKIP_CODE;
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/demo/sample2.jpg", models); /* one face */
+    fk_error err = {0};
+    fk_models *m = NULL;
+    fk_session *s = NULL;
+    fk_image *img = NULL, *mirror = NULL;
+    CHECK_OK(fk_models_load(models, FK_NET_SSD | FK_NET_LANDMARKS | FK_NET_DESCRIPTOR, &m, &err));
+    CHECK_OK(fk_session_new(m, &s, &err));
+    CHECK_OK(fk_image_load(path, NULL, &img, &err));
+    if (img)
+        CHECK_OK(fk__image_orient(img, 2, &mirror, &err)); /* EXIF orientation 2: mirrored left to right */
+    if (!s || !img || !mirror)
+        return fk_test_finish("flip");
+    for (int crop = 0; crop < FK_CROP_COUNT; crop++) {
+        fk_session_set_descriptor_crop(s, (fk_descriptor_crop)crop);
+        float plain[FK_DESCRIPTOR_DIM], plain_m[FK_DESCRIPTOR_DIM], again[FK_DESCRIPTOR_DIM];
+        float flip[FK_DESCRIPTOR_DIM], flip2[FK_DESCRIPTOR_DIM], flip_m[FK_DESCRIPTOR_DIM];
+        fk_session_set_descriptor_flip(s, 0);
+        CHECK(describe(s, img, plain) && describe(s, mirror, plain_m));
+        fk_session_set_descriptor_flip(s, 1);
+        CHECK(describe(s, img, flip) && describe(s, img, flip2) && describe(s, mirror, flip_m));
+        fk_session_set_descriptor_flip(s, 0);
+        CHECK(describe(s, img, again));
+        double d_flip = l2(plain, flip), d_mirror_plain = l2(plain, plain_m), d_mirror_flip = l2(flip, flip_m);
+        printf("crop %d: |plain - flip| %.4f, mirror image: plain %.4f apart, flip %.4f apart\n", crop, d_flip,
+               d_mirror_plain, d_mirror_flip);
+        CHECK_MSG(!memcmp(plain, again, sizeof plain), "crop %d: turning flip off does not restore the descriptor", crop);
+        CHECK_MSG(!memcmp(flip, flip2, sizeof flip), "crop %d: flip is not repeatable", crop);
+        /* the average moves the descriptor a little, never to another person */
+        CHECK_MSG(d_flip > 1e-4 && d_flip < 0.25, "crop %d: flip moved the descriptor by %.4f", crop, d_flip);
+        /* averaging a face with its mirror image makes the photo and its mirror image agree more */
+        CHECK_MSG(d_mirror_flip < d_mirror_plain, "crop %d: mirror images %.4f apart with flip, %.4f without", crop,
+                  d_mirror_flip, d_mirror_plain);
+    }
+    fk_image_free(img);
+    fk_image_free(mirror);
+    fk_session_free(s);
+    fk_models_free(m);
+    return fk_test_finish("flip");
+}
