@@ -33,6 +33,8 @@ if [ -f "$lfw/pairs.txt" ]; then
   # face-api's own protocol on the folds face-api was measured on (91.25 % in ../shared/peers)
   run "lfw_folds-1-2_faceapi-protocol" --pairs "$lfw/pairs.txt" --root "$lfw/images_deepfunneled" --folds 1-2 \
       --protocol faceapi
+  # the mirror-image average (--flip), on the folds the other options are compared on
+  run "lfw_folds-1-2_facekit_flip" --pairs "$lfw/pairs.txt" --root "$lfw/images_deepfunneled" --folds 1-2 --flip
   run "lfw_folds-1-2_tiny-detector" --pairs "$lfw/pairs.txt" --root "$lfw/images_deepfunneled" --folds 1-2 \
       --detector tiny
 else
