@@ -139,7 +139,8 @@ int cli_run_face_verb(const cli_face_verb *verb, int argc, char **argv)
         size_t count = 0;
         cli_times t;
         fk_error err = {0};
-        fk_status st = cli_analyze(session, path, &dec, &det, &o.boxes, verb->what, 0, cli_face_opts_dlib_boxes(&o), o.quiet, &img, &faces, &count, &t, &err);
+        fk_status st = cli_analyze(session, path, &dec, &det, &o.boxes, verb->what, 0, cli_face_opts_dlib_boxes(&o),
+                                   o.quiet, &img, &faces, &count, &t, &err);
         cli_times_add(&sum, &t);
         if (st != FK_OK) {
             failed = 1;

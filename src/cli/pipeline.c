@@ -81,8 +81,8 @@ void cli_face_opts_help(FILE *f)
             "  --timings            milliseconds per stage (decode, detect, landmarks, descriptor,\n"
             "                       attributes) on stderr, per image and in total\n"
             "  -q, --quiet          no progress lines or notes on stderr (errors are still printed)\n",
-            o.detector, o.min_score, o.max_faces, o.tiny_size, o.closeup, o.tiles, o.crop, o.landmarker, o.box_style, o.threads, cli_models_dir(&o),
-            (unsigned long long)FK_IMAGE_DEFAULT_MAX_PIXELS);
+            o.detector, o.min_score, o.max_faces, o.tiny_size, o.closeup, o.tiles, o.crop, o.landmarker, o.box_style,
+            o.threads, cli_models_dir(&o), (unsigned long long)FK_IMAGE_DEFAULT_MAX_PIXELS);
 }
 
 int cli_face_opts_resolve(const char *verb, const cli_face_opts *o, fk_detect_options *det, fk_decode_options *dec)
@@ -334,8 +334,9 @@ fk_status cli_analyze(fk_session *s, const char *path, const fk_decode_options *
             stage_note(quiet, path, i, "age and gender", s);
     }
     /* only the report changes: every stage above ran on the detector's box */
-    for (size_t i = 0; i < *count && dlib_boxes && !(given && given->n > 0); i++)
-        (*faces)[i].box = fk_box_dlib_style((*faces)[i].box);
+    if (dlib_boxes && !(given && given->n > 0))
+        for (size_t i = 0; i < *count; i++)
+            (*faces)[i].box = fk_box_dlib_style((*faces)[i].box);
     return FK_OK;
 }
 

@@ -16,9 +16,9 @@ static fk_status ert_box(fk_session *s, const fk_face *face, fk_box *box)
 {
     *box = face->box;
     if (s->landmarker == FK_LANDMARKER_ERT) {
-        if (!(0.98 * sqrt(face->box.width * face->box.height) >= 1))
-            return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "face box too small for landmarks");
         *box = fk_box_dlib_style(face->box);
+        if (!(box->width >= 1))
+            return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "face box too small for landmarks");
     }
     return FK_OK;
 }
@@ -35,10 +35,9 @@ static fk_status ert_check(fk_session *s)
 {
     if (!s->models->ert)
         return fk__session_fail(s, FK_E_BAD_STATE, "the ERT landmark model was not loaded (FK_NET_ERT)");
-    if (fk_ert_num_parts(s->models->ert) != FK_LANDMARK_COUNT)
-        return fk__session_fail(s, FK_E_UNSUPPORTED, "%s: a %d-point model; face landmarks need a 68-point one",
-                                fk_ert_path(s->models->ert), fk_ert_num_parts(s->models->ert));
-    return FK_OK;
+    fk_error e;
+    fk_status st = fk__ert_need_68(s->models->ert, &e);
+    return st == FK_OK ? FK_OK : fk__session_take(s, st, &e);
 }
 
 /* The ERT on n faces at once (fk_ert_predict_many runs them side by side); a face whose box

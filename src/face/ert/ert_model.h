@@ -67,4 +67,7 @@ fk_status fk__ert_load_mem(const void *data, size_t size, const char *name, fk_e
 /* Whether fk_ert_predict accepts the box: finite, sides >= 1, coordinates within +-1e7. */
 bool fk__ert_box_valid(fk_box box);
 
+/* FK_OK for a 68-point model, else FK_E_UNSUPPORTED naming the file: face landmarks are 68 points. */
+fk_status fk__ert_need_68(const fk_ert *m, fk_error *err);
+
 #endif

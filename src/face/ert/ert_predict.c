@@ -137,8 +137,8 @@ static inline void prefetch_leaf(const float *leaf, size_t bytes)
  * (a prediction reads about 7500 leaves of 544 bytes, scattered over 65 MB). */
 #define GROUP 4
 
-/* One face's state in a group: its box map, its current shape, its feature values and their
- * pixel addresses, and the leaves its trees of the current chunk ended in. */
+/* One face's state in a group: its box map, its current shape, and its feature values and their
+ * pixel addresses. */
 typedef struct face_run {
     box_map bm;
     float *cur, *fv;
@@ -250,25 +250,35 @@ static fk_status run(const fk_ert *m, const sampler *s, const fk_box *boxes, siz
     return FK_OK;
 }
 
+/* The points of n faces on an RGB image; `fn` names the caller in messages. */
+static fk_status run_rgb(const char *fn, const fk_ert *m, const fk_image *img, const fk_box *boxes, size_t n,
+                         fk_point *points, fk_error *err)
+{
+    if (!m || !img || (n && (!boxes || !points)))
+        return fk__fail(err, FK_E_INVALID_ARGUMENT, "%s: NULL argument", fn);
+    if (!img->data || img->width <= 0 || img->height <= 0 || img->stride < (size_t)img->width * 3)
+        return fk__fail(err, FK_E_INVALID_ARGUMENT, "%s: invalid image", fn);
+    sampler s = {img->data, img->width, img->height, img->stride, 1};
+    return run(m, &s, boxes, n, points, err);
+}
+
 fk_status fk_ert_predict(const fk_ert *m, const fk_image *img, fk_box box, fk_point *points, fk_error *err)
 {
-    if (!m || !img || !points)
-        return fk__fail(err, FK_E_INVALID_ARGUMENT, "fk_ert_predict: NULL argument");
-    if (!img->data || img->width <= 0 || img->height <= 0 || img->stride < (size_t)img->width * 3)
-        return fk__fail(err, FK_E_INVALID_ARGUMENT, "fk_ert_predict: invalid image");
-    sampler s = {img->data, img->width, img->height, img->stride, 1};
-    return run(m, &s, &box, 1, points, err);
+    return run_rgb("fk_ert_predict", m, img, &box, 1, points, err);
 }
 
 fk_status fk_ert_predict_many(const fk_ert *m, const fk_image *img, const fk_box *boxes, size_t n,
                               fk_point *points, fk_error *err)
 {
-    if (!m || !img || (n && (!boxes || !points)))
-        return fk__fail(err, FK_E_INVALID_ARGUMENT, "fk_ert_predict_many: NULL argument");
-    if (!img->data || img->width <= 0 || img->height <= 0 || img->stride < (size_t)img->width * 3)
-        return fk__fail(err, FK_E_INVALID_ARGUMENT, "fk_ert_predict_many: invalid image");
-    sampler s = {img->data, img->width, img->height, img->stride, 1};
-    return run(m, &s, boxes, n, points, err);
+    return run_rgb("fk_ert_predict_many", m, img, boxes, n, points, err);
+}
+
+fk_status fk__ert_need_68(const fk_ert *m, fk_error *err)
+{
+    if (m->num_parts != FK_LANDMARK_COUNT)
+        return fk__fail(err, FK_E_UNSUPPORTED, "%s: a %d-point model; face landmarks need a 68-point one", m->path,
+                        m->num_parts);
+    return FK_OK;
 }
 
 fk_status fk_ert_predict_gray(const fk_ert *m, const uint8_t *gray, int width, int height, size_t stride,
@@ -287,11 +297,11 @@ fk_status fk_ert_face_landmarks(const fk_ert *m, const fk_image *img, fk_face *f
 {
     if (!m || !face)
         return fk__fail(err, FK_E_INVALID_ARGUMENT, "fk_ert_face_landmarks: NULL argument");
-    if (m->num_parts != FK_LANDMARK_COUNT)
-        return fk__fail(err, FK_E_UNSUPPORTED, "%s: a %d-point model; face landmarks need a 68-point one", m->path,
-                        m->num_parts);
+    fk_status st = fk__ert_need_68(m, err);
+    if (st != FK_OK)
+        return st;
     fk_point p[FK_LANDMARK_COUNT];
-    fk_status st = fk_ert_predict(m, img, face->box, p, err);
+    st = fk_ert_predict(m, img, face->box, p, err);
     if (st != FK_OK)
         return st;
     memcpy(face->landmarks, p, sizeof p);
