@@ -118,10 +118,13 @@ static void add_leaf(float *restrict cur, const float *restrict leaf, size_t n)
 static inline const float *walk(const fk__ert_forest *fo, uint32_t t, const float *fv, size_t vals)
 {
     const fk__ert_tree *tr = &fo->trees[t];
-    const fk__ert_split *sp = fo->splits + tr->first_split;
     uint32_t i = 0;
-    while (i < tr->num_splits)
-        i = 2 * i + 2 - (uint32_t)(fv[sp[i].idx1] - fv[sp[i].idx2] > sp[i].thresh); /* no branch to mispredict */
+    /* indexed from the forest's list, not from a pointer offset first: a forest of trees without
+     * splits has no list at all (splits is NULL) */
+    while (i < tr->num_splits) {
+        const fk__ert_split *sp = &fo->splits[tr->first_split + i];
+        i = 2 * i + 2 - (uint32_t)(fv[sp->idx1] - fv[sp->idx2] > sp->thresh); /* no branch to mispredict */
+    }
     return tr->leaves + (size_t)(i - tr->num_splits) * vals;
 }
 
