@@ -41,16 +41,60 @@ const char *fk_test_models_dir(void)
     return NULL;
 }
 
-const char *fk_test_data_dir(void)
+int fk_test_skip(const char *what, const char *why)
 {
-    const char *p = getenv("FK_TEST_DATA");
-    return p ? p : "tests/data";
-}
-
-void fk_test_skip(const char *what, const char *why)
-{
+    const char *req = getenv("FK_REQUIRE_DATA");
+    if (req && strcmp(req, "0") != 0 && *req) {
+        printf("FAIL: %s: %s (FK_REQUIRE_DATA=%s: a data test may not skip)\n", what, why, req);
+        fflush(stdout);
+        fk_test_failures++;
+        return 1;
+    }
     printf("SKIP: %s: %s\n", what, why);
     fflush(stdout);
+    return FK_TEST_SKIP_CODE;
+}
+
+void fk_test_not_applicable(const char *what, const char *why)
+{
+    printf("SKIP: %s: %s (not applicable here)\n", what, why);
+    fflush(stdout);
+}
+
+double fk_test_max(double worst, double d)
+{
+    if (isnan(worst) || isnan(d))
+        return NAN;
+    return d > worst ? d : worst;
+}
+
+double fk_test_min(double least, double d)
+{
+    if (isnan(least) || isnan(d))
+        return NAN;
+    return d < least ? d : least;
+}
+
+double fk_test_max_abs_diff(const float *a, const float *b, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(a[i]) || !isfinite(b[i]))
+            return NAN;
+        m = fk_test_max(m, fabs((double)a[i] - b[i]));
+    }
+    return m;
+}
+
+double fk_test_max_rel_diff(const float *a, const float *b, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(a[i]) || !isfinite(b[i]))
+            return NAN;
+        m = fk_test_max(m, fabs((double)a[i] - b[i]) / (1 + fabs((double)a[i])));
+    }
+    return m;
 }
 
 float *fk_test_read_f32(const char *path, size_t *count)

@@ -49,10 +49,26 @@ extern int fk_test_failures;
 const char *fk_test_shared_dir(void);
 /* The model folder ($FACEKIT_MODELS or the build's default) when it holds the models, else NULL. */
 const char *fk_test_models_dir(void);
-/* tests/data of the source tree. */
-const char *fk_test_data_dir(void);
-/* Prints a visible "SKIP: reason" line. */
-void fk_test_skip(const char *what, const char *why);
+/* A check that cannot run because data is absent (../shared, the fetched models, libdlib-data):
+ * prints a visible "SKIP: what: why" line and returns FK_TEST_SKIP_CODE for main to return. With
+ * FK_REQUIRE_DATA=1 in the environment (.ci/run sets it) a missing input is a failure instead: it
+ * prints a FAIL line, counts a failed check and returns 1, so CI cannot pass with its data tests
+ * skipped. Mid-test, the return value may be ignored: the failure is counted either way. */
+int fk_test_skip(const char *what, const char *why);
+/* A check that does not apply here (the CPU lacks AVX2, the test runs as root, no /dev/full):
+ * a visible "SKIP: what: why" line, never a failure. */
+void fk_test_not_applicable(const char *what, const char *why);
+
+/* Running maximum and minimum that a NaN cannot slip past: once either argument is NaN the
+ * result is NaN for good, so the CHECK(worst <= tol) after the loop fails. (fmax and fmin drop a
+ * NaN operand, and `d > m ? d : m` drops it too.) Infinities order as usual. */
+double fk_test_max(double worst, double d);
+double fk_test_min(double least, double d);
+/* max |a[i] - b[i]| over n floats; NaN when any a[i] or b[i] is not finite (an infinite output
+ * is as wrong as a NaN, whatever the reference holds). */
+double fk_test_max_abs_diff(const float *a, const float *b, size_t n);
+/* max |a[i] - b[i]| / (1 + |a[i]|), the kernels' relative error; NaN as above. */
+double fk_test_max_rel_diff(const float *a, const float *b, size_t n);
 /* Reads a whole little-endian float32 file; returns NULL (and prints why) on failure. */
 float *fk_test_read_f32(const char *path, size_t *count);
 /* A whole JSON file parsed (cJSON_Delete it), or NULL when it cannot be read or parsed. */

@@ -62,13 +62,13 @@ static void test_estimate(void)
         fk_error err;
         CHECK_OK(fk_similarity_estimate(from, to, n, &t, &err));
         for (int k = 0; k < 6; k++)
-            worst_exact = fmax(worst_exact, fabs(t.m[k] - truth.m[k]) / (k == 2 || k == 5 ? 300 : 1));
+            worst_exact = fk_test_max(worst_exact, fabs(t.m[k] - truth.m[k]) / (k == 2 || k == 5 ? 300 : 1));
         CHECK_OK(fk_similarity_estimate(from, noisy, n, &t, &err));
         /* a similarity: [a -b; b a], never a reflection */
         CHECK(t.m[0] == t.m[4] && t.m[1] == -t.m[3]);
         double da = fabs(fk_affine_angle(&t) - angle) * 180 / PI, ds = fabs(fk_affine_scale(&t) / scale - 1);
-        worst_angle = fmax(worst_angle, da);
-        worst_scale = fmax(worst_scale, ds);
+        worst_angle = fk_test_max(worst_angle, da);
+        worst_scale = fk_test_max(worst_scale, ds);
     }
     printf("similarity: exact points recovered to %.2g; with +-0.5 px noise, angle within %.3f deg, scale within "
            "%.3f %%\n",
@@ -242,10 +242,10 @@ static double check_dlib_chip(double angle_deg, double face_px, double cx, doubl
         worst = 0;
         for (int e = 0; e < 2; e++) {
             fk_point got = centroid(chip, want[e], 12);
-            worst = fmax(worst, hypot(got.x - want[e].x, got.y - want[e].y));
+            worst = fk_test_max(worst, hypot(got.x - want[e].x, got.y - want[e].y));
             /* the map sends the template's eye to the image's eye */
             fk_point back = fk_affine_apply(&map, want[e]);
-            worst = fmax(worst, hypot(back.x - five[e].x, back.y - five[e].y) * 150 / (face_px * 1.5));
+            worst = fk_test_max(worst, hypot(back.x - five[e].x, back.y - five[e].y) * 150 / (face_px * 1.5));
         }
     } else {
         CHECK_MSG(0, "dlib chip: %s", err.message);
@@ -265,7 +265,7 @@ static void test_dlib_chip(void)
         int side = (int)(face * 2.2);
         double e = check_dlib_chip(cases[i][0], face, side / 2.0, side / 2.0, side, side);
         printf("dlib chip: face %4.0f px, rotated %+3.0f deg: eyes %.2f px from the template\n", face, cases[i][0], e);
-        worst = fmax(worst, e);
+        worst = fk_test_max(worst, e);
     }
     CHECK_MSG(worst <= 1.0, "eyes %.2f px from dlib's template", worst);
 
@@ -290,7 +290,7 @@ static void test_dlib_chip(void)
     for (int i = 0; i < 5; i++) {
         fk_point c = {(0.25 + m5[i].x) / 1.5 * 150, (0.25 + m5[i].y) / 1.5 * 150};
         fk_point b = fk_affine_apply(&map, c);
-        w5 = fmax(w5, hypot(b.x - p5[i].x, b.y - p5[i].y) / fk_affine_scale(&map)); /* in chip pixels */
+        w5 = fk_test_max(w5, hypot(b.x - p5[i].x, b.y - p5[i].y) / fk_affine_scale(&map)); /* in chip pixels */
     }
     printf("dlib chip from 5 points: template points map within %.3f chip px\n", w5);
     CHECK(w5 < 1.0);
@@ -321,9 +321,9 @@ static void test_arcface(void)
             CHECK(chip->width == 112 && chip->height == 112);
             for (int i = 0; i < 5; i++) {
                 fk_point b = fk_affine_apply(&map, arcface[i]);
-                worst = fmax(worst, hypot(b.x - p5[i].x, b.y - p5[i].y));
+                worst = fk_test_max(worst, hypot(b.x - p5[i].x, b.y - p5[i].y));
                 fk_point c = centroid(chip, arcface[i], 5);
-                worst = fmax(worst, hypot(c.x - arcface[i].x, c.y - arcface[i].y));
+                worst = fk_test_max(worst, hypot(c.x - arcface[i].x, c.y - arcface[i].y));
             }
         }
         fk_image_free(chip);
@@ -360,7 +360,7 @@ static void test_real_face(void)
         double worst = 0;
         for (int e = 0; e < 2; e++) {
             fk_point c = fk_affine_apply(&inv, p5[e]);
-            worst = fmax(worst, hypot(c.x - want[e].x, c.y - want[e].y));
+            worst = fk_test_max(worst, hypot(c.x - want[e].x, c.y - want[e].y));
         }
         printf("sample1 face 0: 150x150 dlib chip, eyes %.2f px from the template (least-squares fit)\n", worst);
         CHECK(chip && chip->width == 150);

@@ -10,7 +10,7 @@ run align --out "$FK_TMP/c" --template round x.jpg; expect_rc 2 "bad --template"
 run landmarks --landmarker dlib x.jpg; expect_rc 2 "bad --landmarker"
 run landmarks --box 1,2,3 x.jpg; expect_rc 2 "bad --box"
 if ! have_models; then
-  echo "SKIP: align and ERT runs: models not fetched"; finish "cli align"
+  skip_data "align and ERT runs: models not fetched"; finish "cli align"
 fi
 img="$FK_MODELS/demo/sample1.jpg"
 run align --out "$FK_TMP/chips" --json "$img"
@@ -35,7 +35,7 @@ json_check 'len(d[0]["faces"]) == 1 and len(d[0]["faces"][0]["landmarks"]) == 68
 ert=${FACEKIT_ERT_MODEL:-/usr/share/dlib/shape_predictor_68_face_landmarks.dat}
 shared=${FACEKIT_SHARED:-${FK_TEST_SHARED_DEFAULT:-}}
 if [ ! -f "$ert" ]; then
-  echo "SKIP: ERT runs: $ert not installed (apt-get install libdlib-data)"
+  skip_data "ERT runs: $ert not installed (apt-get install libdlib-data)"
 else
   # dlib's own HOG box of sample1's first face: left 365, top 390, right 588, bottom 613
   run landmarks --landmarker ert --box 365,390,224,224 --json "$img"

@@ -4,8 +4,8 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 if ! have_models; then
-  echo "SKIP: models not found (set FACEKIT_MODELS or run make models)"
-  exit 77
+  skip_data "models not found (set FACEKIT_MODELS or run make models)"
+  finish "cli bad input"
 fi
 export FACEKIT_MODELS=$FK_MODELS
 unset FACEKIT_MODELS_NOVERIFY

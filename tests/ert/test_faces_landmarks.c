@@ -49,8 +49,7 @@ int main(void)
 {
     const char *models = fk_test_models_dir();
     if (!models) {
-        fk_test_skip("faces_landmarks", "models not fetched");
-        return FK_TEST_SKIP_CODE;
+        return fk_test_skip("faces_landmarks", "models not fetched");
     }
     char path[4200];
     snprintf(path, sizeof path, "%s/demo/sample5.jpg", models); /* five faces: a full group of 4 and one more */

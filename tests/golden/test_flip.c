@@ -38,8 +38,7 @@ int main(void)
 {
     const char *models = fk_test_models_dir();
     if (!models) {
-        fk_test_skip("flip", "models not fetched");
-        return FK_TEST_SKIP_CODE;
+        return fk_test_skip("flip", "models not fetched");
     }
     char path[4200];
     snprintf(path, sizeof path, "%s/demo/sample2.jpg", models); /* one face */

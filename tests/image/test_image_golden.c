@@ -116,8 +116,8 @@ int main(void)
 
     const char *shared = fk_test_shared_dir();
     if (!shared) {
-        fk_test_skip("test_image_golden", "no shared data folder (set FACEKIT_SHARED)");
-        return fk_test_failures ? 1 : FK_TEST_SKIP_CODE;
+        int rc = fk_test_skip("test_image_golden", "no shared data folder (set FACEKIT_SHARED)");
+        return fk_test_failures ? 1 : rc;
     }
     int checked = 0;
     for (size_t i = 0; i < sizeof golden / sizeof golden[0]; i++) {
@@ -144,8 +144,8 @@ int main(void)
         fk_image_free(img);
     }
     if (!checked) {
-        fk_test_skip("test_image_golden", "none of the demo photos found");
-        return fk_test_failures ? 1 : FK_TEST_SKIP_CODE;
+        int rc = fk_test_skip("test_image_golden", "none of the demo photos found");
+        return fk_test_failures ? 1 : rc;
     }
     return fk_test_finish("test_image_golden");
 }

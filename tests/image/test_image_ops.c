@@ -134,7 +134,7 @@ static void test_resize(void)
                     double v = (1 - ay) * ((1 - ax) * px(src, x0, y0)[c] + ax * px(src, x1, y0)[c]) +
                                ay * ((1 - ax) * px(src, x0, y1)[c] + ax * px(src, x1, y1)[c]);
                     double d = fabs(v - px(out, x, y)[c]);
-                    worst = d > worst ? d : worst;
+                    worst = fk_test_max(worst, d);
                 }
             }
         CHECK_MSG(worst <= 1.0, "resize differs from the float reference by %.2f", worst);
@@ -421,7 +421,7 @@ static void test_save_load(void)
                 for (int x = 0; x < 120; x++) {
                     int d = abs(px(back, 0, y)[x] - px(src, 0, y)[x]);
                     sum += d;
-                    worst = d > worst ? d : worst;
+                    worst = fk_test_max(worst, d);
                 }
             CHECK_MSG(sum / 3600 < 2.5 && worst <= 16, "JPEG q%d round trip: mean %.2f max %d", quality[i],
                       sum / 3600, worst);
@@ -468,7 +468,7 @@ static void test_save_load(void)
             remove(p);
         }
     } else {
-        fk_test_skip("save to a full disk", "no /dev/full");
+        fk_test_not_applicable("save to a full disk", "no /dev/full");
     }
     fk_image_free(src);
     free(buf);

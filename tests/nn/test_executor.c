@@ -24,14 +24,6 @@ static float *buf(fk__shape s)
     return calloc(n, sizeof(float));
 }
 
-static double max_diff(const float *a, const float *b, size_t n)
-{
-    double m = 0;
-    for (size_t i = 0; i < n; i++)
-        m = fmax(m, fabs((double)a[i] - b[i]) / (1 + fabs((double)a[i])));
-    return m;
-}
-
 /* input 9x9x3 -> conv 3x3 (c1, 8 ch) -> a: dw 3x3 + relu; b: conv 1x1 -> 8; join = relu(a + b);
  * pooled = maxpool 2x2 s2 SAME of c1 (a second reader of c1); cat = concat(join, c1, pooled');
  * outputs: c1 (marked mid-graph), join, fc of global average of cat. */
@@ -110,10 +102,10 @@ static void test_branches(void)
             float *fc = buf(fk__shape_make(batch, 1, 1, 5));
             direct(&p, x, batch, c1, join, fc);
             fk__shape s;
-            CHECK(max_diff(c1, fk__plan_output(plan, 0, &s), (size_t)batch * 9 * 9 * 8) <= 1e-5);
+            CHECK(fk_test_max_rel_diff(c1, fk__plan_output(plan, 0, &s), (size_t)batch * 9 * 9 * 8) <= 1e-5);
             CHECK(s.n == batch && s.c == 8);
-            CHECK(max_diff(join, fk__plan_output(plan, 1, NULL), (size_t)batch * 9 * 9 * 8) <= 1e-5);
-            CHECK_MSG(max_diff(fc, fk__plan_output(plan, 2, NULL), (size_t)batch * 5) <= 1e-5,
+            CHECK(fk_test_max_rel_diff(join, fk__plan_output(plan, 1, NULL), (size_t)batch * 9 * 9 * 8) <= 1e-5);
+            CHECK_MSG(fk_test_max_rel_diff(fc, fk__plan_output(plan, 2, NULL), (size_t)batch * 5) <= 1e-5,
                       "fc output differs (batch %d, kernels %d)", batch, k);
             /* a second run on the same plan gives the same answer (no state carried over) */
             float first = fk__plan_output(plan, 2, NULL)[0];
