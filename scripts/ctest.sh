@@ -9,6 +9,13 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 (cd "$dir" && ctest --no-tests=error "$@") 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
+# ctest shows a passing or skipped test's output nowhere: repeat every SKIP line here, so that
+# what did not run, and why, is on the screen
+skips=$(grep -h '^SKIP: ' "$dir/Testing/Temporary/LastTest.log" 2>/dev/null | sort -u)
+if [ -n "$skips" ]; then
+  echo "Skipped checks in $dir:"
+  echo "$skips" | sed 's/^/  /'
+fi
 if [ "$rc" -eq 0 ] && [ -n "${FK_REQUIRE_DATA:-}" ] && [ "$FK_REQUIRE_DATA" != 0 ] &&
   grep -q 'The following tests did not run' "$log"; then
   echo "FAIL: FK_REQUIRE_DATA=$FK_REQUIRE_DATA: the tests listed above did not run (CI has ../shared and the models)"

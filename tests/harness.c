@@ -17,28 +17,29 @@ static int is_dir(const char *p)
     return p && *p && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* $NAME when it is set, else the build's default: as the shell tests read them, so a wrong
+ * FACEKIT_SHARED or FACEKIT_MODELS means no data, never quietly the default's. */
+static const char *env_or_default(const char *name, const char *fallback)
+{
+    const char *p = getenv(name);
+    return p && *p ? p : getenv(fallback);
+}
+
 const char *fk_test_shared_dir(void)
 {
-    const char *p = getenv("FACEKIT_SHARED");
-    if (is_dir(p))
-        return p;
-    p = getenv("FK_TEST_SHARED_DEFAULT");
+    const char *p = env_or_default("FACEKIT_SHARED", "FK_TEST_SHARED_DEFAULT");
     return is_dir(p) ? p : NULL;
 }
 
 const char *fk_test_models_dir(void)
 {
     static char buf[4096];
-    const char *cands[2] = {getenv("FACEKIT_MODELS"), getenv("FK_TEST_MODELS_DEFAULT")};
-    for (int i = 0; i < 2; i++) {
-        if (!is_dir(cands[i]))
-            continue;
-        snprintf(buf, sizeof buf, "%s/face_recognition_model.bin", cands[i]);
-        struct stat st;
-        if (stat(buf, &st) == 0)
-            return cands[i];
-    }
-    return NULL;
+    const char *p = env_or_default("FACEKIT_MODELS", "FK_TEST_MODELS_DEFAULT");
+    if (!is_dir(p))
+        return NULL;
+    snprintf(buf, sizeof buf, "%s/face_recognition_model.bin", p);
+    struct stat st;
+    return stat(buf, &st) == 0 ? p : NULL;
 }
 
 int fk_test_skip(const char *what, const char *why)

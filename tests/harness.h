@@ -45,9 +45,9 @@ extern int fk_test_failures;
         }                                                                                   \
     } while (0)
 
-/* ../shared (or $FACEKIT_SHARED) when it exists, else NULL. */
+/* $FACEKIT_SHARED when set, else the build's ../shared, when that folder exists; else NULL. */
 const char *fk_test_shared_dir(void);
-/* The model folder ($FACEKIT_MODELS or the build's default) when it holds the models, else NULL. */
+/* $FACEKIT_MODELS when set, else the build's model folder, when it holds the models; else NULL. */
 const char *fk_test_models_dir(void);
 /* A check that cannot run because data is absent (../shared, the fetched models, libdlib-data):
  * prints a visible "SKIP: what: why" line and returns FK_TEST_SKIP_CODE for main to return. With
