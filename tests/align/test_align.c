@@ -75,7 +75,7 @@ static void test_estimate(void)
            worst_exact, worst_angle, 100 * worst_scale);
     CHECK(worst_exact < 1e-9);
     CHECK(worst_angle < 0.5);
-    CHECK(worst_scale < 0.01);
+    CHECK(worst_scale < 0.0075); /* measured 0.0064 (angle 0.434 deg) on this fixed noise */
 
     /* mirrored points: the best proper similarity, not the mirror */
     fk_point a[4] = {{0, 0}, {10, 0}, {0, 5}, {10, 5}}, b[4];
@@ -293,7 +293,7 @@ static void test_dlib_chip(void)
         w5 = fk_test_max(w5, hypot(b.x - p5[i].x, b.y - p5[i].y) / fk_affine_scale(&map)); /* in chip pixels */
     }
     printf("dlib chip from 5 points: template points map within %.3f chip px\n", w5);
-    CHECK(w5 < 1.0);
+    CHECK(w5 < 0.8); /* measured 0.723 */
     fk_image_free(chip);
 
     /* bad arguments */
@@ -330,7 +330,7 @@ static void test_arcface(void)
         fk_image_free(img);
     }
     printf("arcface chip: the five points land %.3f px from the template\n", worst);
-    CHECK(worst <= 1.0);
+    CHECK(worst <= 0.25); /* measured 0.175 */
 }
 
 /* On a real photo: the ERT's eye centres mapped into the dlib chip sit near the template's
@@ -364,7 +364,7 @@ static void test_real_face(void)
         }
         printf("sample1 face 0: 150x150 dlib chip, eyes %.2f px from the template (least-squares fit)\n", worst);
         CHECK(chip && chip->width == 150);
-        CHECK(worst < 5);
+        CHECK(worst < 2.0); /* measured 1.55 */
         fk_image_free(chip);
         chip = NULL;
         CHECK_OK(fk_align_arcface(img, p5, &chip, NULL, &err));
