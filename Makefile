@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 export FACEKIT_MODELS ?= $(CURDIR)/models/face-api
 
-.PHONY: all deps models build build-san test test-fast test-san demo install eval bench fuzz clean help
+.PHONY: all deps models build build-san build-fuzz test test-fast test-san demo install eval bench fuzz fuzz-replay clean help
 
 all: build
 
@@ -17,7 +17,8 @@ help:
 	@echo "make install PREFIX=DIR   libraries, headers, facekit.pc, CLI and models"
 	@echo "make eval      accuracy on ../shared/data (LFW pairs)"
 	@echo "make bench     speed of every stage"
-	@echo "make fuzz      build and run the fuzzers for a short while (clang)"
+	@echo "make fuzz      build and run the fuzzers for a short while (clang; FUZZ_SECONDS=60 each)"
+	@echo "make fuzz-replay  every fuzz seed once under clang's ASan+UBSan (part of make test)"
 
 deps:
 	@scripts/deps.sh
@@ -40,11 +41,13 @@ build-san: deps $(BUILD_SAN)/CMakeCache.txt
 # The whole suite: the optimised build first, then the same tests under the sanitizers.
 # FK_REQUIRE_DATA=1 (as .ci/run sets it) makes every test that would skip for want of ../shared
 # or the models fail instead; without it such tests print SKIP and ctest counts them as skipped.
+# Then every fuzz seed through clang's sanitizers as well (gcc's build replays them too, in ctest).
 test: models build build-san
 	scripts/ctest.sh $(BUILD) --output-on-failure -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  scripts/ctest.sh $(BUILD_SAN) --output-on-failure -j $(JOBS)
-	@echo "make test: all tests passed (release and ASan+UBSan builds)"
+	$(MAKE) --no-print-directory fuzz-replay
+	@echo "make test: all tests passed (release and ASan+UBSan builds, fuzz seeds under clang's sanitizers)"
 
 test-fast: models build
 	scripts/ctest.sh $(BUILD) --output-on-failure -j $(JOBS)
@@ -62,11 +65,18 @@ bench: models build
 	$(BUILD)/bench/bench_stages --threads 1 $(if $(BENCH_OUT),--json $(BENCH_OUT))
 	$(BUILD)/bench/bench_stages --threads 2 $(if $(BENCH_OUT),--json $(basename $(BENCH_OUT)).2threads.json)
 
-fuzz:
+build-fuzz:
 	FK_WITH_CLANG=1 scripts/deps.sh
 	CC=clang cmake -S . -B build-fuzz -DFK_FUZZ=ON -DFK_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build build-fuzz -j $(JOBS)
-	scripts/fuzz.sh build-fuzz
+
+fuzz: build-fuzz
+	FUZZ_SECONDS="$(or $(FUZZ_SECONDS),60)" scripts/fuzz.sh build-fuzz
+
+# Every seed once through the clang fuzzers: clang's UBSan catches what gcc's does not (arithmetic
+# on a NULL pointer, for one), and each one stops the run.
+fuzz-replay: build-fuzz
+	FUZZ_SECONDS=0 scripts/fuzz.sh build-fuzz
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN) build-fuzz demo-out

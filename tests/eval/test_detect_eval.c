@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "eval/parse.h"
 #include "facekit/eval.h"
 #include "harness.h"
 
@@ -61,6 +62,33 @@ static void test_parsers(void)
     p = write_file("bad2.txt", "a.jpg\nmany\n");
     CHECK(fk_det_truth_load(p, FK_DET_FORMAT_AFW, "", &t, &err) == FK_E_BAD_FORMAT);
     CHECK(strstr(err.message, "bad2.txt:2") != NULL);
+}
+
+/* Ground truth the old parser read into a wrong answer, each now an error naming the line (found
+ * by fuzz_det_truth; the seeds are in fuzz/corpus/fuzz_det_truth). */
+static void test_rejections(void)
+{
+    static const struct {
+        fk_det_format fmt;
+        const char *text, *where;
+    } bad[] = {
+        {FK_DET_FORMAT_FDDB, "img\n1\n0 20 1.5 100 200 1\n", "t.txt:3"},        /* zero radius */
+        {FK_DET_FORMAT_FDDB, "img\n1\n-40 20 1.5 100 200 1\n", "t.txt:3"},      /* negative radius */
+        {FK_DET_FORMAT_FDDB, "img\n1\n40 20 71-.64417 100 200\n", "t.txt:3"},   /* two numbers glued */
+        {FK_DET_FORMAT_AFW, "a.jpg\n1\n10 20 1e308 80\n", "t.txt:3"},           /* an infinite box */
+        {FK_DET_FORMAT_AFW, "a.jpg\n1.5\n10 20 50 80\n", "t.txt:2"},            /* a count that is no count */
+        {FK_DET_FORMAT_AFW, "a.jpg\n1\n10 20 10 80\n", "t.txt:3"},              /* a box without area */
+        {FK_DET_FORMAT_WIDER, "a.jpg\n1\n1 2 30 40 0 0 0 0 0 0 7\n", "t.txt:3"}, /* an 11th number */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        fk_det_truth *t = NULL;
+        fk_error err = {0};
+        fk_status st = fk__det_truth_parse(bad[i].text, strlen(bad[i].text), bad[i].fmt, "t.txt", "", &t, &err);
+        CHECK_MSG(st == FK_E_BAD_FORMAT && !t, "case %zu: status %d", i, (int)st);
+        CHECK_MSG(strstr(err.message, bad[i].where) != NULL, "case %zu: '%s' does not name %s", i, err.message,
+                  bad[i].where);
+        fk_det_truth_free(t);
+    }
 }
 
 static void test_scoring(void)
@@ -129,6 +157,7 @@ int main(void)
         return 1;
     }
     test_parsers();
+    test_rejections();
     test_scoring();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);

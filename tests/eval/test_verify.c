@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "eval/parse.h"
 #include "facekit/eval.h"
 #include "harness.h"
 
@@ -67,6 +68,48 @@ static void test_csv_format(void)
 }
 
 /* Builds n pairs in memory (no files needed for the metrics). */
+/* Text the old parser read into a wrong answer, each now an error naming the name and line
+ * (found by fuzz_pairs; the seeds are in fuzz/corpus/fuzz_pairs). */
+static void test_rejections(void)
+{
+    static const struct {
+        const char *text, *where;
+    } bad[] = {
+        {"a,b,same\n,y.jpg,1\n", "m.csv:2"},                                 /* empty field: the root itself */
+        {"a,b,same\nx.jpg,y.jpg,1,\n", "m.csv:2"},                           /* a fourth, empty field */
+        {"1\t1\nA\t1\t2\nB\t1\tC\t1\nD\t1\t2\n", "m.csv"},                 /* a pair past the folds */
+        {"1\t1\nA\t1\t999999999999\nB\t1\tC\t1\n", "m.csv:2"},             /* an image number out of range */
+        {"1\t1\n\nA\t1\tx\nB\t1\tC\t1\n", "m.csv:3"},                      /* blank line: the line number holds */
+        {"1\t1\nA\t1\t2\t3\nB\t1\tC\t1\n", "m.csv:2"},                     /* a same-person line with 4 fields */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        fk_pairs *p = NULL;
+        fk_error err = {0};
+        fk_status st = fk__pairs_parse(bad[i].text, strlen(bad[i].text), "m.csv", "", &p, &err);
+        CHECK_MSG(st == FK_E_BAD_FORMAT && !p, "case %zu: status %d", i, (int)st);
+        CHECK_MSG(strstr(err.message, bad[i].where) != NULL, "case %zu: '%s' does not name %s", i, err.message,
+                  bad[i].where);
+        fk_pairs_free(p);
+    }
+    /* a NUL byte would end the text early: refused, with its offset */
+    static const char nul[] = "a,b,same\nx.jpg,y.jpg,1\n\0z.jpg,w.jpg,0\n";
+    fk_pairs *p = NULL;
+    fk_error err = {0};
+    CHECK(fk__pairs_parse(nul, sizeof nul - 1, "n.csv", "", &p, &err) == FK_E_BAD_FORMAT && !p);
+    CHECK(strstr(err.message, "NUL") != NULL);
+    /* a long name is kept whole, and a root ending in '/' gets no second one */
+    char text[1200], name[1001];
+    memset(name, 'x', 1000);
+    name[1000] = 0;
+    snprintf(text, sizeof text, "1\t1\n%s\t1\t2\nB\t1\tC\t1\n", name);
+    CHECK_OK(fk__pairs_parse(text, strlen(text), "long.txt", "/r/", &p, &err));
+    if (p) {
+        CHECK(strlen(p->items[0].a) == strlen("/r/") + 1000 + 1 + 1000 + strlen("_0001.jpg"));
+        CHECK(strncmp(p->items[0].a, "/r/xxx", 6) == 0 && strcmp(p->items[1].b, "/r/C/C_0001.jpg") == 0);
+        fk_pairs_free(p);
+    }
+}
+
 static fk_pairs *make_pairs(const int *same, const int *fold, size_t n, int folds)
 {
     fk_pairs *p = calloc(1, sizeof *p);
@@ -122,6 +165,7 @@ int main(void)
     }
     test_lfw_format();
     test_csv_format();
+    test_rejections();
     test_metrics();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
