@@ -68,7 +68,7 @@ static void check_image(fk_session *s, const char *shared, int k, worst *w)
             double dy = f->landmarks[p].y - cJSON_GetArrayItem(pt, 1)->valuedouble;
             lmax = fk_test_max(lmax, hypot(dx, dy));
         }
-        CHECK_MSG(f->has_landmarks && lmax <= 0.002, "sample%d face %d: landmark off by %.4f px > 0.002", k, i, lmax);
+        CHECK_MSG(f->has_landmarks && lmax <= 0.0005, "sample%d face %d: landmark off by %.5f px > 0.0005", k, i, lmax);
         w->lm = fk_test_max(w->lm, lmax);
         const cJSON *desc = cJSON_GetObjectItem(rf, "descriptor");
         double d2 = 0;
