@@ -1,41 +1,26 @@
 /* replay_main.c: runs a fuzz target's LLVMFuzzerTestOneInput on each file named on the command line (the ctest replay of the corpora). */
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The whole file in a buffer of exactly its size, as libFuzzer gives it, so that ASan sees a
- * read one byte past the input. */
-static uint8_t *read_file(const char *path, size_t *size)
+/* The whole file in a buffer of exactly its size, as libFuzzer gives it: fk__file_read_all ends
+ * its copy with a NUL, which would hide a read one byte past the input from ASan. */
+static uint8_t *read_file(const char *path, size_t *size, fk_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    void *bytes = NULL;
+    if (fk__file_read_all(path, (size_t)1 << 30, &bytes, size, err) != FK_OK)
         return NULL;
-    size_t cap = 4096, n = 0;
-    uint8_t *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap)
-            break;
-        uint8_t *grown = realloc(buf, cap *= 2);
-        if (!grown)
-            free(buf);
-        buf = grown;
-    }
-    int bad = !buf || ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return NULL;
-    }
-    uint8_t *exact = malloc(n ? n : 1);
+    uint8_t *exact = malloc(*size ? *size : 1);
     if (exact)
-        memcpy(exact, buf, n);
-    free(buf);
-    *size = n;
+        memcpy(exact, bytes, *size);
+    else
+        snprintf(err->message, sizeof err->message, "out of memory");
+    free(bytes);
     return exact;
 }
 
@@ -51,10 +36,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "replay: %s\n", argv[i]);
         fflush(stderr);
         size_t size = 0;
-        errno = 0;
-        uint8_t *data = read_file(argv[i], &size);
+        fk_error err = {0};
+        uint8_t *data = read_file(argv[i], &size, &err);
         if (!data) {
-            fprintf(stderr, "replay: %s: cannot read: %s\n", argv[i], errno ? strerror(errno) : "out of memory");
+            fprintf(stderr, "replay: %s: cannot read: %s\n", argv[i], err.message);
             failed++;
             continue;
         }
