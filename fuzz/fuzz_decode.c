@@ -1,4 +1,4 @@
-/* fuzz_decode.c: libFuzzer target for fk_image_decode (JPEG, PNG, PNM, EXIF) under small limits. */
+/* fuzz_decode.c: libFuzzer target for fk_image_decode (JPEG, PNG, PNM, WebP, GIF, TIFF, EXIF) under small limits. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* facekit/image.h: RGB8 images: decode (JPEG, PNG, PNM) with EXIF orientation, limits, drawing, encoding. */
+/* facekit/image.h: RGB8 images: decode (JPEG, PNG, PNM, WebP, GIF, TIFF) with EXIF orientation, limits, drawing, encoding. */
 #ifndef FACEKIT_IMAGE_H
 #define FACEKIT_IMAGE_H
 
@@ -45,6 +45,9 @@ typedef enum fk_image_format {
     FK_IMAGE_FORMAT_JPEG,
     FK_IMAGE_FORMAT_PNG,
     FK_IMAGE_FORMAT_PNM,
+    FK_IMAGE_FORMAT_WEBP, /* still images; an animated WebP is refused */
+    FK_IMAGE_FORMAT_GIF,  /* the first frame */
+    FK_IMAGE_FORMAT_TIFF, /* the first page */
     FK_IMAGE_FORMAT_COUNT
 } fk_image_format;
 
@@ -54,9 +57,10 @@ fk_status fk_image_new(int width, int height, fk_image **out, fk_error *err);
 /* NULL-safe. */
 void fk_image_free(fk_image *img);
 
-/* Decodes a JPEG, PNG or binary PNM (P4, P5, P6) file into RGB8, whatever its colour type
- * (grayscale, palette, CMYK/YCCK, 16-bit, with alpha: alpha is dropped), and applies the EXIF
- * orientation (JPEG APP1, PNG eXIf) unless told not to. The format is sniffed from the bytes,
+/* Decodes a JPEG, PNG, binary PNM (P4, P5, P6), WebP (still), GIF (the first frame) or TIFF (the
+ * first page) file into RGB8, whatever its colour type (grayscale, palette, CMYK/YCCK, 16-bit,
+ * with alpha: alpha is dropped), and applies the EXIF orientation (JPEG APP1, PNG eXIf, WebP
+ * EXIF chunk; a TIFF's own Orientation tag) unless told not to (a TIFF's tag is always applied). The format is sniffed from the bytes,
  * not the file name. Truncated or corrupt data is an error (FK_E_BAD_FORMAT) whose message
  * names the file and the reason; images over a limit give FK_E_LIMIT. */
 fk_status fk_image_load(const char *path, const fk_decode_options *opt, fk_image **out, fk_error *err);

@@ -9,9 +9,9 @@ int cmd_detect(int argc, char **argv)
         .what = 0,
         .intro = "Usage: facekit detect [OPTIONS] IMG...\n"
                  "\n"
-                 "Finds the faces in each image (JPEG, PNG or PNM) and prints, per image, a header line\n"
-                 "and a table: face #, box (x y w h in image pixels), detection score. Faces come best\n"
-                 "score first.\n",
+                 "Finds the faces in each image (JPEG, PNG, PNM, WebP, GIF or TIFF, told apart by content)\n"
+                 "and prints, per image, a header line and a table: face #, box (x y w h in image\n"
+                 "pixels), detection score. Faces come best score first.\n",
         .full = NULL,
         .example = "facekit detect --json photos/*.jpg > faces.json",
     };

@@ -1,4 +1,4 @@
-/* decode.c: the public decode entry points: read a file under a size limit, sniff the format, run its codec, apply EXIF orientation. */
+/* decode.c: the public decode entry points: read a file under a size limit, sniff the format by content (never by name), run its codec, apply EXIF orientation. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -25,6 +25,14 @@ fk_image_format fk_image_sniff(const void *bytes, size_t size)
     if (size >= 3 && b[0] == 'P' && b[1] >= '4' && b[1] <= '6' &&
         (b[2] == ' ' || b[2] == '\t' || b[2] == '\r' || b[2] == '\n' || b[2] == '#'))
         return FK_IMAGE_FORMAT_PNM;
+    if (size >= 12 && memcmp(b, "RIFF", 4) == 0 && memcmp(b + 8, "WEBP", 4) == 0)
+        return FK_IMAGE_FORMAT_WEBP;
+    if (size >= 6 && (memcmp(b, "GIF87a", 6) == 0 || memcmp(b, "GIF89a", 6) == 0))
+        return FK_IMAGE_FORMAT_GIF;
+    /* classic TIFF, both byte orders, and BigTIFF */
+    if (size >= 4 && (memcmp(b, "II*\0", 4) == 0 || memcmp(b, "MM\0*", 4) == 0 || memcmp(b, "II+\0", 4) == 0 ||
+                      memcmp(b, "MM\0+", 4) == 0))
+        return FK_IMAGE_FORMAT_TIFF;
     return FK_IMAGE_FORMAT_UNKNOWN;
 }
 
@@ -40,7 +48,11 @@ static fk_status fail_unknown(const uint8_t *b, size_t size, const char *name, f
     if ((size < 3 && b[0] == 0xff && (size < 2 || b[1] == 0xd8)) || (size < 8 && memcmp(b, png_sig, size) == 0) ||
         (size < 3 && b[0] == 'P' && (size < 2 || (b[1] >= '4' && b[1] <= '6'))))
         return fk__fail(err, FK_E_BAD_FORMAT, "%s: truncated image header (only %zu bytes)", name, size);
-    return fk__fail(err, FK_E_BAD_FORMAT, "%s: not a JPEG, PNG or PNM image", name);
+    if ((size < 12 && size >= 4 && memcmp(b, "RIFF", 4) == 0) || (size < 6 && memcmp(b, "GIF8", size < 4 ? size : 4) == 0))
+        return fk__fail(err, FK_E_BAD_FORMAT, "%s: truncated image header (only %zu bytes)", name, size);
+    if (size >= 2 && b[0] == 'B' && b[1] == 'M')
+        return fk__fail(err, FK_E_UNSUPPORTED, "%s: BMP is not supported yet (JPEG, PNG, PNM, WebP, GIF and TIFF are)", name);
+    return fk__fail(err, FK_E_BAD_FORMAT, "%s: not a JPEG, PNG, PNM, WebP, GIF or TIFF image", name);
 }
 
 fk_status fk_image_decode(const void *bytes, size_t size, const char *name, const fk_decode_options *opt,
@@ -73,6 +85,15 @@ fk_status fk_image_decode(const void *bytes, size_t size, const char *name, cons
         break;
     case FK_IMAGE_FORMAT_PNM:
         st = fk__image_decode_pnm(bytes, size, name, &lim, &dec, err);
+        break;
+    case FK_IMAGE_FORMAT_WEBP:
+        st = fk__image_decode_webp(bytes, size, name, &lim, want_orientation, &dec, err);
+        break;
+    case FK_IMAGE_FORMAT_GIF:
+        st = fk__image_decode_gif(bytes, size, name, &lim, &dec, err);
+        break;
+    case FK_IMAGE_FORMAT_TIFF:
+        st = fk__image_decode_tiff(bytes, size, name, &lim, &dec, err);
         break;
     default:
         return fail_unknown(bytes, size, name, err);

@@ -51,6 +51,14 @@ fk_status fk__image_decode_png(const uint8_t *bytes, size_t size, const char *na
                                int want_orientation, fk__image_decoded *out, fk_error *err);
 fk_status fk__image_decode_pnm(const uint8_t *bytes, size_t size, const char *name, const fk_image_limits *lim,
                                fk__image_decoded *out, fk_error *err);
+/* ---- decode_webp.c, decode_gif.c, decode_tiff.c ---- the same contract; a TIFF applies its own
+ * Orientation tag (its orientation is always 0 here), a GIF has none. */
+fk_status fk__image_decode_webp(const uint8_t *bytes, size_t size, const char *name, const fk_image_limits *lim,
+                                int want_orientation, fk__image_decoded *out, fk_error *err);
+fk_status fk__image_decode_gif(const uint8_t *bytes, size_t size, const char *name, const fk_image_limits *lim,
+                               fk__image_decoded *out, fk_error *err);
+fk_status fk__image_decode_tiff(const uint8_t *bytes, size_t size, const char *name, const fk_image_limits *lim,
+                                fk__image_decoded *out, fk_error *err);
 
 /* ---- exif.c ---- */
 

@@ -33,7 +33,18 @@ with open(d + "/huge.ppm", "wb") as f:  # a PNM header claiming 100000x100000
     f.write(b"P6\n100000 100000\n255\n" + b"\0" * 64)
 with open(d + "/bad_crc.png", "wb") as f:  # a 4x4 PNG whose IDAT is corrupt
     f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, 8, 2, 0, 0, 0)) + chunk(b"IDAT", b"\x78\x9c garbage") + chunk(b"IEND", b""))
+with open(d + "/huge.gif", "wb") as f:  # a GIF screen of 65535x65535 with a 2-colour palette and no frame
+    f.write(b"GIF89a" + struct.pack("<HHBBB", 65535, 65535, 0x80, 0, 0) + b"\0\0\0\xff\xff\xff" + b";")
+with open(d + "/huge.webp", "wb") as f:  # an extended WebP header claiming a 16384x16384 canvas
+    vp8x = b"VP8X" + struct.pack("<I", 10) + b"\0\0\0\0" + (16383).to_bytes(3, "little") * 2
+    f.write(b"RIFF" + struct.pack("<I", 4 + len(vp8x)) + b"WEBP" + vp8x)
 PY
+# cut copies of small WebP, GIF and TIFF files (the fuzzer's seeds)
+seeds=${FK_TEST_SRC:-$(dirname "$0")/../..}/fuzz/corpus/fuzz_decode
+head -c 60 "$seeds/lossy9x7.webp" >"$d/truncated.webp"
+head -c 30 "$seeds/offset11x8.gif" >"$d/truncated.gif"
+head -c 200 "$seeds/lzw9x7.tif" >"$d/truncated.tif"
+cp "$seeds/lossless9x7.webp" "$d/webp_named.jpg"
 
 # one_line_error WHAT FILE-NAME: the last run failed (not a usage error) with one line naming the file
 one_line_error() {
@@ -46,13 +57,17 @@ one_line_error() {
 }
 
 for f in truncated.jpg header_only.jpg zero.jpg random.jpg jpeg_garbage.jpg text.jpg folder.jpg missing.jpg huge.png \
-  huge.ppm bad_crc.png; do
+  huge.ppm bad_crc.png huge.gif huge.webp truncated.webp truncated.gif truncated.tif; do
   run detect "$d/$f"
   one_line_error "detect $f" "$d/$f"
   run detect --json "$d/$f"
   one_line_error "detect --json $f" "$d/$f"
   json_check 'len(d) == 1 and "error" in d[0] and "faces" not in d[0] and "width" not in d[0]' "detect --json $f"
 done
+# a WebP named .jpg is read as what it is
+run detect --json "$d/webp_named.jpg"
+expect_rc 0 "detect on a WebP named .jpg"
+json_check 'd[0]["width"] == 9 and d[0]["height"] == 7 and d[0]["faces"] == []' "a WebP named .jpg decodes by content"
 # the other verbs go through the same decode; spot checks
 run embed "$d/truncated.jpg"
 one_line_error "embed truncated.jpg" "$d/truncated.jpg"
