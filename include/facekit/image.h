@@ -48,6 +48,7 @@ typedef enum fk_image_format {
     FK_IMAGE_FORMAT_WEBP, /* still images; an animated WebP is refused */
     FK_IMAGE_FORMAT_GIF,  /* the first frame */
     FK_IMAGE_FORMAT_TIFF, /* the first page */
+    FK_IMAGE_FORMAT_BMP,  /* uncompressed or bit fields; RLE is refused */
     FK_IMAGE_FORMAT_COUNT
 } fk_image_format;
 
@@ -57,8 +58,8 @@ fk_status fk_image_new(int width, int height, fk_image **out, fk_error *err);
 /* NULL-safe. */
 void fk_image_free(fk_image *img);
 
-/* Decodes a JPEG, PNG, binary PNM (P4, P5, P6), WebP (still), GIF (the first frame) or TIFF (the
- * first page) file into RGB8, whatever its colour type (grayscale, palette, CMYK/YCCK, 16-bit,
+/* Decodes a JPEG, PNG, binary PNM (P4, P5, P6), WebP (still), GIF (the first frame), TIFF (the
+ * first page) or BMP file into RGB8, whatever its colour type (grayscale, palette, CMYK/YCCK, 16-bit,
  * with alpha: alpha is dropped), and applies the EXIF orientation (JPEG APP1, PNG eXIf, WebP
  * EXIF chunk; a TIFF's own Orientation tag) unless told not to (a TIFF's tag is always applied). The format is sniffed from the bytes,
  * not the file name. Truncated or corrupt data is an error (FK_E_BAD_FORMAT) whose message

@@ -9,9 +9,9 @@ int cmd_detect(int argc, char **argv)
         .what = 0,
         .intro = "Usage: facekit detect [OPTIONS] IMG...\n"
                  "\n"
-                 "Finds the faces in each image (JPEG, PNG, PNM, WebP, GIF or TIFF, told apart by content)\n"
-                 "and prints, per image, a header line and a table: face #, box (x y w h in image\n"
-                 "pixels), detection score. Faces come best score first.\n",
+                 "Finds the faces in each image (JPEG, PNG, PNM, WebP, GIF, TIFF or BMP, told apart by\n"
+                 "content) and prints, per image, a header line and a table: face #, box (x y w h in\n"
+                 "image pixels), detection score. Faces come best score first.\n",
         .full = NULL,
         .example = "facekit detect --json photos/*.jpg > faces.json",
     };

@@ -33,6 +33,12 @@ fk_image_format fk_image_sniff(const void *bytes, size_t size)
     if (size >= 4 && (memcmp(b, "II*\0", 4) == 0 || memcmp(b, "MM\0*", 4) == 0 || memcmp(b, "II+\0", 4) == 0 ||
                       memcmp(b, "MM\0+", 4) == 0))
         return FK_IMAGE_FORMAT_TIFF;
+    /* "BM" alone is too weak a mark (text starts so): the header size must be one of BMP's too */
+    if (size >= 18 && b[0] == 'B' && b[1] == 'M') {
+        uint32_t hs = (uint32_t)b[14] | (uint32_t)b[15] << 8 | (uint32_t)b[16] << 16 | (uint32_t)b[17] << 24;
+        if (hs == 12 || (hs >= 40 && hs <= 124))
+            return FK_IMAGE_FORMAT_BMP;
+    }
     return FK_IMAGE_FORMAT_UNKNOWN;
 }
 
@@ -50,9 +56,9 @@ static fk_status fail_unknown(const uint8_t *b, size_t size, const char *name, f
         return fk__fail(err, FK_E_BAD_FORMAT, "%s: truncated image header (only %zu bytes)", name, size);
     if ((size < 12 && size >= 4 && memcmp(b, "RIFF", 4) == 0) || (size < 6 && memcmp(b, "GIF8", size < 4 ? size : 4) == 0))
         return fk__fail(err, FK_E_BAD_FORMAT, "%s: truncated image header (only %zu bytes)", name, size);
-    if (size >= 2 && b[0] == 'B' && b[1] == 'M')
-        return fk__fail(err, FK_E_UNSUPPORTED, "%s: BMP is not supported yet (JPEG, PNG, PNM, WebP, GIF and TIFF are)", name);
-    return fk__fail(err, FK_E_BAD_FORMAT, "%s: not a JPEG, PNG, PNM, WebP, GIF or TIFF image", name);
+    if (size < 18 && size >= 2 && b[0] == 'B' && b[1] == 'M')
+        return fk__fail(err, FK_E_BAD_FORMAT, "%s: truncated image header (only %zu bytes)", name, size);
+    return fk__fail(err, FK_E_BAD_FORMAT, "%s: not a JPEG, PNG, PNM, WebP, GIF, TIFF or BMP image", name);
 }
 
 fk_status fk_image_decode(const void *bytes, size_t size, const char *name, const fk_decode_options *opt,
@@ -94,6 +100,9 @@ fk_status fk_image_decode(const void *bytes, size_t size, const char *name, cons
         break;
     case FK_IMAGE_FORMAT_TIFF:
         st = fk__image_decode_tiff(bytes, size, name, &lim, &dec, err);
+        break;
+    case FK_IMAGE_FORMAT_BMP:
+        st = fk__image_decode_bmp(bytes, size, name, &lim, &dec, err);
         break;
     default:
         return fail_unknown(bytes, size, name, err);

@@ -59,6 +59,9 @@ fk_status fk__image_decode_gif(const uint8_t *bytes, size_t size, const char *na
                                fk__image_decoded *out, fk_error *err);
 fk_status fk__image_decode_tiff(const uint8_t *bytes, size_t size, const char *name, const fk_image_limits *lim,
                                 fk__image_decoded *out, fk_error *err);
+/* ---- decode_bmp.c ---- our own reader (no library does BMP alone); no orientation */
+fk_status fk__image_decode_bmp(const uint8_t *bytes, size_t size, const char *name, const fk_image_limits *lim,
+                               fk__image_decoded *out, fk_error *err);
 
 /* ---- exif.c ---- */
 

@@ -44,6 +44,7 @@ seeds=${FK_TEST_SRC:-$(dirname "$0")/../..}/fuzz/corpus/fuzz_decode
 head -c 60 "$seeds/lossy9x7.webp" >"$d/truncated.webp"
 head -c 30 "$seeds/offset11x8.gif" >"$d/truncated.gif"
 head -c 200 "$seeds/lzw9x7.tif" >"$d/truncated.tif"
+head -c 80 "$seeds/rgb24_5x3.bmp" >"$d/truncated.bmp"
 cp "$seeds/lossless9x7.webp" "$d/webp_named.jpg"
 
 # one_line_error WHAT FILE-NAME: the last run failed (not a usage error) with one line naming the file
@@ -57,7 +58,7 @@ one_line_error() {
 }
 
 for f in truncated.jpg header_only.jpg zero.jpg random.jpg jpeg_garbage.jpg text.jpg folder.jpg missing.jpg huge.png \
-  huge.ppm bad_crc.png huge.gif huge.webp truncated.webp truncated.gif truncated.tif; do
+  huge.ppm bad_crc.png huge.gif huge.webp truncated.webp truncated.gif truncated.tif truncated.bmp; do
   run detect "$d/$f"
   one_line_error "detect $f" "$d/$f"
   run detect --json "$d/$f"

@@ -758,13 +758,13 @@ static void test_files(void)
     CHECK(tg_write_file(p, rnd, sizeof rnd));
     CHECK(fk_image_load(p, NULL, &img, &err) == FK_E_BAD_FORMAT);
     check_message(&err, p);
-    CHECK_MSG(strstr(err.message, "not a JPEG, PNG, PNM, WebP, GIF or TIFF image") != NULL, "%s", err.message);
+    CHECK_MSG(strstr(err.message, "not a JPEG, PNG, PNM, WebP, GIF, TIFF or BMP image") != NULL, "%s", err.message);
 
     const char *text = "name,score\nalice,1\n";
     p = tmp_path("notes.png");
     CHECK(tg_write_file(p, text, strlen(text)));
     CHECK(fk_image_load(p, NULL, &img, &err) == FK_E_BAD_FORMAT);
-    CHECK(strstr(err.message, "not a JPEG, PNG, PNM, WebP, GIF or TIFF image") != NULL);
+    CHECK(strstr(err.message, "not a JPEG, PNG, PNM, WebP, GIF, TIFF or BMP image") != NULL);
 
     p = tmp_path("adir.jpg");
     CHECK(mkdir(p, 0700) == 0);

@@ -1,4 +1,4 @@
-/* test_image_formats.c: WebP, GIF and TIFF made by their own libraries decode to the exact pixels, by content whatever the name; damaged, truncated and oversized files are errors naming the file. */
+/* test_image_formats.c: WebP, GIF and TIFF made by their own libraries, and BMPs of every depth written here, decode to the exact pixels, by content whatever the name; damaged, truncated and oversized files are errors naming the file. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +119,66 @@ static blob make_gif(int left, int top, int interlace, uint8_t *idx, uint8_t *pa
             EGifPutLine(g, idx + y * W, W);
     EGifCloseFile(g, &e);
     GifFreeMapObject(cm);
+    return b;
+}
+
+static void put16(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, v), put16(p + 2, v >> 16);
+}
+
+/* A BMP of the W x H picture at `bpp` bits (1, 4, 8: palette of idx; 16: 5-6-5 bit fields; 24;
+ * 32: 8-8-8 bit fields), with a header of hsize bytes (12, 40 or 124), bottom-up or top-down.
+ * want gets what a reader must give. */
+static blob make_bmp(const uint8_t *rgb, int bpp, int hsize, int top_down, uint8_t *want)
+{
+    int ncol = bpp <= 8 ? 1 << bpp : 0, entry = hsize == 12 ? 3 : 4;
+    int masks = (bpp == 16 || bpp == 32) && hsize == 40 ? 12 : 0;
+    size_t row = ((size_t)W * bpp + 31) / 32 * 4, off = 14 + (size_t)hsize + masks + (size_t)ncol * entry;
+    blob b = {calloc(1, off + row * H), off + row * H};
+    uint8_t *p = b.p;
+    p[0] = 'B', p[1] = 'M';
+    put32(p + 2, (uint32_t)b.n), put32(p + 10, (uint32_t)off), put32(p + 14, (uint32_t)hsize);
+    if (hsize == 12) {
+        put16(p + 18, W), put16(p + 20, H), put16(p + 22, 1), put16(p + 24, (uint32_t)bpp);
+    } else {
+        put32(p + 18, W), put32(p + 22, top_down ? (uint32_t)-H : H), put16(p + 26, 1), put16(p + 28, (uint32_t)bpp);
+        put32(p + 30, bpp == 16 || bpp == 32 ? 3 : 0); /* BI_BITFIELDS */
+        if (bpp == 16 || bpp == 32) {
+            put32(p + 54, bpp == 16 ? 0xf800 : 0xff0000), put32(p + 58, bpp == 16 ? 0x07e0 : 0xff00),
+                put32(p + 62, bpp == 16 ? 0x001f : 0xff);
+        }
+    }
+    uint8_t *pal = p + 14 + hsize + masks;
+    for (int i = 0; i < ncol; i++) /* blue, green, red */
+        pal[i * entry] = (uint8_t)(i * 9 + 1), pal[i * entry + 1] = (uint8_t)(200 - i * 3), pal[i * entry + 2] = (uint8_t)(i * 17);
+    for (int y = 0; y < H; y++) {
+        uint8_t *r = p + off + (size_t)(top_down ? y : H - 1 - y) * row;
+        for (int x = 0; x < W; x++) {
+            const uint8_t *c = rgb + (y * W + x) * 3;
+            uint8_t *o = want + (y * W + x) * 3;
+            if (ncol) {
+                int i = (x + 3 * y) % ncol;
+                r[x * bpp / 8] |= (uint8_t)(i << (8 - bpp - (x * bpp) % 8));
+                o[0] = pal[i * entry + 2], o[1] = pal[i * entry + 1], o[2] = pal[i * entry];
+            } else if (bpp == 16) {
+                uint32_t v = (uint32_t)(c[0] >> 3) << 11 | (uint32_t)(c[1] >> 2) << 5 | (uint32_t)(c[2] >> 3);
+                put16(r + x * 2, v);
+                /* 5 and 6 bits spread over 0..255, rounded */
+                o[0] = (uint8_t)(((c[0] >> 3) * 255 + 15) / 31), o[1] = (uint8_t)(((c[1] >> 2) * 255 + 31) / 63),
+                o[2] = (uint8_t)(((c[2] >> 3) * 255 + 15) / 31);
+            } else {
+                uint8_t *q = r + x * (bpp / 8);
+                q[0] = c[2], q[1] = c[1], q[2] = c[0];
+                memcpy(o, c, 3);
+            }
+        }
+    }
     return b;
 }
 
@@ -245,10 +305,34 @@ int main(void)
         free(gif.p);
     }
 
+    /* BMP: every depth, both row orders, the three header sizes */
+    static const int bmps[][3] = {{24, 40, 0}, {24, 40, 1}, {32, 40, 1}, {16, 40, 0}, {8, 40, 0}, {4, 40, 1},
+                                  {1, 40, 0},  {24, 124, 0}, {8, 124, 1}, {24, 12, 0}, {8, 12, 0}};
+    for (size_t k = 0; k < sizeof bmps / sizeof bmps[0]; k++) {
+        blob bmp = make_bmp(rgb, bmps[k][0], bmps[k][1], bmps[k][2], want);
+        img = NULL;
+        fk_status st = fk_image_decode(bmp.p, bmp.n, "x.bmp", NULL, &img, &err);
+        CHECK_MSG(st == FK_OK && same_pixels(img, want, W, H), "BMP %d-bit, %d-byte header, %s: %s", bmps[k][0],
+                  bmps[k][1], bmps[k][2] ? "top-down" : "bottom-up", st ? err.message : "pixels differ");
+        fk_image_free(img);
+        if (k == 0 || k == 4) {
+            damage(&bmp, "bad.bmp", FK_IMAGE_FORMAT_BMP);
+            limits(&bmp, "big.bmp");
+        }
+        free(bmp.p);
+    }
+    /* run-length encoding is refused by name */
+    blob rle = make_bmp(rgb, 8, 40, 0, want);
+    put32(rle.p + 30, 1);
+    img = NULL;
+    CHECK(fk_image_decode(rle.p, rle.n, "rle.bmp", NULL, &img, &err) == FK_E_UNSUPPORTED && !img);
+    CHECK(strstr(err.message, "RLE8") != NULL);
+    free(rle.p);
+
     /* near misses get a message that says what they are */
     img = NULL;
-    CHECK(fk_image_decode("BM\x36\0\0\0", 6, "x.bmp", NULL, &img, &err) == FK_E_UNSUPPORTED && !img);
-    CHECK(strstr(err.message, "BMP") != NULL);
+    CHECK(fk_image_decode("BM\x36\0\0\0", 6, "x.bmp", NULL, &img, &err) == FK_E_BAD_FORMAT && !img);
+    CHECK(strstr(err.message, "truncated") != NULL);
     CHECK(fk_image_decode("RIFF\0\0", 6, "x.webp", NULL, &img, &err) == FK_E_BAD_FORMAT && !img);
     CHECK(strstr(err.message, "truncated") != NULL);
     CHECK(fk_image_decode("GIF8", 4, "x.gif", NULL, &img, &err) == FK_E_BAD_FORMAT && strstr(err.message, "truncated"));
