@@ -98,6 +98,17 @@ double fk_test_max_rel_diff(const float *a, const float *b, size_t n)
     return m;
 }
 
+void *fk_test_read_file(const char *path, size_t *size)
+{
+    void *bytes = NULL;
+    fk_error err;
+    if (fk__file_read_all(path, (size_t)1 << 30, &bytes, size, &err) != FK_OK) {
+        fprintf(stderr, "%s\n", err.message);
+        return NULL;
+    }
+    return bytes;
+}
+
 float *fk_test_read_f32(const char *path, size_t *count)
 {
     FILE *f = fopen(path, "rb");

@@ -69,6 +69,9 @@ double fk_test_min(double least, double d);
 double fk_test_max_abs_diff(const float *a, const float *b, size_t n);
 /* max |a[i] - b[i]| / (1 + |a[i]|), the kernels' relative error; NaN as above. */
 double fk_test_max_rel_diff(const float *a, const float *b, size_t n);
+/* A whole file (at most 1 GB), followed by one '\0' not counted in *size, so that text can be
+ * parsed in place; NULL (and why on stderr) when it cannot be read. free() it. */
+void *fk_test_read_file(const char *path, size_t *size);
 /* Reads a whole little-endian float32 file; returns NULL (and prints why) on failure. */
 float *fk_test_read_f32(const char *path, size_t *count);
 /* A whole JSON file parsed (cJSON_Delete it), or NULL when it cannot be read or parsed. */

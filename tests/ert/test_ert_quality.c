@@ -9,22 +9,6 @@
 #include "facekit/face.h"
 #include "harness.h"
 
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
-    size_t got = buf ? fread(buf, 1, (size_t)n, f) : 0;
-    fclose(f);
-    if (buf)
-        buf[got] = 0;
-    return buf;
-}
-
 /* The value of attribute `name` in the tag starting at `tag` (up to its '>'), or NAN. Minimal:
  * dlib's own XML writer quotes with ' and puts no '>' inside values. */
 static double attr_num(const char *tag, const char *name)
@@ -63,7 +47,8 @@ int main(void)
     char dir[4096], path[8192];
     snprintf(dir, sizeof dir, "%s/data/dlib-faces/examples/faces", shared);
     snprintf(path, sizeof path, "%s/testing_with_face_landmarks.xml", dir);
-    char *xml = read_text(path);
+    size_t xml_size = 0;
+    char *xml = fk_test_read_file(path, &xml_size);
     if (!xml) {
         return fk_test_skip("test_ert_quality", "no dlib-faces/examples/faces/testing_with_face_landmarks.xml");
     }

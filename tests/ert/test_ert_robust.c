@@ -24,24 +24,6 @@ static int write_file(const char *path, const void *data, size_t n)
     return fclose(f) == 0 && ok;
 }
 
-static uint8_t *read_file(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *d = len >= 0 ? malloc((size_t)len + 1) : NULL;
-    if (d && fread(d, 1, (size_t)len, f) != (size_t)len) {
-        free(d);
-        d = NULL;
-    }
-    fclose(f);
-    *n = d ? (size_t)len : 0;
-    return d;
-}
-
 /* A failure must leave no model and a one-line message. */
 static int failed_cleanly(fk_status st, const fk_ert *m, const fk_error *err)
 {
@@ -373,7 +355,7 @@ static void test_foreign_files(const char *shared)
 static void test_real_damage(const char *model)
 {
     size_t n = 0;
-    uint8_t *d = read_file(model, &n);
+    uint8_t *d = fk_test_read_file(model, &n);
     if (!d) {
         fk_test_skip("damaged real model", "the .dat is not readable");
         return;

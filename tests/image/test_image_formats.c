@@ -29,22 +29,6 @@ static void picture(uint8_t *rgb)
         }
 }
 
-static blob read_whole(const char *path)
-{
-    blob b = {NULL, 0};
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return b;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    b.p = n > 0 ? malloc((size_t)n) : NULL;
-    if (b.p && fread(b.p, 1, (size_t)n, f) == (size_t)n)
-        b.n = (size_t)n;
-    fclose(f);
-    return b;
-}
-
 static blob make_webp(const uint8_t *rgb)
 {
     blob b = {NULL, 0};
@@ -73,7 +57,7 @@ static blob make_tiff(const uint8_t *rgb, int orientation, const char *dir)
     for (int y = 0; y < H; y++)
         TIFFWriteScanline(t, (void *)(rgb + y * W * 3), (uint32_t)y, 0);
     TIFFClose(t);
-    b = read_whole(path);
+    b.p = fk_test_read_file(path, &b.n);
     unlink(path);
     return b;
 }
