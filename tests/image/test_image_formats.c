@@ -7,6 +7,7 @@
 #include <gif_lib.h>
 #include <tiffio.h>
 #include <webp/encode.h>
+#include <webp/mux.h>
 
 #include "facekit/image.h"
 #include "harness.h"
@@ -34,6 +35,23 @@ static blob make_webp(const uint8_t *rgb)
     blob b = {NULL, 0};
     b.n = WebPEncodeLosslessRGB(rgb, W, H, W * 3, &b.p);
     return b;
+}
+
+/* The same WebP with an EXIF chunk that says Orientation 3 (turned 180 degrees), written by
+ * libwebpmux as cameras' and phones' software does. */
+static blob webp_with_exif(const blob *plain)
+{
+    static const uint8_t exif[] = {'I', 'I', 42, 0, 8, 0, 0, 0, /* one IFD entry: 0x0112 SHORT 1 = 3 */
+                                   1, 0, 0x12, 1, 3, 0, 1, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0};
+    blob out = {NULL, 0};
+    WebPData img = {plain->p, plain->n}, chunk = {exif, sizeof exif}, assembled = {NULL, 0};
+    WebPMux *mux = WebPMuxCreate(&img, 1);
+    if (mux && WebPMuxSetChunk(mux, "EXIF", &chunk, 1) == WEBP_MUX_OK && WebPMuxAssemble(mux, &assembled) == WEBP_MUX_OK) {
+        out.p = (uint8_t *)assembled.bytes;
+        out.n = assembled.size;
+    }
+    WebPMuxDelete(mux);
+    return out;
 }
 
 /* orientation: the TIFF Orientation tag to write (the pixels are stored as given) */
@@ -246,6 +264,23 @@ int main(void)
     unlink(path);
     damage(&webp, "bad.webp", FK_IMAGE_FORMAT_WEBP);
     limits(&webp, "big.webp");
+    /* the EXIF chunk's orientation is applied, unless asked not to */
+    blob turned = webp_with_exif(&webp);
+    CHECK(turned.n > webp.n);
+    for (int i = 0; i < W * H; i++)
+        memcpy(want + 3 * i, rgb + 3 * (W * H - 1 - i), 3);
+    img = NULL;
+    CHECK_OK(fk_image_decode(turned.p, turned.n, "exif.webp", NULL, &img, &err));
+    CHECK_MSG(same_pixels(img, want, W, H), "WebP EXIF orientation 3 not applied");
+    fk_image_free(img);
+    fk_decode_options as_stored;
+    memset(&as_stored, 0, sizeof as_stored);
+    as_stored.ignore_orientation = 1;
+    img = NULL;
+    CHECK_OK(fk_image_decode(turned.p, turned.n, "exif.webp", &as_stored, &img, &err));
+    CHECK_MSG(same_pixels(img, rgb, W, H), "WebP with ignore_orientation is not as stored");
+    fk_image_free(img);
+    WebPFree(turned.p);
     WebPFree(webp.p);
 
     /* TIFF (LZW, 4-row strips): exact; the Orientation tag is applied (3: turned 180 degrees) */
