@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/file.h"
+#include "facekit/face.h"
 
 int fk_test_failures = 0;
 
@@ -107,6 +108,20 @@ void *fk_test_read_file(const char *path, size_t *size)
         return NULL;
     }
     return bytes;
+}
+
+fk_session *fk_test_session(const char *models, unsigned nets, fk_models **m)
+{
+    fk_error err = {0};
+    fk_session *s = NULL;
+    *m = NULL;
+    if (fk_models_load(models, nets, m, &err) == FK_OK && fk_session_new(*m, &s, &err) == FK_OK)
+        return s;
+    fprintf(stderr, "%s: %s\n", models, err.message);
+    fk_test_failures++;
+    fk_models_free(*m);
+    *m = NULL;
+    return NULL;
 }
 
 float *fk_test_read_f32(const char *path, size_t *count)

@@ -72,6 +72,11 @@ double fk_test_max_rel_diff(const float *a, const float *b, size_t n);
 /* A whole file (at most 1 GB), followed by one '\0' not counted in *size, so that text can be
  * parsed in place; NULL (and why on stderr) when it cannot be read. free() it. */
 void *fk_test_read_file(const char *path, size_t *size);
+/* The nets `nets` (FK_NET_*) loaded from models and a session on them; on failure prints why,
+ * counts a failed check and returns NULL with *m NULL. Free with fk_session_free, fk_models_free. */
+struct fk_models;
+struct fk_session;
+struct fk_session *fk_test_session(const char *models, unsigned nets, struct fk_models **m);
 /* Reads a whole little-endian float32 file; returns NULL (and prints why) on failure. */
 float *fk_test_read_f32(const char *path, size_t *count);
 /* A whole JSON file parsed (cJSON_Delete it), or NULL when it cannot be read or parsed. */

@@ -73,12 +73,9 @@ int main(void)
 
     fk_error err = {0};
     fk_models *m = NULL;
-    fk_session *s = NULL;
-    CHECK_OK(fk_models_load(models, FK_NET_ALL, &m, &err));
-    if (m)
-        CHECK_OK(fk_session_new(m, &s, &err));
+    fk_session *s = fk_test_session(models, FK_NET_ALL, &m);
     if (!s || !pin) {
-        fprintf(stderr, "%s\n", err.message);
+        fk_session_free(s);
         cJSON_Delete(pin);
         fk_models_free(m);
         return fk_test_finish("default-path pin");

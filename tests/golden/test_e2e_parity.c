@@ -119,20 +119,12 @@ int main(void)
     if (!shared || !models) {
         return fk_test_skip("end-to-end parity", !shared ? "../shared (golden outputs) not found" : "models not fetched");
     }
-    fk_error err = {0};
     fk_models *m = NULL;
-    fk_session *s = NULL;
-    CHECK_OK(fk_models_load(models, FK_NET_ALL, &m, &err));
-    if (m)
-        CHECK_OK(fk_session_new(m, &s, &err));
-    /* face-api's own crop for the descriptor: this test is about parity with face-api */
-    if (s)
-        fk_session_set_descriptor_crop(s, FK_CROP_FACEAPI);
-    if (!s) {
-        fprintf(stderr, "%s\n", err.message);
-        fk_models_free(m);
+    fk_session *s = fk_test_session(models, FK_NET_ALL, &m);
+    if (!s)
         return fk_test_finish("end-to-end parity");
-    }
+    /* face-api's own crop for the descriptor: this test is about parity with face-api */
+    fk_session_set_descriptor_crop(s, FK_CROP_FACEAPI);
     worst w = {1.0, 0, 0, 0, 0, 0, 0};
     for (int k = 1; k <= 6; k++)
         check_image(s, shared, k, &w);

@@ -44,10 +44,8 @@ int main(void)
     snprintf(path, sizeof path, "%s/demo/sample2.jpg", models); /* one face */
     fk_error err = {0};
     fk_models *m = NULL;
-    fk_session *s = NULL;
+    fk_session *s = fk_test_session(models, FK_NET_SSD | FK_NET_LANDMARKS | FK_NET_DESCRIPTOR, &m);
     fk_image *img = NULL, *mirror = NULL;
-    CHECK_OK(fk_models_load(models, FK_NET_SSD | FK_NET_LANDMARKS | FK_NET_DESCRIPTOR, &m, &err));
-    CHECK_OK(fk_session_new(m, &s, &err));
     CHECK_OK(fk_image_load(path, NULL, &img, &err));
     if (img)
         CHECK_OK(fk__image_orient(img, 2, &mirror, &err)); /* EXIF orientation 2: mirrored left to right */

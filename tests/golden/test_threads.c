@@ -51,10 +51,8 @@ int main(void)
     snprintf(path, sizeof path, "%s/demo/sample4.jpg", models);
     fk_error err = {0};
     fk_models *m = NULL;
-    fk_session *s = NULL;
+    fk_session *s = fk_test_session(models, FK_NET_ALL, &m);
     fk_image *img = NULL;
-    CHECK_OK(fk_models_load(models, FK_NET_ALL, &m, &err));
-    CHECK_OK(fk_session_new(m, &s, &err));
     CHECK_OK(fk_image_load(path, NULL, &img, &err));
     if (!s || !img)
         return fk_test_finish("threads");

@@ -194,6 +194,24 @@ static int same_pixels(const fk_image *img, const uint8_t *rgb, int w, int h)
     return 1;
 }
 
+/* The file decodes (with opt) to exactly want, w x h; what names the case in the message. */
+static void expect_pixels(const blob *b, const char *name, const fk_decode_options *opt, const uint8_t *want, int w,
+                          int h, const char *what)
+{
+    fk_image *img = NULL;
+    fk_error err;
+    fk_status st = fk_image_decode(b->p, b->n, name, opt, &img, &err);
+    CHECK_MSG(st == FK_OK && same_pixels(img, want, w, h), "%s: %s", what, st ? err.message : "pixels differ");
+    fk_image_free(img);
+}
+
+/* The picture turned 180 degrees: what EXIF and TIFF orientation 3 ask for. */
+static void turned_180(const uint8_t *rgb, uint8_t *out)
+{
+    for (int i = 0; i < W * H; i++)
+        memcpy(out + 3 * i, rgb + 3 * (W * H - 1 - i), 3);
+}
+
 /* Every cut of the file and a few damaged bytes: an error naming the file, or (for a damaged
  * byte that still decodes) a whole image of the right size; never a crash or a leak. */
 static void damage(const blob *b, const char *name, fk_image_format fmt)
@@ -249,9 +267,7 @@ int main(void)
     /* WebP, lossless: exact; and by content under a .jpg name, as people save them */
     blob webp = make_webp(rgb);
     CHECK(webp.n > 12);
-    CHECK_OK(fk_image_decode(webp.p, webp.n, "x.webp", NULL, &img, &err));
-    CHECK_MSG(same_pixels(img, rgb, W, H), "lossless WebP pixels differ");
-    fk_image_free(img);
+    expect_pixels(&webp, "x.webp", NULL, rgb, W, H, "lossless WebP");
     char path[600];
     snprintf(path, sizeof path, "%s/really_a_webp.jpg", dir);
     FILE *f = fopen(path, "wb");
@@ -267,39 +283,25 @@ int main(void)
     /* the EXIF chunk's orientation is applied, unless asked not to */
     blob turned = webp_with_exif(&webp);
     CHECK(turned.n > webp.n);
-    for (int i = 0; i < W * H; i++)
-        memcpy(want + 3 * i, rgb + 3 * (W * H - 1 - i), 3);
-    img = NULL;
-    CHECK_OK(fk_image_decode(turned.p, turned.n, "exif.webp", NULL, &img, &err));
-    CHECK_MSG(same_pixels(img, want, W, H), "WebP EXIF orientation 3 not applied");
-    fk_image_free(img);
+    turned_180(rgb, want);
+    expect_pixels(&turned, "exif.webp", NULL, want, W, H, "WebP with EXIF orientation 3");
     fk_decode_options as_stored;
     memset(&as_stored, 0, sizeof as_stored);
     as_stored.ignore_orientation = 1;
-    img = NULL;
-    CHECK_OK(fk_image_decode(turned.p, turned.n, "exif.webp", &as_stored, &img, &err));
-    CHECK_MSG(same_pixels(img, rgb, W, H), "WebP with ignore_orientation is not as stored");
-    fk_image_free(img);
+    expect_pixels(&turned, "exif.webp", &as_stored, rgb, W, H, "WebP with ignore_orientation, as stored");
     WebPFree(turned.p);
     WebPFree(webp.p);
 
     /* TIFF (LZW, 4-row strips): exact; the Orientation tag is applied (3: turned 180 degrees) */
     blob tif = make_tiff(rgb, ORIENTATION_TOPLEFT, dir);
     CHECK(tif.n > 8);
-    img = NULL;
-    CHECK_OK(fk_image_decode(tif.p, tif.n, "x.tif", NULL, &img, &err));
-    CHECK_MSG(same_pixels(img, rgb, W, H), "TIFF pixels differ");
-    fk_image_free(img);
+    expect_pixels(&tif, "x.tif", NULL, rgb, W, H, "LZW TIFF");
     damage(&tif, "bad.tif", FK_IMAGE_FORMAT_TIFF);
     limits(&tif, "big.tif");
     free(tif.p);
     tif = make_tiff(rgb, ORIENTATION_BOTRIGHT, dir);
-    for (int i = 0; i < W * H; i++)
-        memcpy(want + 3 * i, rgb + 3 * (W * H - 1 - i), 3);
-    img = NULL;
-    CHECK_OK(fk_image_decode(tif.p, tif.n, "turned.tif", NULL, &img, &err));
-    CHECK_MSG(same_pixels(img, want, W, H), "TIFF orientation 3 not applied");
-    fk_image_free(img);
+    turned_180(rgb, want);
+    expect_pixels(&tif, "turned.tif", NULL, want, W, H, "TIFF with orientation 3");
     free(tif.p);
 
     /* GIF: the palette looked up, interlaced or not; a frame off the screen's corner leaves the
@@ -314,10 +316,7 @@ int main(void)
                 int in = x >= left && y >= top;
                 memcpy(want + (y * sw + x) * 3, pal + 3 * (in ? idx[(y - top) * W + (x - left)] : 3), 3);
             }
-        img = NULL;
-        CHECK_OK(fk_image_decode(gif.p, gif.n, "x.gif", NULL, &img, &err));
-        CHECK_MSG(same_pixels(img, want, sw, sh), "GIF pixels differ (interlace %d)", interlace);
-        fk_image_free(img);
+        expect_pixels(&gif, "x.gif", NULL, want, sw, sh, interlace ? "interlaced GIF, frame at (9, 5)" : "GIF");
         damage(&gif, "bad.gif", FK_IMAGE_FORMAT_GIF);
         if (!interlace)
             limits(&gif, "big.gif");
@@ -329,11 +328,10 @@ int main(void)
                                   {1, 40, 0},  {24, 124, 0}, {8, 124, 1}, {24, 12, 0}, {8, 12, 0}};
     for (size_t k = 0; k < sizeof bmps / sizeof bmps[0]; k++) {
         blob bmp = make_bmp(rgb, bmps[k][0], bmps[k][1], bmps[k][2], want);
-        img = NULL;
-        fk_status st = fk_image_decode(bmp.p, bmp.n, "x.bmp", NULL, &img, &err);
-        CHECK_MSG(st == FK_OK && same_pixels(img, want, W, H), "BMP %d-bit, %d-byte header, %s: %s", bmps[k][0],
-                  bmps[k][1], bmps[k][2] ? "top-down" : "bottom-up", st ? err.message : "pixels differ");
-        fk_image_free(img);
+        char what[64];
+        snprintf(what, sizeof what, "BMP %d-bit, %d-byte header, %s", bmps[k][0], bmps[k][1],
+                 bmps[k][2] ? "top-down" : "bottom-up");
+        expect_pixels(&bmp, "x.bmp", NULL, want, W, H, what);
         if (k == 0 || k == 4) {
             damage(&bmp, "bad.bmp", FK_IMAGE_FORMAT_BMP);
             limits(&bmp, "big.bmp");
