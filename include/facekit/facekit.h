@@ -37,6 +37,7 @@
 #include "facekit/face.h"
 #include "facekit/image.h"
 #include "facekit/landmarks.h"
+#include "facekit/models.h"
 #include "facekit/status.h"
 
 #define FACEKIT_VERSION_MAJOR 0

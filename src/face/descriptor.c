@@ -66,7 +66,7 @@ static fk_status describe_chip(fk_session *s, const fk_image *img, fk_face *face
 {
     fk__chip chip;
     fk_error e;
-    if (fk__dlib_chip(face->landmarks, 150, 0.25, &chip, &e) != FK_OK)
+    if (fk__face_dlib_chip(face, &chip, &e) != FK_OK)
         return fk__session_take(s, e.status, &e);
     fk__plan *plan = fk__session_plan(s, FK__NET_RECOGNITION);
     if (!plan)
@@ -88,7 +88,36 @@ static fk_status describe_chip(fk_session *s, const fk_image *img, fk_face *face
     return FK_OK;
 }
 
+fk_status fk__face_dlib_chip(const fk_face *face, fk__chip *chip, fk_error *err)
+{
+    if (face->landmark_count == 5)
+        return fk__dlib_chip_n(face->landmarks, 5, 150, 0.25, chip, err);
+    return fk__dlib_chip(face->landmarks, 150, 0.25, chip, err);
+}
+
+void fk__chip_footprint(const fk__chip *chip, fk_box *crop)
+{
+    double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+    for (int k = 0; k < 4; k++) {
+        fk_point p = fk_affine_apply(&chip->to_image, (fk_point){(k & 1) ? chip->size - 1 : 0, (k & 2) ? chip->size - 1 : 0});
+        x0 = fmin(x0, p.x), y0 = fmin(y0, p.y), x1 = fmax(x1, p.x), y1 = fmax(y1, p.y);
+    }
+    *crop = (fk_box){x0, y0, x1 - x0, y1 - y0};
+}
+
+static fk_status describe(fk_session *s, const fk_image *img, fk_face *face);
+
 fk_status fk_face_descriptor(fk_session *s, const fk_image *img, fk_face *face)
+{
+    fk_status st = describe(s, img, face);
+    if (st == FK_OK) {
+        face->descriptor_dim = FK_DESCRIPTOR_DIM;
+        face->embedder = s->embedder;
+    }
+    return st;
+}
+
+static fk_status describe(fk_session *s, const fk_image *img, fk_face *face)
 {
     if (!s)
         return FK_E_INVALID_ARGUMENT;
@@ -96,6 +125,8 @@ fk_status fk_face_descriptor(fk_session *s, const fk_image *img, fk_face *face)
         return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "fk_face_descriptor: NULL argument");
     if (!face->has_landmarks)
         return fk__session_fail(s, FK_E_BAD_STATE, "a descriptor needs the face's landmarks first");
+    if (s->embedder == FK_EMBEDDER_DLIB)
+        return fk__describe_dlib(s, img, face);
     if (s->crop == FK_CROP_DLIB_CHIP)
         return describe_chip(s, img, face);
     double rect[4];

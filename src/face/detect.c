@@ -18,6 +18,8 @@ void fk_detect_options_init(fk_detect_options *opt)
     opt->tiny_input_size = 416;
     opt->closeup = FK_CLOSEUP_IF_NONE;
     opt->closeup_border = 0.5f;
+    opt->upsample = 1;
+    opt->dlib_threshold = 0.0f;
 }
 
 static fk_status check_image(fk_session *s, const fk_image *img)
@@ -262,6 +264,8 @@ fk_status fk_face_detect(fk_session *s, const fk_image *img, const fk_detect_opt
         o.tiles = opt->tiles;
         if (opt->closeup_border > 0)
             o.closeup_border = opt->closeup_border;
+        o.upsample = opt->upsample;
+        o.dlib_threshold = opt->dlib_threshold;
     } else {
         o.iou_threshold = 0.5f;
     }
@@ -272,8 +276,14 @@ fk_status fk_face_detect(fk_session *s, const fk_image *img, const fk_detect_opt
         (o.tiny_input_size % 32 || o.tiny_input_size < 64 || o.tiny_input_size > 2048))
         return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "tiny input size %d: use a multiple of 32 from 64 to 2048",
                                 o.tiny_input_size);
-    if (o.detector != FK_DETECTOR_SSD && o.detector != FK_DETECTOR_TINY)
+    if (o.detector < 0 || o.detector >= FK_DETECTOR_COUNT)
         return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "unknown detector %d", (int)o.detector);
+    if (o.detector == FK_DETECTOR_HOG || o.detector == FK_DETECTOR_MMOD) {
+        if (o.upsample < 0 || o.upsample > 4 || !isfinite(o.dlib_threshold))
+            return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "upsample %d out of 0..4 (or a bad threshold)",
+                                    o.upsample);
+        return fk__detect_dlib(s, img, &o, faces, count);
+    }
     st = detect_once(s, img, &o, faces, count);
     if (st == FK_OK && (o.closeup == FK_CLOSEUP_ALWAYS || (o.closeup == FK_CLOSEUP_IF_NONE && *count == 0)))
         st = closeup_pass(s, img, &o, faces, count);
@@ -284,6 +294,8 @@ fk_status fk_face_detect(fk_session *s, const fk_image *img, const fk_detect_opt
         *faces = NULL;
         *count = 0;
     }
+    for (size_t i = 0; i < *count; i++)
+        (*faces)[i].detector = o.detector;
     return st;
 }
 

@@ -15,7 +15,8 @@
 static fk_status ert_box(fk_session *s, const fk_face *face, fk_box *box)
 {
     *box = face->box;
-    if (s->landmarker == FK_LANDMARKER_ERT) {
+    int dlib_box = face->detector == FK_DETECTOR_HOG || face->detector == FK_DETECTOR_MMOD;
+    if (s->landmarker != FK_LANDMARKER_ERT_DLIB_BOX && !dlib_box) {
         *box = fk_box_dlib_style(face->box);
         if (!(box->width >= 1))
             return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "face box too small for landmarks");
@@ -23,20 +24,42 @@ static fk_status ert_box(fk_session *s, const fk_face *face, fk_box *box)
     return FK_OK;
 }
 
-static void set_landmarks(fk_face *face, const fk_point *p, fk_box crop)
+static void set_landmarks(fk_face *face, const fk_point *p, int n, fk_box crop)
 {
-    memcpy(face->landmarks, p, sizeof face->landmarks);
-    fk_points5_from_68(face->landmarks, face->points5);
+    if (n == 5) {
+        memcpy(face->landmarks, p, 5 * sizeof *p);
+        for (int i = 5; i < FK_LANDMARK_COUNT; i++)
+            face->landmarks[i] = (fk_point){NAN, NAN};
+        /* dlib's 5 points: image-right eye corners 0-1, image-left eye corners 2-3, nose 4 */
+        face->points5[0] = (fk_point){(p[2].x + p[3].x) / 2, (p[2].y + p[3].y) / 2};
+        face->points5[1] = (fk_point){(p[0].x + p[1].x) / 2, (p[0].y + p[1].y) / 2};
+        face->points5[2] = p[4];
+        face->points5[3] = face->points5[4] = (fk_point){NAN, NAN};
+    } else {
+        memcpy(face->landmarks, p, sizeof face->landmarks);
+        fk_points5_from_68(face->landmarks, face->points5);
+    }
+    face->landmark_count = n;
     face->has_landmarks = 1;
     face->landmark_crop = crop;
 }
 
-static fk_status ert_check(fk_session *s)
+/* The session's ERT model: the 5- or the 68-point one. */
+static fk_status ert_model(fk_session *s, const fk_ert **m, int *parts)
 {
+    if (s->landmarker == FK_LANDMARKER_DLIB5) {
+        if (!s->models->ert5)
+            return fk__session_fail(s, FK_E_BAD_STATE, "dlib's 5-point landmark model was not loaded (FK_NET_DLIB5)");
+        *m = s->models->ert5;
+        *parts = 5;
+        return FK_OK;
+    }
     if (!s->models->ert)
         return fk__session_fail(s, FK_E_BAD_STATE, "the ERT landmark model was not loaded (FK_NET_ERT)");
     fk_error e;
     fk_status st = fk__ert_need_68(s->models->ert, &e);
+    *m = s->models->ert;
+    *parts = FK_LANDMARK_COUNT;
     return st == FK_OK ? FK_OK : fk__session_take(s, st, &e);
 }
 
@@ -44,7 +67,9 @@ static fk_status ert_check(fk_session *s)
  * fails keeps has_landmarks 0, and the first failure is returned. */
 static fk_status ert_landmarks(fk_session *s, const fk_image *img, fk_face *faces, size_t n)
 {
-    fk_status st = ert_check(s);
+    const fk_ert *model = NULL;
+    int parts = 0;
+    fk_status st = ert_model(s, &model, &parts);
     if (st != FK_OK)
         return st;
     size_t nb, nw, np;
@@ -81,10 +106,10 @@ static fk_status ert_landmarks(fk_session *s, const fk_image *img, fk_face *face
         which[m++] = i;
     }
     fk_error e;
-    st = fk_ert_predict_many(s->models->ert, img, boxes, m, pts, &e);
+    st = fk_ert_predict_many(model, img, boxes, m, pts, &e);
     if (st == FK_OK)
         for (size_t k = 0; k < m; k++)
-            set_landmarks(&faces[which[k]], pts + k * FK_LANDMARK_COUNT, boxes[k]);
+            set_landmarks(&faces[which[k]], pts + k * (size_t)parts, parts, boxes[k]);
     else
         first = fk__session_take(s, st, &e);
     free(boxes), free(which), free(pts);
@@ -97,7 +122,7 @@ fk_status fk_face_landmarks(fk_session *s, const fk_image *img, fk_face *face)
         return FK_E_INVALID_ARGUMENT;
     if (!img || !img->data || !face)
         return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "fk_face_landmarks: NULL argument");
-    if (s->landmarker == FK_LANDMARKER_ERT || s->landmarker == FK_LANDMARKER_ERT_DLIB_BOX)
+    if (s->landmarker != FK_LANDMARKER_CNN)
         return ert_landmarks(s, img, face, 1);
     fk__irect r;
     if (!fk__clip_box(face->box.x, face->box.y, face->box.width, face->box.height, img->width, img->height, &r))
@@ -124,6 +149,7 @@ fk_status fk_face_landmarks(fk_session *s, const fk_image *img, fk_face *face)
         face->landmarks[i].y = (double)ry * r.h + face->box.y;
     }
     face->has_landmarks = 1;
+    face->landmark_count = FK_LANDMARK_COUNT;
     fk_points5_from_68(face->landmarks, face->points5);
     fk_box crop = {r.x, r.y, r.w, r.h};
     face->landmark_crop = crop;
@@ -138,7 +164,7 @@ fk_status fk_faces_landmarks(fk_session *s, const fk_image *img, fk_face *faces,
         return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "fk_faces_landmarks: NULL argument");
     if (n == 0)
         return FK_OK;
-    if (s->landmarker == FK_LANDMARKER_ERT || s->landmarker == FK_LANDMARKER_ERT_DLIB_BOX)
+    if (s->landmarker != FK_LANDMARKER_CNN)
         return ert_landmarks(s, img, faces, n);
     fk_status first = FK_OK;
     for (size_t i = 0; i < n; i++) {

@@ -38,7 +38,7 @@ fk_status fk_models_load(const char *dir, unsigned nets, fk_models **out, fk_err
     if (!out)
         return fk__fail(err, FK_E_INVALID_ARGUMENT, "fk_models_load: out is NULL");
     *out = NULL;
-    if (!nets || (nets & ~(unsigned)(FK_NET_ALL | FK_NET_ERT)))
+    if (!nets || (nets & ~(unsigned)FK_NET_EVERY))
         return fk__fail(err, FK_E_INVALID_ARGUMENT, "fk_models_load: bad set of nets 0x%x", nets);
     if (!dir)
         dir = fk_models_default_dir();
@@ -69,6 +69,13 @@ fk_status fk_models_load(const char *dir, unsigned nets, fk_models **out, fk_err
             return st;
         }
     }
+    snprintf(m->dlib_dir, sizeof m->dlib_dir, "%s", fk__models_dlib_dir_for(dir));
+    fk_status st = fk__models_load_dlib(m, nets, err);
+    if (st != FK_OK) {
+        fk_models_free(m);
+        return st;
+    }
+    m->loaded = nets;
     *out = m;
     return FK_OK;
 }
@@ -80,10 +87,16 @@ void fk_models_free(fk_models *m)
     for (int k = 0; k < FK__NET_COUNT; k++)
         fk__net_free(m->nets[k]);
     fk_ert_free(m->ert);
+    fk__models_free_dlib(m);
     free(m);
 }
 
 const char *fk_models_dir(const fk_models *m)
 {
     return m ? m->dir : NULL;
+}
+
+const char *fk_models_dlib_dir(const fk_models *m)
+{
+    return m ? m->dlib_dir : fk__models_dlib_dir_for(fk_models_default_dir());
 }

@@ -31,6 +31,7 @@ void fk_session_free(fk_session *s)
         fk__plan_free(s->plans[k]);
     fk__plan_free(s->tiny_plan);
     fk__graph_free(s->tiny_graph);
+    fk__plan_free(s->dlib_resnet_plan);
     fk__pool_free(s->pool);
     free(s->input);
     free(s);
@@ -59,6 +60,8 @@ fk_status fk_session_set_threads(fk_session *s, int threads)
     fk__plan_free(s->tiny_plan);
     s->tiny_plan = NULL;
     s->tiny_size = 0;
+    fk__plan_free(s->dlib_resnet_plan);
+    s->dlib_resnet_plan = NULL;
     return FK_OK;
 }
 
@@ -71,6 +74,23 @@ void fk_session_set_landmarker(fk_session *s, fk_landmarker landmarker)
 {
     if (s && landmarker >= 0 && landmarker < FK_LANDMARKER_COUNT)
         s->landmarker = landmarker;
+}
+
+void fk_session_set_embedder(fk_session *s, fk_embedder embedder)
+{
+    if (s && embedder >= 0 && embedder < FK_EMBEDDER_COUNT)
+        s->embedder = embedder;
+}
+
+fk_status fk_session_set_jitter(fk_session *s, int n, unsigned seed)
+{
+    if (!s)
+        return FK_E_INVALID_ARGUMENT;
+    if (n < 0 || n > 1000)
+        return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "jitter count %d out of 0..1000", n);
+    s->jitter = n;
+    s->jitter_seed = seed;
+    return FK_OK;
 }
 
 void fk_session_set_descriptor_crop(fk_session *s, fk_descriptor_crop crop)

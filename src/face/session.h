@@ -7,12 +7,29 @@
 #include "face/preprocess.h"
 
 struct fk_ert;
+struct fk__hog;
+struct fk__mmod;
 
 struct fk_models {
     char dir[4096];
+    char dlib_dir[4096]; /* dlib's models (fk_models_dlib_dir) */
+    unsigned loaded;     /* FK_NET_* bits of what is loaded */
     fk__net *nets[FK__NET_COUNT];
-    struct fk_ert *ert;
+    struct fk_ert *ert;  /* dlib's 68-point predictor */
+    struct fk_ert *ert5; /* dlib's 5-point predictor */
+    struct fk__hog *hog;
+    struct fk__mmod *mmod;
+    fk__graph *dlib_resnet;
 };
+
+/* The dlib model folder for a face-api folder: $FACEKIT_DLIB_MODELS, else dir/../dlib, else the
+ * build's or the installed default (a static buffer per thread). */
+const char *fk__models_dlib_dir_for(const char *faceapi_dir);
+/* The names of a comma-separated model list to FK_NET_* bits. */
+fk_status fk__models_names_to_nets(const char *names, unsigned *nets, fk_error *err);
+/* Loads dlib's models named in nets (FK_NET_HOG, _MMOD, _DLIB5, _DLIB_RESNET) into m. */
+fk_status fk__models_load_dlib(fk_models *m, unsigned nets, fk_error *err);
+void fk__models_free_dlib(fk_models *m);
 
 struct fk_session {
     const fk_models *models;
@@ -27,6 +44,10 @@ struct fk_session {
     fk_descriptor_crop crop;
     int flip; /* descriptors average the face's and its mirror image's */
     fk_landmarker landmarker;
+    fk_embedder embedder;
+    int jitter;             /* dlib jitter copies; 0 or 1 off */
+    unsigned jitter_seed;
+    fk__plan *dlib_resnet_plan;
     int threads;
     struct fk__pool *pool; /* NULL with one thread */
     fk_error err;        /* the last failure */
@@ -48,5 +69,16 @@ float *fk__session_input(fk_session *s, size_t n);
  * input and runs the plan. */
 void fk__session_run_crop(fk_session *s, fk__plan *plan, fk__net_kind kind, const fk_image *img, fk__irect r,
                           int size, bool centered);
+
+struct fk__chip;
+/* dlib's 150x150 chip (padding 0.25) from the face's 68 or 5 landmarks. */
+fk_status fk__face_dlib_chip(const fk_face *face, struct fk__chip *chip, fk_error *err);
+/* The bounding box of a chip's footprint in the image. */
+void fk__chip_footprint(const struct fk__chip *chip, fk_box *crop);
+/* fk_face_detect with dlib's HOG or MMOD detector (detect_dlib.c); options already checked. */
+fk_status fk__detect_dlib(fk_session *s, const fk_image *img, const fk_detect_options *o, fk_face **faces,
+                          size_t *count);
+/* fk_face_descriptor with dlib's float ResNet (descriptor_dlib.c). */
+fk_status fk__describe_dlib(fk_session *s, const fk_image *img, fk_face *face);
 
 #endif

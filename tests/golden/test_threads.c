@@ -28,9 +28,13 @@ static const char *face_differs(const fk_face *a, const fk_face *b)
     FIELD(landmark_crop)
     FIELD(descriptor_crop)
     FIELD(attributes_crop)
+    FIELD(detector)
+    FIELD(landmark_count)
+    FIELD(descriptor_dim)
+    FIELD(embedder)
 #undef FIELD
     /* a field added to fk_face must be added above */
-    _Static_assert(sizeof(fk_face) == offsetof(fk_face, attributes_crop) + sizeof(fk_box), "fk_face grew");
+    _Static_assert(sizeof(fk_face) == offsetof(fk_face, embedder) + sizeof(int), "fk_face grew");
     return NULL;
 }
 

@@ -310,6 +310,7 @@ fk_status fk_ert_face_landmarks(const fk_ert *m, const fk_image *img, fk_face *f
     memcpy(face->landmarks, p, sizeof p);
     fk_points5_from_68(face->landmarks, face->points5);
     face->has_landmarks = 1;
+    face->landmark_count = FK_LANDMARK_COUNT;
     face->landmark_crop = face->box;
     return FK_OK;
 }
