@@ -64,6 +64,9 @@ typedef struct fk_embed_options {
     fk_descriptor_crop crop;
     fk_landmarker landmarker;
     int flip; /* descriptors of the face and its mirror image averaged (fk_session_set_descriptor_flip) */
+    fk_embedder embedder; /* which net makes the descriptor (load its FK_NET_* bit) */
+    int jitter;           /* dlib's jitter copies (fk_session_set_jitter), 0 or 1: off */
+    unsigned jitter_seed;
 } fk_embed_options;
 
 /* facekit's protocol: detection with the close-up pass always merged in (portraits often fill the

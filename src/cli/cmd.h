@@ -10,6 +10,7 @@ int cmd_compare(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_align(int argc, char **argv);
+int cmd_models(int argc, char **argv);
 
 /* A per-image verb (detect, landmarks, embed, attributes): its name, the stages it runs after
  * detection (FK_ANALYZE_*), and its --help text: `intro` (usage line and purpose), `full` (what

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/error.h"
 #include "cli/cmd.h"
 #include "cli/output.h"
 #include "cli/pipeline.h"
@@ -136,9 +137,16 @@ int cmd_align(int argc, char **argv)
                 continue;
             fk_image *chip = NULL;
             fk_affine map;
-            fk_status st = strcmp(tmpl, "dlib") == 0
-                               ? fk_align_dlib_chip(img, faces[k].landmarks, size, padding, &chip, &map, &err)
-                               : fk_align_arcface(img, faces[k].points5, &chip, &map, &err);
+            int five = faces[k].landmark_count == 5;
+            fk_status st;
+            if (strcmp(tmpl, "dlib") == 0)
+                st = five ? fk_align_dlib_chip5(img, faces[k].landmarks, size, padding, &chip, &map, &err)
+                          : fk_align_dlib_chip(img, faces[k].landmarks, size, padding, &chip, &map, &err);
+            else if (five)
+                st = fk__fail(&err, FK_E_INVALID_ARGUMENT, "the arcface template needs the mouth corners, which "
+                                                           "dlib5 does not give (use a 68-point landmarker)");
+            else
+                st = fk_align_arcface(img, faces[k].points5, &chip, &map, &err);
             char file[4700];
             snprintf(file, sizeof file, "%s/%s_%zu.png", out, base, k);
             if (st == FK_OK)

@@ -238,12 +238,15 @@ static int eval_verify(int argc, char **argv)
     else
         fk_embed_options_init(&eo);
     /* the protocol decides the close-up pass and the retry; the options the crop and the rest */
+    eo.embedder = cli_face_opts_embedder(&fo);
+    eo.jitter = fo.jitter;
+    eo.jitter_seed = (unsigned)fo.seed;
     fk_closeup closeup = eo.detect.closeup;
     eo.detect = det;
     eo.detect.closeup = closeup;
     if (strcmp(protocol, "facekit") == 0) {
         eo.crop = cli_face_opts_crop(&fo);
-        eo.landmarker = strcmp(fo.landmarker, "ert") == 0 ? FK_LANDMARKER_ERT : FK_LANDMARKER_CNN;
+        eo.landmarker = cli_face_opts_landmarker(&fo);
         eo.flip = fo.flip;
     }
     progress pr = {!fo.quiet && isatty(2), time(NULL)};

@@ -21,6 +21,7 @@ static const verb_entry verbs[] = {
     {"compare", cmd_compare, "whether the largest faces of two photos are the same person"},
     {"demo", cmd_demo, "analyse the demo photos (or yours) and group the faces into persons"},
     {"align", cmd_align, "aligned face chips (dlib 150x150 or ArcFace 112x112) as PNG files"},
+    {"models", cmd_models, "the models facekit knows: role, installed, licence, threshold, LFW figure"},
     {"eval", cmd_eval, "accuracy benchmarks: eval verify (LFW pairs, ROC, AUC, TAR@FAR)"},
 };
 #define VERB_COUNT (sizeof verbs / sizeof verbs[0])

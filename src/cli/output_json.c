@@ -11,9 +11,13 @@
  *    "faces": [                                   (best score first; [] when none)
  *      {"box": [x, y, w, h],                      (source pixels, top-left corner and size)
  *       "score": 0.99,                            (detection confidence, 0..1)
- *       "landmarks": [[x, y] x 68],               (landmarks, embed, attributes: iBUG 300-W order)
- *       "points5": [[x, y] x 5],                  (with landmarks: eyes, nose tip, mouth corners)
+ *       "detector": "ssd",                        (the registry name of the detector)
+ *       "landmarks": [[x, y] x 68],               (landmarks, embed, attributes: iBUG 300-W order;
+ *                                                  5 points with --landmarker dlib5, dlib's order)
+ *       "points5": [[x, y] x 5],                  (with landmarks: eyes, nose tip, mouth corners;
+ *                                                  the mouth corners null from dlib5)
  *       "descriptor": [128 numbers],              (embed: raw net output)
+ *       "embedder": "faceapi-resnet",             (with a descriptor: which space it lives in)
  *       "age": 26.3,                              (attributes: years)
  *       "gender": "male" | "female",              (attributes)
  *       "gender_probability": 0.97}],             (attributes: 0.5..1)
@@ -37,6 +41,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "facekit/models.h"
 
 #include "cli/output.h"
 
@@ -159,6 +165,9 @@ cJSON *cli_json_face_brief(const fk_face *f)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "box", box(&f->box));
     cJSON_AddItemToObject(o, "score", cli_json_float(f->score));
+    const fk_model_info *d = fk_model_by_id(FK_ROLE_DETECTOR, f->detector);
+    if (d)
+        cJSON_AddStringToObject(o, "detector", d->name);
     return o;
 }
 
@@ -166,7 +175,8 @@ cJSON *cli_json_face(const fk_face *f)
 {
     cJSON *o = cli_json_face_brief(f);
     if (f->has_landmarks) {
-        cJSON_AddItemToObject(o, "landmarks", points(f->landmarks, FK_LANDMARK_COUNT));
+        int n = f->landmark_count == 5 ? 5 : FK_LANDMARK_COUNT;
+        cJSON_AddItemToObject(o, "landmarks", points(f->landmarks, (size_t)n));
         cJSON_AddItemToObject(o, "points5", points(f->points5, 5));
     }
     if (f->has_descriptor) {
@@ -174,6 +184,7 @@ cJSON *cli_json_face(const fk_face *f)
         for (int i = 0; i < FK_DESCRIPTOR_DIM; i++)
             cJSON_AddItemToArray(d, cli_json_float(f->descriptor[i]));
         cJSON_AddItemToObject(o, "descriptor", d);
+        cJSON_AddStringToObject(o, "embedder", fk_face_embedder_name(f));
     }
     if (f->has_attributes) {
         cJSON_AddItemToObject(o, "age", cli_json_float(f->age));

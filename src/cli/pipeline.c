@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/pipeline.h"
+#include "facekit/models.h"
 
 void cli_face_opts_init(cli_face_opts *o)
 {
@@ -19,7 +20,9 @@ void cli_face_opts_init(cli_face_opts *o)
     o->tiny_size = d.tiny_input_size;
     o->closeup = d.closeup == FK_CLOSEUP_ALWAYS ? "always" : d.closeup == FK_CLOSEUP_OFF ? "off" : "if-none";
     o->crop = FK_CROP_DEFAULT == FK_CROP_DLIB_CHIP ? "dlib" : "faceapi";
-    o->landmarker = "cnn";
+    o->landmarker = "faceapi68";
+    o->embedder = "faceapi-resnet";
+    o->upsample = d.upsample;
     o->box_style = "detector";
     o->threads = 1;
 }
@@ -35,6 +38,10 @@ size_t cli_face_opts_table(cli_face_opts *o, cli_opt *t)
     t[n++] = (cli_opt){"tiles", 0, CLI_ARG_INT, &o->tiles, 0, 8};
     t[n++] = (cli_opt){"crop", 0, CLI_ARG_STRING, &o->crop, 0, 0};
     t[n++] = (cli_opt){"landmarker", 0, CLI_ARG_STRING, &o->landmarker, 0, 0};
+    t[n++] = (cli_opt){"embedder", 0, CLI_ARG_STRING, &o->embedder, 0, 0};
+    t[n++] = (cli_opt){"upsample", 0, CLI_ARG_INT, &o->upsample, 0, 4};
+    t[n++] = (cli_opt){"jitter", 0, CLI_ARG_INT, &o->jitter, 0, 1000};
+    t[n++] = (cli_opt){"seed", 0, CLI_ARG_INT, &o->seed, 0, 2147483647};
     t[n++] = (cli_opt){"box-style", 0, CLI_ARG_STRING, &o->box_style, 0, 0};
     t[n++] = (cli_opt){"flip", 0, CLI_ARG_FLAG, &o->flip, 0, 0};
     t[n++] = (cli_opt){"threads", 0, CLI_ARG_INT, &o->threads, 1, 256};
@@ -52,8 +59,12 @@ void cli_face_opts_help(FILE *f)
     cli_face_opts o;
     cli_face_opts_init(&o);
     fprintf(f,
-            "  --detector ssd|tiny  the face detector: SSD MobileNetV1 (accurate) or TinyFaceDetector\n"
-            "                       (about 10x cheaper, misses small faces) [%s]\n"
+            "  --detector NAME      the face detector (`facekit models` lists them): ssd (SSD MobileNetV1,\n"
+            "                       accurate), tiny (TinyFaceDetector, about 10x cheaper, misses small\n"
+            "                       faces), hog (dlib's HOG, face_recognition's \"hog\"), mmod (dlib's\n"
+            "                       CNN, face_recognition's \"cnn\") [%s]\n"
+            "  --upsample N         hog, mmod: double the image N times (0..4) first, to find faces\n"
+            "                       smaller than 80 px (hog) or 40 px (mmod) [%d]\n"
             "  --min-score F        keep faces whose detection score is above F, 0 <= F < 1 [%g]\n"
             "  --max-faces N        at most N faces per image, best score first, 1 to 100000 [%d]\n"
             "  --tiny-size N        the tiny detector's input side, a multiple of 32 from 64 to 2048 [%d]\n"
@@ -65,9 +76,16 @@ void cli_face_opts_help(FILE *f)
             "  --crop C             the descriptor's input: dlib (the face rotated and scaled onto dlib's\n"
             "                       mean face, as the net was trained) or faceapi (face-api's upright\n"
             "                       box, for face-api parity) [%s]\n"
-            "  --landmarker L       the 68-point landmarker: cnn (face-api's net) or ert (dlib's\n"
-            "                       regression trees, /usr/share/dlib; its training data is for\n"
-            "                       non-commercial use only) [%s]\n"
+            "  --landmarker NAME    faceapi68 (face-api's net, 68 points; also 'cnn'), dlib68 (dlib's\n"
+            "                       regression trees, /usr/share/dlib, its training data for\n"
+            "                       non-commercial use only; also 'ert') or dlib5 (dlib's 5 points,\n"
+            "                       CC0) [%s]\n"
+            "  --embedder NAME      faceapi-resnet (face-api's uint8 port of dlib's ResNet) or\n"
+            "                       dlib-resnet (dlib's own float weights); descriptors of the two are\n"
+            "                       not comparable [%s]\n"
+            "  --jitter N           descriptors: the mean over N randomly jittered copies of the chip,\n"
+            "                       as dlib's num_jitters (N times the cost); 0 or 1 is off [%d]\n"
+            "  --seed S             the jitter's random seed (the same seed, the same descriptor) [%d]\n"
             "  --box-style S        the boxes reported: detector (the detector's own, face-api's) or\n"
             "                       dlib (square, eyebrows to chin, as dlib's HOG detector and AFW's\n"
             "                       annotations; the later stages still use the detector's box) [%s]\n"
@@ -81,19 +99,19 @@ void cli_face_opts_help(FILE *f)
             "  --timings            milliseconds per stage (decode, detect, landmarks, descriptor,\n"
             "                       attributes) on stderr, per image and in total\n"
             "  -q, --quiet          no progress lines or notes on stderr (errors are still printed)\n",
-            o.detector, o.min_score, o.max_faces, o.tiny_size, o.closeup, o.tiles, o.crop, o.landmarker, o.box_style,
+            o.detector, o.upsample, o.min_score, o.max_faces, o.tiny_size, o.closeup, o.tiles, o.crop, o.landmarker,
+            o.embedder, o.jitter, o.seed, o.box_style,
             o.threads, cli_models_dir(&o), (unsigned long long)FK_IMAGE_DEFAULT_MAX_PIXELS);
 }
 
 int cli_face_opts_resolve(const char *verb, const cli_face_opts *o, fk_detect_options *det, fk_decode_options *dec)
 {
     fk_detect_options_init(det);
-    if (strcmp(o->detector, "ssd") == 0)
-        det->detector = FK_DETECTOR_SSD;
-    else if (strcmp(o->detector, "tiny") == 0)
-        det->detector = FK_DETECTOR_TINY;
-    else
-        return cli_usage_error(verb, "--detector: '%s' is not ssd or tiny", o->detector);
+    const fk_model_info *d = fk_model_find(o->detector);
+    if (!d || d->role != FK_ROLE_DETECTOR)
+        return cli_usage_error(verb, "--detector: '%s' is not ssd, tiny, hog or mmod", o->detector);
+    det->detector = (fk_detector)d->id;
+    det->upsample = o->upsample;
     if (!(o->min_score < 1.0))
         return cli_usage_error(verb, "--min-score: %g is not below 1", o->min_score);
     /* the library reads 0 as "default"; the smallest positive float keeps every face */
@@ -117,13 +135,37 @@ int cli_face_opts_resolve(const char *verb, const cli_face_opts *o, fk_detect_op
     det->tiles = o->tiles;
     if (strcmp(o->crop, "dlib") && strcmp(o->crop, "faceapi"))
         return cli_usage_error(verb, "--crop: '%s' is not dlib or faceapi", o->crop);
-    if (strcmp(o->landmarker, "cnn") && strcmp(o->landmarker, "ert"))
-        return cli_usage_error(verb, "--landmarker: '%s' is not cnn or ert", o->landmarker);
+    const fk_model_info *l = fk_model_find(o->landmarker);
+    if (!l || l->role != FK_ROLE_LANDMARKER)
+        return cli_usage_error(verb, "--landmarker: '%s' is not faceapi68, dlib68 or dlib5", o->landmarker);
+    const fk_model_info *e = fk_model_find(o->embedder);
+    if (!e || e->role != FK_ROLE_EMBEDDER)
+        return cli_usage_error(verb, "--embedder: '%s' is not faceapi-resnet or dlib-resnet", o->embedder);
+    if (e->id == FK_EMBEDDER_DLIB && strcmp(o->crop, "dlib"))
+        return cli_usage_error(verb, "--embedder dlib-resnet takes dlib's chip only (not --crop %s)", o->crop);
+    if (l->id == FK_LANDMARKER_DLIB5 && strcmp(o->crop, "dlib"))
+        return cli_usage_error(verb, "--landmarker dlib5 places dlib's chip only (not --crop %s)", o->crop);
     if (strcmp(o->box_style, "detector") && strcmp(o->box_style, "dlib"))
         return cli_usage_error(verb, "--box-style: '%s' is not detector or dlib", o->box_style);
     memset(dec, 0, sizeof *dec);
     dec->limits.max_pixels = o->max_pixels;
     return 0;
+}
+
+fk_landmarker cli_face_opts_landmarker(const cli_face_opts *o)
+{
+    const fk_model_info *l = fk_model_find(o->landmarker);
+    fk_landmarker id = l ? (fk_landmarker)l->id : FK_LANDMARKER_CNN;
+    /* boxes given with --box are dlib-style boxes for the 68-point ERT (see --box in --help) */
+    if (id == FK_LANDMARKER_ERT && o->boxes.n > 0)
+        id = FK_LANDMARKER_ERT_DLIB_BOX;
+    return id;
+}
+
+fk_embedder cli_face_opts_embedder(const cli_face_opts *o)
+{
+    const fk_model_info *e = fk_model_find(o->embedder);
+    return e ? (fk_embedder)e->id : FK_EMBEDDER_FACEAPI;
 }
 
 fk_descriptor_crop cli_face_opts_crop(const cli_face_opts *o)
@@ -150,18 +192,20 @@ unsigned cli_nets_for_opts(const cli_face_opts *o, fk_detector detector, unsigne
 {
     unsigned nets = cli_nets_for(detector, what);
     if (o->boxes.n > 0)
-        nets &= ~(unsigned)(FK_NET_SSD | FK_NET_TINY);
-    if (strcmp(o->landmarker, "ert") == 0 && (what & FK_ANALYZE_ALL)) {
-        nets |= FK_NET_ERT;
-        if (!(what & (FK_ANALYZE_DESCRIPTOR | FK_ANALYZE_ATTRIBUTES)))
-            nets &= ~(unsigned)FK_NET_LANDMARKS;
-    }
+        nets &= ~(unsigned)(FK_NET_SSD | FK_NET_TINY | FK_NET_HOG | FK_NET_MMOD);
+    const fk_model_info *l = fk_model_find(o->landmarker);
+    if (l && (what & FK_ANALYZE_ALL))
+        nets = (nets & ~(unsigned)FK_NET_LANDMARKS) | l->net;
+    const fk_model_info *e = fk_model_find(o->embedder);
+    if (e && (what & FK_ANALYZE_DESCRIPTOR))
+        nets = (nets & ~(unsigned)FK_NET_DESCRIPTOR) | e->net;
     return nets;
 }
 
 unsigned cli_nets_for(fk_detector detector, unsigned what)
 {
-    unsigned nets = detector == FK_DETECTOR_TINY ? FK_NET_TINY : FK_NET_SSD;
+    const fk_model_info *d = fk_model_by_id(FK_ROLE_DETECTOR, detector);
+    unsigned nets = d ? d->net : FK_NET_SSD;
     if (what & FK_ANALYZE_ALL)
         nets |= FK_NET_LANDMARKS;
     if (what & FK_ANALYZE_DESCRIPTOR)
@@ -206,10 +250,16 @@ int cli_open(const cli_face_opts *o, unsigned nets, fk_models **models, fk_sessi
         *models = NULL;
         return CLI_EXIT_FAIL;
     }
-    /* boxes given with --box are taken as dlib-style boxes by the ERT (see --box in --help) */
-    fk_session_set_landmarker(*session, strcmp(o->landmarker, "ert") ? FK_LANDMARKER_CNN
-                                        : o->boxes.n > 0          ? FK_LANDMARKER_ERT_DLIB_BOX
-                                                                  : FK_LANDMARKER_ERT);
+    fk_session_set_landmarker(*session, cli_face_opts_landmarker(o));
+    fk_session_set_embedder(*session, cli_face_opts_embedder(o));
+    if (fk_session_set_jitter(*session, o->jitter, (unsigned)o->seed) != FK_OK) {
+        cli_error("%s", fk_session_errmsg(*session));
+        fk_session_free(*session);
+        fk_models_free(*models);
+        *session = NULL;
+        *models = NULL;
+        return CLI_EXIT_FAIL;
+    }
     *load_ms = cli_now_ms() - t0;
     return 0;
 }

@@ -13,7 +13,7 @@
 
 /* The options every face verb takes (detect, landmarks, embed, attributes, compare, demo). */
 typedef struct cli_face_opts {
-    const char *detector; /* "ssd" or "tiny" */
+    const char *detector; /* a detector's registry name: ssd, tiny, hog, mmod */
     double min_score;
     int max_faces;
     int tiny_size;
@@ -22,7 +22,11 @@ typedef struct cli_face_opts {
     const char *closeup; /* "off", "if-none", "always" */
     int tiles;           /* 0: off; n >= 2: an n x n grid of tiles as well */
     const char *crop;    /* "faceapi", "dlib" (descriptor crop) */
-    const char *landmarker; /* "cnn", "ert" */
+    const char *landmarker; /* a landmarker's registry name (faceapi68, dlib68, dlib5; cnn and ert too) */
+    const char *embedder;   /* an embedder's registry name (faceapi-resnet, dlib-resnet) */
+    int upsample;           /* hog, mmod: times the image is doubled first */
+    int jitter;             /* dlib's jitter copies */
+    int seed;               /* the jitter's seed */
     const char *box_style;  /* "detector", "dlib": the style of the boxes reported */
     int flip;               /* descriptors averaged with the mirror image's */
     int threads;         /* the session's threads */
@@ -36,7 +40,7 @@ void cli_face_opts_init(cli_face_opts *o);
 /* Appends the common entries (--detector, --min-score, --max-faces, --tiny-size, --models,
  * --max-pixels, --json, --timings, --quiet/-q) pointing into o; returns how many were written
  * (at most CLI_FACE_OPTS_COUNT). */
-#define CLI_FACE_OPTS_COUNT 16
+#define CLI_FACE_OPTS_COUNT 20
 size_t cli_face_opts_table(cli_face_opts *o, cli_opt *table);
 
 /* Prints the help lines of the common options, with their defaults, two spaces in (not -h). */
@@ -47,6 +51,9 @@ int cli_face_opts_resolve(const char *verb, const cli_face_opts *o, fk_detect_op
 
 /* The descriptor crop the options name (checked by cli_face_opts_resolve). */
 fk_descriptor_crop cli_face_opts_crop(const cli_face_opts *o);
+/* The landmarker and embedder the options name (checked by cli_face_opts_resolve). */
+fk_landmarker cli_face_opts_landmarker(const cli_face_opts *o);
+fk_embedder cli_face_opts_embedder(const cli_face_opts *o);
 
 /* Whether detected boxes are reported in dlib's style (--box-style dlib; fk_box_dlib_style). */
 int cli_face_opts_dlib_boxes(const cli_face_opts *o);

@@ -39,7 +39,12 @@ static void embed_one(fk_session *s, const char *path, const fk_embed_options *o
     fk_session_set_descriptor_crop(s, o->crop);
     fk_session_set_landmarker(s, o->landmarker);
     fk_session_set_descriptor_flip(s, o->flip);
+    fk_session_set_embedder(s, o->embedder);
     fk_error err = {0};
+    if (fk_session_set_jitter(s, o->jitter, o->jitter_seed) != FK_OK) {
+        snprintf(e->error, sizeof e->error, "%s: %s", path, fk_session_errmsg(s));
+        return;
+    }
     fk_image *img = NULL;
     if (fk_image_load(path, NULL, &img, &err) != FK_OK) {
         snprintf(e->error, sizeof e->error, "%s", err.message);
