@@ -124,6 +124,16 @@ fk_status fk__dlib_chip_n(const fk_point *pts, int n, int size, double padding, 
     return FK_OK;
 }
 
+void fk__dlib_chip_rect(const double rect[4], double angle, int size, fk__chip *out)
+{
+    drect a = {rect[0], rect[1], rect[2], rect[3]};
+    out->size = size;
+    out->dlib = 1;
+    out->rect[0] = a.l, out->rect[1] = a.t, out->rect[2] = a.r, out->rect[3] = a.b;
+    out->angle = angle;
+    out->to_image = chip_map(a, angle, size);
+}
+
 fk_status fk__dlib_chip(const fk_point *p68, int size, double padding, fk__chip *out, fk_error *err)
 {
     return fk__dlib_chip_n(p68, 68, size, padding, out, err);

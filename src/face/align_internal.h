@@ -20,6 +20,9 @@ typedef struct fk__chip {
 fk_status fk__dlib_chip(const fk_point *p68, int size, double padding, fk__chip *out, fk_error *err);
 /* The same from n = 68 or n = 5 points (5: dlib's 5-point model order, see fk_align_dlib_chip5). */
 fk_status fk__dlib_chip_n(const fk_point *pts, int n, int size, double padding, fk__chip *out, fk_error *err);
+/* A dlib chip of size x size showing the rectangle (left, top, right, bottom) turned by angle:
+ * dlib's chip_details(rect, chip_dims(size, size), angle). */
+void fk__dlib_chip_rect(const double rect[4], double angle, int size, fk__chip *out);
 /* The ArcFace 112x112 chip from 5 points (fk_points5_from_68's order). */
 fk_status fk__arcface_chip(const fk_point p5[5], fk__chip *out, fk_error *err);
 
