@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "face/align_internal.h"
+#include "face/jitter.h"
 #include "face/session.h"
 
 static fk_point center(const fk_point *p, int from, int to)
@@ -34,57 +35,99 @@ static void dlib_rect(const fk_face *f, int img_w, int img_h, double out[4])
     out[3] = fmin(size, img_h + y);
 }
 
-/* Runs the recognition net on the session's RGB input (150x150, 0..255) into out; with the
- * session's flip on, again on the input mirrored left to right, and the mean of the two. The
- * net's own input buffer may be reused by its layers, so each run normalises afresh. */
-static void run_descriptor(fk_session *s, fk__plan *plan, float out[FK_DESCRIPTOR_DIM])
+static void mirror(float *px, int n)
 {
-    const int n = 150;
-    fk__net_normalize(FK__NET_RECOGNITION, s->input, fk__plan_input(plan), (size_t)n * n);
-    fk__plan_run_pool(plan, s->pool);
-    memcpy(out, fk__plan_output(plan, 0, NULL), FK_DESCRIPTOR_DIM * sizeof(float));
-    if (!s->flip)
-        return;
     for (int y = 0; y < n; y++)
         for (int x = 0; x < n / 2; x++)
             for (int c = 0; c < 3; c++) {
-                float *l = s->input + ((size_t)y * n + (size_t)x) * 3 + c;
-                float *r = s->input + ((size_t)y * n + (size_t)(n - 1 - x)) * 3 + c;
+                float *l = px + ((size_t)y * (size_t)n + (size_t)x) * 3 + c;
+                float *r = px + ((size_t)y * (size_t)n + (size_t)(n - 1 - x)) * 3 + c;
                 float t = *l;
                 *l = *r;
                 *r = t;
             }
-    fk__net_normalize(FK__NET_RECOGNITION, s->input, fk__plan_input(plan), (size_t)n * n);
-    fk__plan_run_pool(plan, s->pool);
-    const float *o2 = fk__plan_output(plan, 0, NULL);
-    for (int k = 0; k < FK_DESCRIPTOR_DIM; k++)
-        out[k] = (out[k] + o2[k]) * 0.5f;
 }
 
-/* The descriptor of dlib's aligned chip (150x150, padding 0.25, from the 68 landmarks). */
+/* One run of the session's embedder on its RGB input (150x150, 0..255) into out. The net's own
+ * input buffer may be reused by its layers, so each run normalises afresh. */
+static fk_status run_net(fk_session *s, float out[FK_DESCRIPTOR_DIM])
+{
+    if (s->embedder == FK_EMBEDDER_DLIB)
+        return fk__dlib_embed_run(s, out);
+    fk__plan *plan = fk__session_plan(s, FK__NET_RECOGNITION);
+    if (!plan)
+        return s->err.status;
+    fk__net_normalize(FK__NET_RECOGNITION, s->input, fk__plan_input(plan), (size_t)150 * 150);
+    fk__plan_run_pool(plan, s->pool);
+    memcpy(out, fk__plan_output(plan, 0, NULL), FK_DESCRIPTOR_DIM * sizeof(float));
+    return FK_OK;
+}
+
+/* run_net, and with the session's flip on, again on the input mirrored left to right, and the
+ * mean of the two. */
+static fk_status run_descriptor(fk_session *s, float out[FK_DESCRIPTOR_DIM])
+{
+    fk_status st = run_net(s, out);
+    if (st != FK_OK || !s->flip)
+        return st;
+    float o2[FK_DESCRIPTOR_DIM];
+    mirror(s->input, 150);
+    if ((st = run_net(s, o2)) != FK_OK)
+        return st;
+    for (int k = 0; k < FK_DESCRIPTOR_DIM; k++)
+        out[k] = (out[k] + o2[k]) * 0.5f;
+    return FK_OK;
+}
+
+/* dlib's num_jitters: the mean of the descriptors of n jittered copies of the chip in the
+ * session's input (the chip itself is not one of them, as in dlib). */
+static fk_status run_jittered(fk_session *s, float out[FK_DESCRIPTOR_DIM])
+{
+    fk_image *chip = NULL;
+    fk_error e;
+    if (fk_image_new(150, 150, &chip, &e) != FK_OK)
+        return fk__session_take(s, e.status, &e);
+    for (int y = 0; y < 150; y++)
+        for (int x = 0; x < 150 * 3; x++)
+            chip->data[(size_t)y * chip->stride + (size_t)x] = (uint8_t)s->input[(size_t)y * 450 + (size_t)x];
+    fk__dlib_rand r;
+    fk__dlib_rand_init(&r, s->jitter_seed);
+    double acc[FK_DESCRIPTOR_DIM] = {0};
+    fk_status st = FK_OK;
+    for (int i = 0; i < s->jitter && st == FK_OK; i++) {
+        float d[FK_DESCRIPTOR_DIM];
+        st = fk__jitter_chip(chip, &r, s->input);
+        if (st != FK_OK) {
+            st = fk__session_fail(s, st, "out of memory jittering a face chip");
+            break;
+        }
+        if ((st = run_descriptor(s, d)) == FK_OK)
+            for (int k = 0; k < FK_DESCRIPTOR_DIM; k++)
+                acc[k] += d[k];
+    }
+    fk_image_free(chip);
+    if (st == FK_OK)
+        for (int k = 0; k < FK_DESCRIPTOR_DIM; k++)
+            out[k] = (float)(acc[k] / s->jitter);
+    return st;
+}
+
+/* The descriptor of dlib's aligned chip (150x150, padding 0.25, from the 68 or 5 landmarks). */
 static fk_status describe_chip(fk_session *s, const fk_image *img, fk_face *face)
 {
     fk__chip chip;
     fk_error e;
     if (fk__face_dlib_chip(face, &chip, &e) != FK_OK)
         return fk__session_take(s, e.status, &e);
-    fk__plan *plan = fk__session_plan(s, FK__NET_RECOGNITION);
-    if (!plan)
-        return s->err.status;
     if (!fk__session_input(s, 150 * 150 * 3))
         return FK_E_NO_MEMORY;
     if (fk__chip_sample(img, &chip, s->input) != FK_OK)
         return fk__session_fail(s, FK_E_NO_MEMORY, "out of memory extracting a face chip");
-    run_descriptor(s, plan, face->descriptor);
+    fk_status st = s->jitter > 1 ? run_jittered(s, face->descriptor) : run_descriptor(s, face->descriptor);
+    if (st != FK_OK)
+        return st;
     face->has_descriptor = 1;
-    /* the chip's footprint in the image, as its bounding box */
-    double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
-    for (int k = 0; k < 4; k++) {
-        fk_point p = fk_affine_apply(&chip.to_image, (fk_point){(k & 1) ? 149 : 0, (k & 2) ? 149 : 0});
-        x0 = fmin(x0, p.x), y0 = fmin(y0, p.y), x1 = fmax(x1, p.x), y1 = fmax(y1, p.y);
-    }
-    fk_box crop = {x0, y0, x1 - x0, y1 - y0};
-    face->descriptor_crop = crop;
+    fk__chip_footprint(&chip, &face->descriptor_crop);
     return FK_OK;
 }
 
@@ -125,23 +168,22 @@ static fk_status describe(fk_session *s, const fk_image *img, fk_face *face)
         return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "fk_face_descriptor: NULL argument");
     if (!face->has_landmarks)
         return fk__session_fail(s, FK_E_BAD_STATE, "a descriptor needs the face's landmarks first");
-    if (s->embedder == FK_EMBEDDER_DLIB)
-        return fk__describe_dlib(s, img, face);
-    if (s->crop == FK_CROP_DLIB_CHIP)
+    if (s->crop == FK_CROP_DLIB_CHIP || s->embedder == FK_EMBEDDER_DLIB || face->landmark_count == 5)
         return describe_chip(s, img, face);
+    if (s->jitter > 1)
+        return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "jitter needs dlib's chip (not face-api's crop)");
     double rect[4];
     dlib_rect(face, img->width, img->height, rect);
     fk__irect r;
     if (!fk__clip_box(rect[0], rect[1], rect[2], rect[3], img->width, img->height, &r))
         return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "the face's descriptor crop lies outside the image");
-    fk__plan *plan = fk__session_plan(s, FK__NET_RECOGNITION);
-    if (!plan)
-        return s->err.status;
     const int size = 150;
     if (!fk__session_input(s, (size_t)size * size * 3))
         return FK_E_NO_MEMORY;
     fk__net_input(img, r, size, true, s->input);
-    run_descriptor(s, plan, face->descriptor);
+    fk_status st = run_descriptor(s, face->descriptor);
+    if (st != FK_OK)
+        return st;
     face->has_descriptor = 1;
     fk_box crop = {r.x, r.y, r.w, r.h};
     face->descriptor_crop = crop;

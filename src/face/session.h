@@ -78,7 +78,7 @@ void fk__chip_footprint(const struct fk__chip *chip, fk_box *crop);
 /* fk_face_detect with dlib's HOG or MMOD detector (detect_dlib.c); options already checked. */
 fk_status fk__detect_dlib(fk_session *s, const fk_image *img, const fk_detect_options *o, fk_face **faces,
                           size_t *count);
-/* fk_face_descriptor with dlib's float ResNet (descriptor_dlib.c). */
-fk_status fk__describe_dlib(fk_session *s, const fk_image *img, fk_face *face);
+/* dlib's float ResNet on the session's input (a 150x150 chip, RGB 0..255) into out (descriptor_dlib.c). */
+fk_status fk__dlib_embed_run(fk_session *s, float out[FK_DESCRIPTOR_DIM]);
 
 #endif

@@ -78,6 +78,29 @@ int main(void)
                   d_mirror_flip, d_mirror_plain, want[crop][2], want[crop][1]);
         CHECK(d_mirror_flip < d_mirror_plain);
     }
+
+    /* dlib's jitter: repeatable for a seed, another seed another mean, off restores the plain
+     * descriptor, and the mean of jittered copies stays near the face's descriptor */
+    fk_session_set_descriptor_crop(s, FK_CROP_DLIB_CHIP);
+    fk_session_set_descriptor_flip(s, 0);
+    float plain[FK_DESCRIPTOR_DIM], j0[FK_DESCRIPTOR_DIM], j0b[FK_DESCRIPTOR_DIM], j7[FK_DESCRIPTOR_DIM];
+    float back[FK_DESCRIPTOR_DIM];
+    CHECK(describe(s, img, plain));
+    CHECK_OK(fk_session_set_jitter(s, 4, 0));
+    CHECK(describe(s, img, j0) && describe(s, img, j0b));
+    CHECK_OK(fk_session_set_jitter(s, 4, 7));
+    CHECK(describe(s, img, j7));
+    CHECK_OK(fk_session_set_jitter(s, 0, 0));
+    CHECK(describe(s, img, back));
+    printf("jitter 4: %.4f from the plain descriptor (seed 0), %.4f (seed 7)\n", l2(plain, j0), l2(plain, j7));
+    CHECK(!memcmp(j0, j0b, sizeof j0));
+    CHECK(memcmp(j0, j7, sizeof j0) != 0);
+    CHECK(!memcmp(plain, back, sizeof plain));
+    CHECK(l2(plain, j0) > 0.005 && l2(plain, j0) < 0.25 && l2(plain, j7) < 0.25); /* 0.104 and 0.158 measured */
+    CHECK(fk_session_set_jitter(s, -1, 0) == FK_E_INVALID_ARGUMENT && fk_session_set_jitter(s, 1001, 0) != FK_OK);
+    fk_session_set_descriptor_crop(s, FK_CROP_FACEAPI);
+    CHECK_OK(fk_session_set_jitter(s, 3, 0));
+    CHECK(!describe(s, img, j0)); /* face-api's crop is not a chip to jitter */
     fk_image_free(img);
     fk_image_free(mirror);
     fk_session_free(s);
