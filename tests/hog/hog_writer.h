@@ -1,0 +1,173 @@
+/* hog_writer.h: writes small synthetic dlib HOG object_detector files (dlib's encodings) for the HOG tests. */
+#ifndef FK_TEST_HOG_WRITER_H
+#define FK_TEST_HOG_WRITER_H
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A growing byte buffer; on allocation failure `failed` is set and further writes are dropped. */
+typedef struct hog_buf {
+    uint8_t *data;
+    size_t size, cap;
+    int failed;
+} hog_buf;
+
+static inline void hog_put(hog_buf *b, const void *p, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->size + n > b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 1024;
+        while (cap < b->size + n)
+            cap *= 2;
+        uint8_t *d = realloc(b->data, cap);
+        if (!d) {
+            b->failed = 1;
+            return;
+        }
+        b->data = d;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->size, p, n);
+    b->size += n;
+}
+
+/* dlib's integer encoding: a control byte (length | 0x80 when negative), then the magnitude's
+ * bytes, little-endian, at least one. */
+static inline void hog_int(hog_buf *b, int64_t v)
+{
+    uint8_t buf[9];
+    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    uint8_t n = 0;
+    do {
+        buf[1 + n++] = (uint8_t)(mag & 0xFF);
+        mag >>= 8;
+    } while (mag);
+    buf[0] = (uint8_t)(n | (v < 0 ? 0x80 : 0));
+    hog_put(b, buf, 1u + n);
+}
+
+/* dlib's float_details for a double: mantissa = frexp(v) * 2^53 with trailing zero bytes shifted
+ * off, exponent to match. */
+static inline void hog_double(hog_buf *b, double v)
+{
+    int64_t m = 0;
+    int exp = 0;
+    if (v != 0) {
+        int e;
+        m = (int64_t)(frexp(v, &e) * 9007199254740992.0); /* 2^53 */
+        exp = e - 53;
+        for (int i = 0; i < 8 && (m & 0xFF) == 0; i++) {
+            m >>= 8;
+            exp += 8;
+        }
+    }
+    hog_int(b, m);
+    hog_int(b, exp);
+}
+
+/* A deterministic generator in [-1, 1). */
+static inline double hog_rand(unsigned *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 17;
+    *s ^= *s << 5;
+    return (double)(*s & 0xFFFFFF) / (double)0x800000 - 1.0;
+}
+
+typedef struct hog_spec {
+    int version; /* 2 (current) or 1 */
+    int cell, pad, ww, wh;
+    uint64_t max_levels, min_w, min_h;
+    double iou, pcov;
+    int detectors;
+    int rank;      /* each plane's weights: a sum of `rank` outer products; 0: every weight random */
+    double thresh; /* each detector's threshold (w's last element) */
+    unsigned seed;
+} hog_spec;
+
+/* dlib's compute_fhog_window_size (C division truncates, as C++'s does); a cell size below 1
+ * (a file meant to be refused) counts as 1 here. */
+static inline void hog_window(const hog_spec *s, long *fw, long *fh)
+{
+    const long cell = s->cell > 0 ? s->cell : 1;
+    long l = -(long)(s->ww / 2), t = -(long)(s->wh / 2), r = l + s->ww - 1, bt = t + s->wh - 1;
+    long L = (l - 1) / cell - 1 - s->pad, T = (t - 1) / cell - 1 - s->pad;
+    long R = (r - 1) / cell - 1 + s->pad, B = (bt - 1) / cell - 1 + s->pad;
+    *fw = R - L + 1;
+    *fh = B - T + 1;
+}
+
+static inline void hog_scanner(hog_buf *b, const hog_spec *s, long dims)
+{
+    hog_int(b, 1); /* scanner version */
+    hog_int(b, 0); /* feats: max_size, size */
+    hog_int(b, 0);
+    hog_int(b, s->cell);
+    hog_int(b, s->pad);
+    hog_int(b, s->ww);
+    hog_int(b, s->wh);
+    hog_int(b, (int64_t)s->max_levels);
+    hog_int(b, (int64_t)s->min_w);
+    hog_int(b, (int64_t)s->min_h);
+    hog_double(b, 1.5); /* nuclear norm strength (not used by scanning) */
+    hog_int(b, dims);
+}
+
+static inline void hog_weights(hog_buf *b, const hog_spec *s, long fw, long fh, unsigned *seed)
+{
+    const long size = fw * fh, dims = size * 31;
+    hog_int(b, -(dims + 1));
+    hog_int(b, -1);
+    const int rank = s->rank > 3 ? 3 : s->rank;
+    double *u = malloc(sizeof(double) * 3 * (size_t)(fh + fw + 2)), *v = u ? u + 3 * (fh + 1) : NULL;
+    if (!u) {
+        b->failed = 1;
+        return;
+    }
+    for (long p = 0; p < 31; p++) {
+        for (int k = 0; k < rank; k++) {
+            for (long i = 0; i < fh; i++)
+                u[k * (fh + 1) + i] = hog_rand(seed) * 0.3 / (k + 1);
+            for (long i = 0; i < fw; i++)
+                v[k * (fw + 1) + i] = hog_rand(seed) * 0.3 / (k + 1);
+        }
+        for (long r = 0; r < fh; r++)
+            for (long c = 0; c < fw; c++) {
+                double x = 0;
+                if (rank == 0)
+                    x = hog_rand(seed) * 0.1;
+                for (int k = 0; k < rank; k++)
+                    x += u[k * (fh + 1) + r] * v[k * (fw + 1) + c];
+                hog_double(b, x);
+            }
+    }
+    free(u);
+    hog_double(b, s->thresh);
+}
+
+/* A whole object_detector file for s. */
+static inline void hog_model(hog_buf *b, const hog_spec *s)
+{
+    long fw, fh;
+    hog_window(s, &fw, &fh);
+    const long dims = fw * fh * 31;
+    unsigned seed = s->seed ? s->seed : 1;
+    hog_int(b, s->version);
+    hog_scanner(b, s, dims);
+    if (s->version == 1) {
+        hog_weights(b, s, fw, fh, &seed);
+        hog_double(b, s->iou);
+        hog_double(b, s->pcov);
+        return;
+    }
+    hog_double(b, s->iou);
+    hog_double(b, s->pcov);
+    hog_int(b, s->detectors);
+    for (int d = 0; d < s->detectors; d++)
+        hog_weights(b, s, fw, fh, &seed);
+}
+
+#endif
