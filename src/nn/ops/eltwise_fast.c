@@ -5,8 +5,27 @@
 
 bool fk__add_fast_fits(const fk__view *a, const fk__view *b, const fk__view *y)
 {
-    return fk__shape_eq(fk__view_shape(a), fk__view_shape(y)) && fk__shape_eq(fk__view_shape(b), fk__view_shape(y)) &&
-           a->sc == 1 && b->sc == 1 && y->sc == 1;
+    /* equal shapes, or the zero extension of ResNet shortcuts: a and b no larger than y */
+    return a->n == y->n && b->n == y->n && a->h <= y->h && a->w <= y->w && a->c <= y->c && b->h <= y->h &&
+           b->w <= y->w && b->c <= y->c && a->sc == 1 && b->sc == 1 && y->sc == 1;
+}
+
+/* One output pixel of a zero-extended add: each input's part where it has the pixel, x + 0.0f
+ * where only one has it (what the reference's get_or_zero sum gives, -0.0f included). */
+static void add_ext_pixel(const fk__view *a, const fk__view *b, const fk__view *y, int n, int oy, int ox)
+{
+    float *restrict py = fk__at(y, n, oy, ox, 0);
+    const int ca = oy < a->h && ox < a->w ? a->c : 0, cb = oy < b->h && ox < b->w ? b->c : 0;
+    const float *pa = ca ? fk__at(a, n, oy, ox, 0) : NULL, *pb = cb ? fk__at(b, n, oy, ox, 0) : NULL;
+    int both = ca < cb ? ca : cb, i = 0;
+    for (; i < both; i++)
+        py[i] = pa[i] + pb[i];
+    for (; i < ca; i++)
+        py[i] = pa[i] + 0.0f;
+    for (; i < cb; i++)
+        py[i] = 0.0f + pb[i];
+    for (; i < y->c; i++)
+        py[i] = 0.0f;
 }
 
 void fk__add_fast(const fk__view *a, const fk__view *b, const fk__view *y, fk__act act, float alpha, int ith,
@@ -16,9 +35,16 @@ void fk__add_fast(const fk__view *a, const fk__view *b, const fk__view *y, fk__a
     fk__split_rows(y->n * y->h, ith, nth, &r0, &r1);
     const int c = y->c;
     const fk__epilogue ep = {.act = act, .alpha = alpha}; /* the activation alone */
+    const bool same =
+        fk__shape_eq(fk__view_shape(a), fk__view_shape(y)) && fk__shape_eq(fk__view_shape(b), fk__view_shape(y));
     for (int r = r0; r < r1; r++) {
         int n = r / y->h, oy = r % y->h;
         for (int ox = 0; ox < y->w; ox++) {
+            if (!same) {
+                add_ext_pixel(a, b, y, n, oy, ox);
+                fk__epilogue_row(&ep, fk__at(y, n, oy, ox, 0), c);
+                continue;
+            }
             const float *restrict pa = fk__at(a, n, oy, ox, 0);
             const float *restrict pb = fk__at(b, n, oy, ox, 0);
             float *restrict py = fk__at(y, n, oy, ox, 0);

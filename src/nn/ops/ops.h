@@ -178,7 +178,8 @@ typedef struct fk__affine_args {
     float alpha;
 } fk__affine_args;
 void fk__affine_ref(const fk__affine_args *a, const fk__view *x, const fk__view *y, int ith, int nth);
-/* Fast variants over packed channels (sc == 1); add only for equal shapes (fk__add_fast_fits). */
+/* Fast variants over packed channels (sc == 1); add for equal shapes or the zero extension of a
+ * and b no larger than y, bitwise as the reference (fk__add_fast_fits). */
 bool fk__add_fast_fits(const fk__view *a, const fk__view *b, const fk__view *y);
 void fk__add_fast(const fk__view *a, const fk__view *b, const fk__view *y, fk__act act, float alpha, int ith,
                   int nth);
