@@ -23,15 +23,20 @@ typedef enum stage {
     ST_AGE_GENDER,
     ST_PIPELINE,
     ST_ERT,
+    ST_HOG,
+    ST_MMOD,
+    ST_DLIB5,
+    ST_DLIB_DESC,
     ST_COUNT
 } stage;
 
 static const char *stage_name[ST_COUNT] = {"decode_jpeg",  "ssd_mobilenetv1_detect", "tiny_face_detector_416_detect",
                                            "landmarks68",  "descriptor128",          "age_gender",
-                                           "pipeline_ssd_lm_desc_ag", "landmarks68_ert"};
-static const int per_face[ST_COUNT] = {0, 0, 0, 1, 1, 1, 0, 1};
+                                           "pipeline_ssd_lm_desc_ag", "landmarks68_ert", "hog_detect_up1",
+                                           "mmod_detect_up1", "landmarks5_dlib", "descriptor128_dlib"};
+static const int per_face[ST_COUNT] = {0, 0, 0, 1, 1, 1, 0, 1, 0, 0, 1, 1};
 static const int net_of[ST_COUNT] = {-1, FK__NET_SSD, FK__NET_TINY, FK__NET_LANDMARK68, FK__NET_RECOGNITION,
-                                     FK__NET_AGE_GENDER, -1, -1};
+                                     FK__NET_AGE_GENDER, -1, -1, -1, -1, -1, -1};
 
 typedef struct samples {
     double v[MAX_SAMPLES];
@@ -85,7 +90,7 @@ static void print_stats(FILE *f, const char *indent, stats st, const char *unit)
 int main(int argc, char **argv)
 {
     const char *json = NULL;
-    int runs = 5, warmup = 1, threads = 1;
+    int runs = 5, warmup = 1, threads = 1, mmod_runs = 1;
     char **images = NULL;
     int nimages = 0;
     glob_t g = {0};
@@ -98,9 +103,13 @@ int main(int argc, char **argv)
             warmup = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
             threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--mmod-runs") && i + 1 < argc)
+            mmod_runs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--help")) {
-            puts("Usage: bench_stages [--runs N] [--warmup N] [--threads N] [--json OUT] [IMG...]\n"
-                 "Times every stage on the images (default: the six demo photos), median of N runs.");
+            puts("Usage: bench_stages [--runs N] [--warmup N] [--threads N] [--mmod-runs N] [--json OUT] [IMG...]\n"
+                 "Times every stage on the images (default: the six demo photos), median of N runs;\n"
+                 "dlib's MMOD detector (seconds a photo) runs --mmod-runs times (1) without warm-up, and\n"
+                 "dlib's models are timed when models/dlib is fetched.");
             return 0;
         } else {
             images = &argv[i];
@@ -108,7 +117,7 @@ int main(int argc, char **argv)
             break;
         }
     }
-    if (runs < 1 || runs > 100 || warmup < 0 || threads < 1 || threads > 256)
+    if (runs < 1 || runs > 100 || warmup < 0 || threads < 1 || threads > 256 || mmod_runs < 0 || mmod_runs > 100)
         return fprintf(stderr, "bench: bad --runs or --warmup\n"), 2;
     fk_error err = {0};
     fk_models *m = NULL;
@@ -131,6 +140,23 @@ int main(int argc, char **argv)
     fk_session_new(m, &s, &err);
     if (fk_session_set_threads(s, threads) != FK_OK)
         return fprintf(stderr, "bench: %s\n", fk_session_errmsg(s)), 1;
+    /* dlib's models, face_recognition's pipeline: HOG (upsample 1), 5 points, the float ResNet */
+    fk_models *md = NULL;
+    fk_session *sd = NULL;
+    if (fk_models_load(NULL, FK_NET_HOG | FK_NET_MMOD | FK_NET_DLIB5 | FK_NET_DLIB_RESNET, &md, &err) != FK_OK ||
+        fk_session_new(md, &sd, &err) != FK_OK || fk_session_set_threads(sd, threads) != FK_OK) {
+        fprintf(stderr, "bench: SKIP dlib's models: %s\n", err.message);
+        fk_session_free(sd);
+        sd = NULL;
+    } else {
+        fk_session_use(sd, "dlib5");
+        fk_session_use(sd, "dlib-resnet");
+    }
+    fk_detect_options hog, mmod;
+    fk_detect_options_init(&hog);
+    hog.detector = FK_DETECTOR_HOG;
+    fk_detect_options_init(&mmod);
+    mmod.detector = FK_DETECTOR_MMOD;
     fk_session *se = NULL; /* the same with the ERT landmarker (always one thread: it runs per face) */
     if (have_ert && fk_session_new(m, &se, &err) == FK_OK)
         fk_session_set_landmarker(se, FK_LANDMARKER_ERT);
@@ -206,6 +232,39 @@ int main(int argc, char **argv)
                     add(&per[i * ST_COUNT + ST_ERT], (e1 - e0) / (double)n);
                 }
             }
+            if (sd) {
+                fk_face *hf = NULL;
+                size_t nh = 0;
+                double h0 = now_ms();
+                fk_face_detect(sd, img, &hog, &hf, &nh);
+                double h1 = now_ms();
+                if (timed) {
+                    add(&all[ST_HOG], h1 - h0);
+                    add(&per[i * ST_COUNT + ST_HOG], h1 - h0);
+                }
+                for (size_t k = 0; k < nh; k++) {
+                    double a = now_ms();
+                    fk_face_landmarks(sd, img, &hf[k]);
+                    double b = now_ms();
+                    fk_face_descriptor(sd, img, &hf[k]);
+                    double c = now_ms();
+                    if (timed) {
+                        add(&all[ST_DLIB5], b - a);
+                        add(&per[i * ST_COUNT + ST_DLIB5], b - a);
+                        add(&all[ST_DLIB_DESC], c - b);
+                        add(&per[i * ST_COUNT + ST_DLIB_DESC], c - b);
+                    }
+                }
+                fk_faces_free(hf);
+                if (r - warmup >= 0 && r - warmup < mmod_runs) {
+                    double m0 = now_ms();
+                    fk_face_detect(sd, img, &mmod, &hf, &nh);
+                    double m1 = now_ms();
+                    add(&all[ST_MMOD], m1 - m0);
+                    add(&per[i * ST_COUNT + ST_MMOD], m1 - m0);
+                    fk_faces_free(hf);
+                }
+            }
             fk_faces_free(faces);
             fk_image_free(img);
             /* the whole pipeline, from the JPEG bytes */
@@ -235,6 +294,8 @@ int main(int argc, char **argv)
         if (net_of[k] >= 0) {
             const fk__net *net = m->nets[net_of[k]];
             gflop = fk__graph_flops(net->graph) / 1e9;
+        } else if (k == ST_DLIB_DESC && md && md->dlib_resnet) {
+            gflop = fk__graph_flops(md->dlib_resnet) / 1e9;
         }
         if (gflop > 0)
             printf("%-32s %10.2f %6d %12.3f %9.1f %7.1f%%\n", stage_name[k], st[k].median, st[k].n, gflop,
@@ -288,6 +349,8 @@ int main(int argc, char **argv)
     free(h);
     fk_session_free(s);
     fk_session_free(se);
+    fk_session_free(sd);
+    fk_models_free(md);
     fk_models_free(m);
     globfree(&g);
     return 0;

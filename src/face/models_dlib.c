@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 
 #include "core/error.h"
+#include "face/dlib/dlib_nets.h"
+#include "face/hog/hog.h"
 #include "face/session.h"
 #include "facekit/landmarks.h"
 
@@ -72,16 +74,33 @@ static fk_status load_ert5(fk_models *m, fk_error *err)
 
 fk_status fk__models_load_dlib(fk_models *m, unsigned nets, fk_error *err)
 {
+    char path[4200];
     fk_status st = FK_OK;
     if (nets & FK_NET_DLIB5)
         st = load_ert5(m, err);
-    if (st == FK_OK && (nets & (FK_NET_HOG | FK_NET_MMOD | FK_NET_DLIB_RESNET)))
-        st = fk__fail(err, FK_E_UNSUPPORTED, "dlib's HOG, MMOD and ResNet models are not built in yet");
+    if (st == FK_OK && (nets & FK_NET_HOG)) {
+        dlib_path(m, "frontal_face_detector.dat", path, sizeof path);
+        st = missing_hint(fk__hog_load(path, &m->hog, err), path, err);
+    }
+    if (st == FK_OK && (nets & FK_NET_MMOD)) {
+        dlib_path(m, "mmod_human_face_detector.dat", path, sizeof path);
+        st = missing_hint(fk__mmod_load(path, &m->mmod, err), path, err);
+    }
+    if (st == FK_OK && (nets & FK_NET_DLIB_RESNET)) {
+        dlib_path(m, "dlib_face_recognition_resnet_model_v1.dat", path, sizeof path);
+        st = missing_hint(fk__dlib_resnet_load(path, &m->dlib_resnet, err), path, err);
+    }
     return st;
 }
 
 void fk__models_free_dlib(fk_models *m)
 {
     fk_ert_free(m->ert5);
+    fk__hog_free(m->hog);
+    fk__mmod_free(m->mmod);
+    fk__graph_free(m->dlib_resnet);
     m->ert5 = NULL;
+    m->hog = NULL;
+    m->mmod = NULL;
+    m->dlib_resnet = NULL;
 }

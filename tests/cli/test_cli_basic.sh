@@ -121,6 +121,21 @@ else
   skip_data "dlib5 landmarks: models/dlib not fetched"
 fi
 
+# dlib's detectors and ResNet through the CLI: HOG's rectangles are dlib's (golden hog_up1 of
+# sample1: 365 390 588 613 first), descriptors say their embedder
+if [ -f "${FACEKIT_DLIB_MODELS:-$(dirname "$FK_MODELS")/dlib}/frontal_face_detector.dat" ]; then
+  run detect --detector hog --json "$s1"
+  expect_rc 0 "detect --detector hog"
+  json_check 'd[0]["faces"][0]["box"] == [365, 390, 224, 224] and abs(d[0]["faces"][0]["score"] - 2.349) < 1e-3 and all(f["detector"] == "hog" for f in d[0]["faces"])' "hog boxes are dlib's"
+  run embed --detector hog --upsample 0 --landmarker dlib5 --embedder dlib-resnet --json "$s1"
+  expect_rc 0 "embed with dlib's pipeline"
+  json_check 'len(d[0]["faces"]) >= 1 and all(f["embedder"] == "dlib-resnet" and len(f["descriptor"]) == 128 and len(f["landmarks"]) == 5 for f in d[0]["faces"])' "dlib pipeline descriptors"
+  run detect --detector hog --upsample 9 "$s1"
+  expect_rc 2 "--upsample out of range"
+else
+  skip_data "dlib's detectors: models/dlib not fetched"
+fi
+
 finish test_cli_basic
 fi
 export FACEKIT_MODELS=$FK_MODELS
@@ -294,6 +309,21 @@ if [ -f "${FACEKIT_DLIB_MODELS:-$(dirname "$FK_MODELS")/dlib}/shape_predictor_5_
   json_check 'len(d[0]["faces"]) >= 3 and all(len(f["landmarks"]) == 5 and f["points5"][3] == [None, None] and f["detector"] == "ssd" for f in d[0]["faces"])' "dlib5 landmarks: 5 points, no mouth"
 else
   skip_data "dlib5 landmarks: models/dlib not fetched"
+fi
+
+# dlib's detectors and ResNet through the CLI: HOG's rectangles are dlib's (golden hog_up1 of
+# sample1: 365 390 588 613 first), descriptors say their embedder
+if [ -f "${FACEKIT_DLIB_MODELS:-$(dirname "$FK_MODELS")/dlib}/frontal_face_detector.dat" ]; then
+  run detect --detector hog --json "$s1"
+  expect_rc 0 "detect --detector hog"
+  json_check 'd[0]["faces"][0]["box"] == [365, 390, 224, 224] and abs(d[0]["faces"][0]["score"] - 2.349) < 1e-3 and all(f["detector"] == "hog" for f in d[0]["faces"])' "hog boxes are dlib's"
+  run embed --detector hog --upsample 0 --landmarker dlib5 --embedder dlib-resnet --json "$s1"
+  expect_rc 0 "embed with dlib's pipeline"
+  json_check 'len(d[0]["faces"]) >= 1 and all(f["embedder"] == "dlib-resnet" and len(f["descriptor"]) == 128 and len(f["landmarks"]) == 5 for f in d[0]["faces"])' "dlib pipeline descriptors"
+  run detect --detector hog --upsample 9 "$s1"
+  expect_rc 2 "--upsample out of range"
+else
+  skip_data "dlib's detectors: models/dlib not fetched"
 fi
 
 finish test_cli_basic
