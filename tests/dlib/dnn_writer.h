@@ -6,10 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
 #include "ert/dat_writer.h"
-#pragma GCC diagnostic pop
 
 /* dlib's std::string: the length as an integer, then the bytes. */
 static inline void dnn_string(dat_buf *b, const char *s)
@@ -23,24 +20,6 @@ static inline void dnn_bool(dat_buf *b, int v)
 {
     char c = v ? '1' : '0';
     dat_put(b, &c, 1);
-}
-
-/* A double as float_details: a 53-bit mantissa with trailing zero bytes shifted off. */
-static inline void dnn_double(dat_buf *b, double v)
-{
-    int e = 0;
-    int64_t m = 0;
-    int exp = 0;
-    if (v != 0) {
-        m = (int64_t)(frexp(v, &e) * 9007199254740992.0); /* 2^53 */
-        exp = e - 53;
-        for (int i = 0; i < 8 && (m & 0xFF) == 0; i++) {
-            m >>= 8;
-            exp += 8;
-        }
-    }
-    dat_int(b, m);
-    dat_int(b, exp);
 }
 
 /* A resizable_tensor: version 2, dims, raw little-endian floats (data may be NULL: zeros). */
@@ -90,10 +69,10 @@ typedef struct dnn_layer {
 
 static inline void dnn_multipliers(dat_buf *b)
 {
-    dnn_double(b, 1);
-    dnn_double(b, 1);
-    dnn_double(b, 1);
-    dnn_double(b, 0);
+    dat_double(b, 1);
+    dat_double(b, 1);
+    dat_double(b, 1);
+    dat_double(b, 0);
 }
 
 static inline void dnn_details(dat_buf *b, const dnn_layer *l)
@@ -150,7 +129,7 @@ static inline void dnn_details(dat_buf *b, const dnn_layer *l)
         dat_int(b, 1000);
         dat_int(b, 100);
         dnn_multipliers(b);
-        dnn_double(b, 1e-5);
+        dat_double(b, 1e-5);
         free(p);
         break;
     }
@@ -219,17 +198,17 @@ static inline void dnn_net(dat_buf *b, int mmod, int size, const dnn_layer *laye
         dat_int(b, 20);
         dat_int(b, 20);
         dnn_string(b, "");
-        dnn_double(b, 1);
-        dnn_double(b, 1);
-        dnn_double(b, 0.5);
-        dnn_double(b, 0.4);
-        dnn_double(b, 1);
-        dnn_double(b, 0.5);
-        dnn_double(b, 0.95);
+        dat_double(b, 1);
+        dat_double(b, 1);
+        dat_double(b, 0.5);
+        dat_double(b, 0.4);
+        dat_double(b, 1);
+        dat_double(b, 0.5);
+        dat_double(b, 0.95);
         uint8_t yes = 1;
         dat_put(b, &yes, 1);
         dnn_bool(b, 0);
-        dnn_double(b, 100);
+        dat_double(b, 100);
     } else {
         dnn_string(b, "loss_metric_2");
         dat_float(b, 0.04f);

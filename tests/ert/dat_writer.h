@@ -1,4 +1,4 @@
-/* dat_writer.h: writes small synthetic dlib shape_predictor files (dlib's encodings) for the ERT tests and the fuzz corpus. */
+/* dat_writer.h: dlib's serialization (integers, floats, doubles) into a growing buffer, and small synthetic shape_predictor files, for the dlib-format tests and fuzz corpora. */
 #ifndef FK_TEST_DAT_WRITER_H
 #define FK_TEST_DAT_WRITER_H
 
@@ -14,7 +14,7 @@ typedef struct dat_buf {
     int failed;
 } dat_buf;
 
-static void dat_put(dat_buf *b, const void *p, size_t n)
+static inline void dat_put(dat_buf *b, const void *p, size_t n)
 {
     if (b->failed)
         return;
@@ -36,7 +36,7 @@ static void dat_put(dat_buf *b, const void *p, size_t n)
 
 /* dlib's integer encoding: a control byte (length | 0x80 when negative), then the magnitude's
  * bytes, little-endian, at least one. */
-static void dat_int(dat_buf *b, int64_t v)
+static inline void dat_int(dat_buf *b, int64_t v)
 {
     uint8_t buf[9];
     uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
@@ -51,7 +51,7 @@ static void dat_int(dat_buf *b, int64_t v)
 
 /* dlib's float encoding (float_details): mantissa = frexp(v) * 2^24 with trailing zero bytes
  * shifted off, exponent to match; both as integers. */
-static void dat_float(dat_buf *b, float v)
+static inline void dat_float(dat_buf *b, float v)
 {
     int e = 0;
     int64_t m = 0;
@@ -68,8 +68,27 @@ static void dat_float(dat_buf *b, float v)
     dat_int(b, exp);
 }
 
+/* dlib's float_details for a double: mantissa = frexp(v) * 2^53 with trailing zero bytes shifted
+ * off, exponent to match. */
+static inline void dat_double(dat_buf *b, double v)
+{
+    int64_t m = 0;
+    int exp = 0;
+    if (v != 0) {
+        int e;
+        m = (int64_t)(frexp(v, &e) * 9007199254740992.0); /* 2^53 */
+        exp = e - 53;
+        for (int i = 0; i < 8 && (m & 0xFF) == 0; i++) {
+            m >>= 8;
+            exp += 8;
+        }
+    }
+    dat_int(b, m);
+    dat_int(b, exp);
+}
+
 /* A column vector matrix header in the current format (negated sizes). */
-static void dat_colvec(dat_buf *b, const float *v, int n)
+static inline void dat_colvec(dat_buf *b, const float *v, int n)
 {
     dat_int(b, -(int64_t)n);
     dat_int(b, -1);
@@ -78,7 +97,7 @@ static void dat_colvec(dat_buf *b, const float *v, int n)
 }
 
 /* A little deterministic generator for model contents. */
-static float dat_rand(unsigned *s)
+static inline float dat_rand(unsigned *s)
 {
     *s ^= *s << 13;
     *s ^= *s >> 17;
@@ -88,7 +107,7 @@ static float dat_rand(unsigned *s)
 
 /* A valid model: `parts` points, `levels` cascade levels of `trees` complete trees of `depth`
  * (0 = a single leaf), `features` feature pixels per level; values drawn from seed. */
-static void dat_model(dat_buf *b, int parts, int levels, int trees, int depth, int features, unsigned seed)
+static inline void dat_model(dat_buf *b, int parts, int levels, int trees, int depth, int features, unsigned seed)
 {
     unsigned s = seed ? seed : 1;
     const int vals = 2 * parts, splits = (1 << depth) - 1;

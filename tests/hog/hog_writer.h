@@ -1,4 +1,4 @@
-/* hog_writer.h: writes small synthetic dlib HOG object_detector files (dlib's encodings) for the HOG tests. */
+/* hog_writer.h: writes small synthetic dlib HOG object_detector files (dlib's encodings, ert/dat_writer.h) for the HOG tests. */
 #ifndef FK_TEST_HOG_WRITER_H
 #define FK_TEST_HOG_WRITER_H
 
@@ -7,66 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A growing byte buffer; on allocation failure `failed` is set and further writes are dropped. */
-typedef struct hog_buf {
-    uint8_t *data;
-    size_t size, cap;
-    int failed;
-} hog_buf;
-
-static inline void hog_put(hog_buf *b, const void *p, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->size + n > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 1024;
-        while (cap < b->size + n)
-            cap *= 2;
-        uint8_t *d = realloc(b->data, cap);
-        if (!d) {
-            b->failed = 1;
-            return;
-        }
-        b->data = d;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->size, p, n);
-    b->size += n;
-}
-
-/* dlib's integer encoding: a control byte (length | 0x80 when negative), then the magnitude's
- * bytes, little-endian, at least one. */
-static inline void hog_int(hog_buf *b, int64_t v)
-{
-    uint8_t buf[9];
-    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    uint8_t n = 0;
-    do {
-        buf[1 + n++] = (uint8_t)(mag & 0xFF);
-        mag >>= 8;
-    } while (mag);
-    buf[0] = (uint8_t)(n | (v < 0 ? 0x80 : 0));
-    hog_put(b, buf, 1u + n);
-}
-
-/* dlib's float_details for a double: mantissa = frexp(v) * 2^53 with trailing zero bytes shifted
- * off, exponent to match. */
-static inline void hog_double(hog_buf *b, double v)
-{
-    int64_t m = 0;
-    int exp = 0;
-    if (v != 0) {
-        int e;
-        m = (int64_t)(frexp(v, &e) * 9007199254740992.0); /* 2^53 */
-        exp = e - 53;
-        for (int i = 0; i < 8 && (m & 0xFF) == 0; i++) {
-            m >>= 8;
-            exp += 8;
-        }
-    }
-    hog_int(b, m);
-    hog_int(b, exp);
-}
+#include "ert/dat_writer.h"
 
 /* A deterministic generator in [-1, 1). */
 static inline double hog_rand(unsigned *s)
@@ -100,27 +41,27 @@ static inline void hog_window(const hog_spec *s, long *fw, long *fh)
     *fh = B - T + 1;
 }
 
-static inline void hog_scanner(hog_buf *b, const hog_spec *s, long dims)
+static inline void hog_scanner(dat_buf *b, const hog_spec *s, long dims)
 {
-    hog_int(b, 1); /* scanner version */
-    hog_int(b, 0); /* feats: max_size, size */
-    hog_int(b, 0);
-    hog_int(b, s->cell);
-    hog_int(b, s->pad);
-    hog_int(b, s->ww);
-    hog_int(b, s->wh);
-    hog_int(b, (int64_t)s->max_levels);
-    hog_int(b, (int64_t)s->min_w);
-    hog_int(b, (int64_t)s->min_h);
-    hog_double(b, 1.5); /* nuclear norm strength (not used by scanning) */
-    hog_int(b, dims);
+    dat_int(b, 1); /* scanner version */
+    dat_int(b, 0); /* feats: max_size, size */
+    dat_int(b, 0);
+    dat_int(b, s->cell);
+    dat_int(b, s->pad);
+    dat_int(b, s->ww);
+    dat_int(b, s->wh);
+    dat_int(b, (int64_t)s->max_levels);
+    dat_int(b, (int64_t)s->min_w);
+    dat_int(b, (int64_t)s->min_h);
+    dat_double(b, 1.5); /* nuclear norm strength (not used by scanning) */
+    dat_int(b, dims);
 }
 
-static inline void hog_weights(hog_buf *b, const hog_spec *s, long fw, long fh, unsigned *seed)
+static inline void hog_weights(dat_buf *b, const hog_spec *s, long fw, long fh, unsigned *seed)
 {
     const long size = fw * fh, dims = size * 31;
-    hog_int(b, -(dims + 1));
-    hog_int(b, -1);
+    dat_int(b, -(dims + 1));
+    dat_int(b, -1);
     const int rank = s->rank > 3 ? 3 : s->rank;
     double *u = malloc(sizeof(double) * 3 * (size_t)(fh + fw + 2)), *v = u ? u + 3 * (fh + 1) : NULL;
     if (!u) {
@@ -141,31 +82,31 @@ static inline void hog_weights(hog_buf *b, const hog_spec *s, long fw, long fh, 
                     x = hog_rand(seed) * 0.1;
                 for (int k = 0; k < rank; k++)
                     x += u[k * (fh + 1) + r] * v[k * (fw + 1) + c];
-                hog_double(b, x);
+                dat_double(b, x);
             }
     }
     free(u);
-    hog_double(b, s->thresh);
+    dat_double(b, s->thresh);
 }
 
 /* A whole object_detector file for s. */
-static inline void hog_model(hog_buf *b, const hog_spec *s)
+static inline void hog_model(dat_buf *b, const hog_spec *s)
 {
     long fw, fh;
     hog_window(s, &fw, &fh);
     const long dims = fw * fh * 31;
     unsigned seed = s->seed ? s->seed : 1;
-    hog_int(b, s->version);
+    dat_int(b, s->version);
     hog_scanner(b, s, dims);
     if (s->version == 1) {
         hog_weights(b, s, fw, fh, &seed);
-        hog_double(b, s->iou);
-        hog_double(b, s->pcov);
+        dat_double(b, s->iou);
+        dat_double(b, s->pcov);
         return;
     }
-    hog_double(b, s->iou);
-    hog_double(b, s->pcov);
-    hog_int(b, s->detectors);
+    dat_double(b, s->iou);
+    dat_double(b, s->pcov);
+    dat_int(b, s->detectors);
     for (int d = 0; d < s->detectors; d++)
         hog_weights(b, s, fw, fh, &seed);
 }

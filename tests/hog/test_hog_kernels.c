@@ -200,7 +200,7 @@ static int apply_cases(const fk__hog *m, int w, int h, int kind, unsigned *seed)
 
 static fk__hog *synthetic(const hog_spec *s)
 {
-    hog_buf b = {0};
+    dat_buf b = {0};
     hog_model(&b, s);
     fk__hog *m = NULL;
     fk_error err;

@@ -105,7 +105,7 @@ static void test_truncated_and_damaged(const uint8_t *data, size_t size, const c
 
 static void expect_refused(const hog_spec *s, fk_status want, const char *needle)
 {
-    hog_buf b = {0};
+    dat_buf b = {0};
     hog_model(&b, s);
     fk__hog *m = NULL;
     fk_error err;
@@ -139,8 +139,8 @@ static void test_bad_settings(void)
     expect_refused(&s, FK_E_BAD_FORMAT, "not a dlib HOG object_detector");
 
     /* wrong dimension count and a weight vector of the wrong size */
-    hog_buf b = {0};
-    hog_int(&b, 2);
+    dat_buf b = {0};
+    dat_int(&b, 2);
     hog_scanner(&b, &ok, 1234);
     fk__hog *m = NULL;
     fk_error err;
@@ -148,18 +148,18 @@ static void test_bad_settings(void)
     CHECK_MSG(st == FK_E_BAD_FORMAT && failed_cleanly(st, m, &err, "dims.dat") && strstr(err.message, "dimensions"),
               "%s", err.message);
     free(b.data);
-    b = (hog_buf){0};
+    b = (dat_buf){0};
     long fw, fh;
     hog_window(&ok, &fw, &fh);
-    hog_int(&b, 2);
+    dat_int(&b, 2);
     hog_scanner(&b, &ok, fw * fh * 31);
-    hog_double(&b, 0.3);
-    hog_double(&b, 0.8);
-    hog_int(&b, 1);
-    hog_int(&b, -(fw * fh * 31)); /* one value short */
-    hog_int(&b, -1);
+    dat_double(&b, 0.3);
+    dat_double(&b, 0.8);
+    dat_int(&b, 1);
+    dat_int(&b, -(fw * fh * 31)); /* one value short */
+    dat_int(&b, -1);
     for (long i = 0; i < fw * fh * 31; i++)
-        hog_double(&b, 0.01);
+        dat_double(&b, 0.01);
     st = fk__hog_load_mem(b.data, b.size, "short.dat", &m, &err);
     CHECK_MSG(st == FK_E_BAD_FORMAT && failed_cleanly(st, m, &err, "short.dat") && strstr(err.message, "weight vector"),
               "%s", err.message);
@@ -179,7 +179,7 @@ static void test_bad_settings(void)
 static void test_version1(void)
 {
     hog_spec s = {1, 8, 0, 48, 48, 1000, 40, 40, 0.35, 0.9, 1, 2, -0.1, 21};
-    hog_buf a = {0}, b = {0};
+    dat_buf a = {0}, b = {0};
     hog_model(&a, &s);
     s.version = 2;
     hog_model(&b, &s);
@@ -325,7 +325,7 @@ int main(void)
     test_version1();
     /* a small synthetic detector: cut and damaged everywhere */
     const hog_spec small = {2, 8, 0, 24, 24, 1000, 16, 16, 0.3, 0.8, 2, 2, -0.3, 17};
-    hog_buf b = {0};
+    dat_buf b = {0};
     hog_model(&b, &small);
     CHECK(!b.failed);
     test_truncated_and_damaged(b.data, b.size, "synthetic detector", 7, 400);

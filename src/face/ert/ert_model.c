@@ -404,13 +404,6 @@ fk_status fk__ert_load_mem(const void *data, size_t size, const char *name, fk_e
     return parse(&r, name, out);
 }
 
-/* Set to anything but "" or "0", FACEKIT_MODELS_NOVERIFY turns the sha256 check off (for a
- * retrained model saved under a pinned name), as for the face-api models. */
-static bool verify_from_env(void)
-{
-    const char *v = getenv("FACEKIT_MODELS_NOVERIFY");
-    return !(v && *v && strcmp(v, "0") != 0);
-}
 
 #define ERT_HINT "install Debian's libdlib-data (apt-get install libdlib-data) or set FACEKIT_ERT_MODEL=FILE"
 
@@ -435,7 +428,7 @@ fk_status fk_ert_load(const char *path, fk_ert **out, fk_error *err)
         return fk__fail(err, FK_E_LIMIT, "%s: %zu bytes, more than the %llu a shape_predictor may have", path, size,
                         (unsigned long long)FK__ERT_MAX_BYTES);
     }
-    const char *pin = verify_from_env() ? fk__model_pin(path) : NULL;
+    const char *pin = fk__model_verify_enabled() ? fk__model_pin(path) : NULL;
     const size_t cap = (size_t)1 << 20;
     uint8_t *buf = malloc(cap);
     if (!buf) {

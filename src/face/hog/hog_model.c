@@ -344,13 +344,6 @@ fk_status fk__hog_load_mem(const void *data, size_t size, const char *name, fk__
     return parse(&r, name, out);
 }
 
-/* Set to anything but "" or "0", FACEKIT_MODELS_NOVERIFY turns the sha256 check off (for a
- * retrained detector saved under a pinned name), as for the other models. */
-static bool verify_from_env(void)
-{
-    const char *v = getenv("FACEKIT_MODELS_NOVERIFY");
-    return !(v && *v && strcmp(v, "0") != 0);
-}
 
 fk_status fk__hog_load(const char *path, fk__hog **out, fk_error *err)
 {
@@ -364,7 +357,7 @@ fk_status fk__hog_load(const char *path, fk__hog **out, fk_error *err)
     fk_status st = fk__file_read_all(path, (size_t)FK__HOG_MAX_BYTES, &data, &size, err);
     if (st != FK_OK)
         return fk__model_not_found(path, st, err);
-    if (verify_from_env() && (st = fk__model_bytes_verify(path, data, size, err)) != FK_OK) {
+    if (fk__model_verify_enabled() && (st = fk__model_bytes_verify(path, data, size, err)) != FK_OK) {
         free(data);
         return st;
     }

@@ -900,13 +900,6 @@ fk_status fk__dlib_dnn_parse(const void *data, size_t size, const char *name, fk
     return FK_OK;
 }
 
-/* Set to anything but "" or "0", FACEKIT_MODELS_NOVERIFY turns the sha256 check off (a
- * retrained model saved under a pinned name), as for every other model. */
-static bool verify_from_env(void)
-{
-    const char *v = getenv("FACEKIT_MODELS_NOVERIFY");
-    return !(v && *v && strcmp(v, "0") != 0);
-}
 
 fk_status fk__dlib_dnn_load(const char *path, fk__dlib_net **out, fk_error *err)
 {
@@ -922,7 +915,7 @@ fk_status fk__dlib_dnn_load(const char *path, fk__dlib_net **out, fk_error *err)
         return fk__model_not_found(path, st, err);
     /* the pin first: a damaged pinned file is best explained by its sha256, whatever the parser
      * would trip over */
-    if (verify_from_env() && (st = fk__model_bytes_verify(path, data, size, err)) != FK_OK) {
+    if (fk__model_verify_enabled() && (st = fk__model_bytes_verify(path, data, size, err)) != FK_OK) {
         free(data);
         return st;
     }

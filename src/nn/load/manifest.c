@@ -37,13 +37,6 @@ typedef struct wspec {
 /* Floats per alignment unit: each weight starts on a 64-byte boundary, for SIMD kernels. */
 #define SLOT_ALIGN 16
 
-/* Set to anything but "" or "0", this turns the sha256 check off, for custom or retrained
- * models saved under face-api's file names. Read here only. */
-static bool verify_from_env(void)
-{
-    const char *v = getenv("FACEKIT_MODELS_NOVERIFY");
-    return !(v && *v && strcmp(v, "0") != 0);
-}
 
 /* "[g].weights[i]" for messages about a weight whose name is not known (yet). */
 static const char *where(char *buf, size_t n, size_t g, size_t i)
@@ -493,7 +486,7 @@ done:
 
 fk_status fk__weights_load(const char *manifest_path, fk__weights **out, fk_error *err)
 {
-    fk__weights_options o = {.verify = verify_from_env(), .max_bytes = FK__WEIGHTS_MAX_BYTES};
+    fk__weights_options o = {.verify = fk__model_verify_enabled(), .max_bytes = FK__WEIGHTS_MAX_BYTES};
     return fk__weights_load_opts(manifest_path, &o, out, err);
 }
 

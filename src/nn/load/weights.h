@@ -93,6 +93,9 @@ const char *fk__weights_path(const fk__weights *w);
 fk_status fk__model_file_verify(const char *path, fk_error *err);
 fk_status fk__model_bytes_verify(const char *path, const void *data, size_t size, fk_error *err);
 const char *fk__model_pin(const char *path);
+/* Whether loaders check pins: yes unless FACEKIT_MODELS_NOVERIFY is set to anything but "" or
+ * "0" (for a retrained or custom model saved under a pinned file name). */
+bool fk__model_verify_enabled(void);
 /* Rewrites a FK_E_NOT_FOUND from reading the model file at path into "PATH: model file not
  * found; ..." with the hint to fetch the models (when path's basename is pinned). Returns st. */
 fk_status fk__model_not_found(const char *path, fk_status st, fk_error *err);
