@@ -28,7 +28,15 @@ fk_status fk__detect_dlib(fk_session *s, const fk_image *img, const fk_detect_op
         if (!m->hog)
             return fk__session_fail(s, FK_E_BAD_STATE, "dlib's HOG detector was not loaded (FK_NET_HOG)");
         fk__hog_det *d = NULL;
-        st = fk__hog_detect(m->hog, img, o->upsample, o->dlib_threshold, &d, &n, &e);
+        st = s->hog_ctx ? FK_OK : fk__hog_ctx_new(&s->hog_ctx, &e);
+        if (st == FK_OK)
+            st = fk__hog_detect_ctx(s->hog_ctx, m->hog, img, o->upsample, o->dlib_threshold, FK__HOG_KERNELS_AUTO,
+                                    &d, &n, &e);
+        /* past about 400 MB of buffers (a scan of over 32 megapixels) they are not worth keeping */
+        if ((double)img->width * img->height * (double)(1ull << (2 * o->upsample)) > 32e6) {
+            fk__hog_ctx_free(s->hog_ctx);
+            s->hog_ctx = NULL;
+        }
         if (st == FK_OK && n) {
             out = calloc(n, sizeof *out);
             if (!out)

@@ -5,7 +5,9 @@
 
 #include "core/error.h"
 #include "core/pool.h"
+#include "face/hog/hog.h"
 #include "face/session.h"
+#include "nn/plan.h"
 
 fk_status fk_session_new(const fk_models *models, fk_session **out, fk_error *err)
 {
@@ -17,6 +19,7 @@ fk_status fk_session_new(const fk_models *models, fk_session **out, fk_error *er
         return fk__fail(err, FK_E_NO_MEMORY, "out of memory creating a session");
     s->models = models;
     s->kernels = fk__kernels_from_env();
+    fk__blas_single_thread();
     s->crop = FK_CROP_DEFAULT;
     s->threads = 1;
     *out = s;
@@ -33,6 +36,7 @@ void fk_session_free(fk_session *s)
     fk__graph_free(s->tiny_graph);
     fk__plan_free(s->dlib_resnet_plan);
     fk__pool_free(s->pool);
+    fk__hog_ctx_free(s->hog_ctx);
     free(s->input);
     free(s);
 }

@@ -9,6 +9,7 @@
 struct fk_ert;
 struct fk__hog;
 struct fk__mmod;
+struct fk__hog_ctx;
 
 struct fk_models {
     char dir[4096];
@@ -50,6 +51,9 @@ struct fk_session {
     fk__plan *dlib_resnet_plan;
     int threads;
     struct fk__pool *pool; /* NULL with one thread */
+    /* the HOG scan's buffers (image pyramid, features), kept for the next photo as dlib's detector
+     * keeps its feature pyramid: made on first use, as large as the largest photo scanned */
+    struct fk__hog_ctx *hog_ctx;
     fk_error err;        /* the last failure */
 };
 

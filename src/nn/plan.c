@@ -106,6 +106,11 @@ fk_status fk__plan_new(const fk__graph *g, int batch, fk__kernels kernels, fk__p
     return fk__plan_new_threads(g, batch, kernels, 1, out, err);
 }
 
+void fk__blas_single_thread(void)
+{
+    openblas_set_num_threads(1);
+}
+
 fk_status fk__plan_new_threads(const fk__graph *g, int batch, fk__kernels kernels, int threads, fk__plan **out,
                                fk_error *err)
 {
@@ -114,9 +119,7 @@ fk_status fk__plan_new_threads(const fk__graph *g, int batch, fk__kernels kernel
         return fk__fail(err, FK_E_INVALID_ARGUMENT, "%s: bad thread count %d", fk__graph_name(g), threads);
     if (batch <= 0 || batch > 4096)
         return fk__fail(err, FK_E_INVALID_ARGUMENT, "%s: bad batch size %d", fk__graph_name(g), batch);
-    /* facekit parallelises across ops and faces itself; OpenBLAS's own threads would only
-     * oversubscribe the cores, so every sgemm runs on the calling thread */
-    openblas_set_num_threads(1);
+    fk__blas_single_thread();
     int nn = fk__graph_node_count(g);
     fk_status st = FK_E_NO_MEMORY;
     fk__plan *p = calloc(1, sizeof *p);

@@ -25,6 +25,10 @@ fk_status fk__plan_new(const fk__graph *g, int batch, fk__kernels kernels, fk__p
 fk_status fk__plan_new_threads(const fk__graph *g, int batch, fk__kernels kernels, int threads, fk__plan **out,
                                fk_error *err);
 void fk__plan_free(fk__plan *p);
+/* Keeps every sgemm on the calling thread (facekit parallelises across ops and faces itself).
+ * Called by each new plan and session: OpenBLAS starts a thread per core when it loads, and
+ * until told otherwise they spin in sched_yield next to a HOG scan that uses no plan at all. */
+void fk__blas_single_thread(void);
 
 /* The input buffer, [batch, H, W, C] packed: fill it, then run. A run clobbers it (its memory is
  * reused for later activations), so refill it before every run. */
