@@ -79,6 +79,7 @@ typedef struct fk_image_embedding {
     int ok;       /* a descriptor was computed */
     int faces;    /* faces found */
     int retried;  /* 1: found only by the low-score retry */
+    int fallback; /* 1: found only by the fallback detector (fk_detect_options.use_fallback) */
     fk_face face; /* the largest face (by box area) with its descriptor */
     char error[FK_ERROR_MESSAGE_MAX];
 } fk_image_embedding;

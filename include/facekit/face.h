@@ -90,6 +90,13 @@ typedef struct fk_detect_options {
                            * scan, as face_recognition's number_of_times_to_upsample; default 1 */
     float dlib_threshold; /* HOG and MMOD: dlib's adjust_threshold, keep detections whose score
                            * (dlib's detection confidence, not a probability) is above it; default 0 */
+    float retry_min_score; /* SSD and Tiny: when nothing scores above min_score, keep the faces
+                            * scoring above this instead (face-api's LFW protocol uses 0.2); 0: no
+                            * retry (the default) */
+    int use_fallback;      /* when still nothing is found, run `fallback` (which must be loaded) at
+                            * upsample 1 on the same image; 0: off (the default) */
+    fk_detector fallback;  /* with use_fallback: the detector of last resort (FK_DETECTOR_MMOD finds
+                            * faces in every pose and size the others miss, about 0.5 s a megapixel) */
 } fk_detect_options;
 
 /* Fills the defaults above. */

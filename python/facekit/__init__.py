@@ -12,6 +12,10 @@ Usage:
         if len(faces) >= 2:
             print(facekit.distance(faces[0], faces[1]) < facekit.DESCRIPTOR_THRESHOLD)
 
+    # `facekit embed`'s defaults, the most accurate on LFW (dlib's ResNet, mirror, jitter, MMOD fallback)
+    with facekit.Session(facekit.Models(facekit.EMBED_MODELS)) as s:
+        faces = s.embed(img)
+
     for m in facekit.models():                           # the registry: every model by name
         print(m.name, m.role, m.licence)
 
@@ -27,7 +31,7 @@ from .errors import (BadFormatError, BadStateError, Error, FileIOError, ImageErr
                      NoMemoryError, NotFoundError, SizeOverflowError, UnsupportedError)
 from .image import as_rgb, decode_image, load_image, save_image
 from .models import ModelInfo, Models, default_dir, model_info, models
-from .session import Box, Face, Session, distance
+from .session import EMBED_MODELS, Box, Face, Session, distance
 
 __version__ = "0.1.0"
 
@@ -39,5 +43,5 @@ __all__ = [
     "Models", "Session", "Face", "Box", "ModelInfo", "models", "model_info", "default_dir", "distance",
     "Error", "InvalidArgumentError", "NoMemoryError", "SizeOverflowError", "FileIOError", "BadFormatError",
     "UnsupportedError", "BadStateError", "LimitError", "NotFoundError", "ImageError",
-    "DESCRIPTOR_THRESHOLD", "DESCRIPTOR_DIM", "LANDMARK_COUNT", "library_path",
+    "DESCRIPTOR_THRESHOLD", "DESCRIPTOR_DIM", "LANDMARK_COUNT", "library_path", "EMBED_MODELS",
 ]

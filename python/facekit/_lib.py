@@ -101,7 +101,8 @@ class fk_detect_options(Structure):
     _fields_ = [
         ("detector", c_int), ("min_score", c_float), ("iou_threshold", c_float), ("max_faces", c_int),
         ("tiny_input_size", c_int), ("closeup", c_int), ("closeup_border", c_float), ("tiles", c_int),
-        ("upsample", c_int), ("dlib_threshold", c_float),
+        ("upsample", c_int), ("dlib_threshold", c_float), ("retry_min_score", c_float), ("use_fallback", c_int),
+        ("fallback", c_int),
     ]
 
 

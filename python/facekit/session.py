@@ -182,6 +182,10 @@ class Face:
         return "facekit.Face(%s)" % ", ".join(parts)
 
 
+# the models Session.embed runs (what `facekit embed` loads by default)
+EMBED_MODELS = "ssd,faceapi68,dlib-resnet,mmod"
+
+
 def distance(a, b):
     """The L2 distance between two descriptors: two Faces (checked to come from the same
     embedder: InvalidArgumentError otherwise) or two arrays. Under 0.6
@@ -271,7 +275,7 @@ class Session:
         return name
 
     def _options(self, detector, upsample, min_score, max_faces, tiles, closeup, dlib_threshold, iou_threshold,
-                 tiny_input_size):
+                 tiny_input_size, retry=0.0, fallback=None):
         o = _lib.fk_detect_options()
         _lib.fk_detect_options_init(ctypes.byref(o))
         o.detector = _role_id(self._model("detector", detector), "detector").id
@@ -291,6 +295,10 @@ class Session:
         if _CLOSEUP[closeup] is not None:
             o.closeup = _CLOSEUP[closeup]
         o.tiles = int(tiles)
+        o.retry_min_score = float(retry)
+        if fallback is not None:
+            o.use_fallback = 1
+            o.fallback = _role_id(fallback, "detector").id
         return o
 
     @staticmethod
@@ -314,7 +322,7 @@ class Session:
     # -- the stages ---------------------------------------------------------------------------
 
     def detect(self, img, detector=None, upsample=1, min_score=None, max_faces=None, tiles=0, closeup=None,
-               dlib_threshold=0.0, iou_threshold=None, tiny_input_size=None):
+               dlib_threshold=0.0, iou_threshold=None, tiny_input_size=None, retry=0.0, fallback=None):
         """The faces in img, best score first, as a list of Face.
 
         detector: "ssd" (default), "tiny", "hog" or "mmod" (dlib's, as face_recognition's "hog"
@@ -323,9 +331,12 @@ class Session:
         their score threshold (default 0). tiles: n in 2..8 also detects on an n x n grid of
         tiles, for small faces in big photos. closeup: "if-none" (default), "always" or "off":
         detect again on the image shrunk into a black border, for faces that fill the frame.
+        retry: SSD/Tiny, when nothing scores above min_score keep the faces above this instead (0:
+        off). fallback: a detector (loaded) run at upsample 1 when still nothing is found, e.g.
+        "mmod" (None: off).
         """
         o = self._options(detector, upsample, min_score, max_faces, tiles, closeup, dlib_threshold, iou_threshold,
-                          tiny_input_size)
+                          tiny_input_size, retry, fallback)
         im, keep = fk_image_of(img)
         p = ctypes.POINTER(_lib.fk_face)()
         n = ctypes.c_size_t()
@@ -418,7 +429,7 @@ class Session:
         if crop not in _CROP:
             raise InvalidArgumentError("crop must be 'dlib' or 'faceapi', not %r" % (crop,))
         args = dict(upsample=1, min_score=None, max_faces=None, tiles=0, closeup=None, dlib_threshold=0.0,
-                    iou_threshold=None, tiny_input_size=None)
+                    iou_threshold=None, tiny_input_size=None, retry=0.0, fallback=None)
         unknown = set(detect_options) - set(args)
         if unknown:
             raise TypeError("analyze() got unexpected keyword argument(s): %s" % ", ".join(sorted(unknown)))
@@ -444,6 +455,27 @@ class Session:
                 return self._take(p, n.value)
             finally:
                 _lib.fk_faces_free(p)
+
+    # what `facekit embed` does with no options: the most accurate pipeline measured on LFW (see the
+    # README), with a face in every LFW image
+    EMBED_DEFAULTS = {"closeup": "always", "retry": 0.2, "fallback": "mmod", "embedder": "dlib-resnet",
+                      "jitter": 4}
+
+    def embed(self, img, **options):
+        """The faces of img with landmarks and descriptors, as `facekit embed` gives them with no
+        options (Session.EMBED_DEFAULTS): SSD with the close-up pass merged in, a retry at score
+        0.2, dlib's MMOD when still nothing is found; face-api's 68 points place dlib's chip;
+        dlib's ResNet averaged over 4 jittered copies of the chip (dlib's jitter_image,
+        seed 0, so repeatable). Load facekit.EMBED_MODELS for all of it: without "mmod" there is no
+        fallback, without "dlib-resnet" face-api's port of the same net is used. `options` are
+        analyze()'s and override the defaults."""
+        o = dict(self.EMBED_DEFAULTS)
+        if "mmod" not in self.models:
+            o["fallback"] = None
+        if "dlib-resnet" not in self.models:
+            o["embedder"] = None
+        o.update(options)
+        return self.analyze(img, **o)
 
     # -- lifetime -----------------------------------------------------------------------------
 

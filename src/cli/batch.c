@@ -56,7 +56,7 @@ static void print_help(const cli_face_verb *v)
 {
     fputs(v->intro, stdout);
     fputs("\nOptions:\n", stdout);
-    cli_face_opts_help(stdout);
+    cli_face_opts_help(stdout, (v->what & FK_ANALYZE_DESCRIPTOR) != 0);
     if (v->what)
         fputs("  --box x,y,w,h        a face given by its box (repeatable): no detection, the stages run\n"
               "                       on these boxes (the same boxes for every image); with --landmarker\n"
@@ -81,7 +81,10 @@ static void print_help(const cli_face_verb *v)
 int cli_run_face_verb(const cli_face_verb *verb, int argc, char **argv)
 {
     cli_face_opts o;
-    cli_face_opts_init(&o);
+    if (verb->what & FK_ANALYZE_DESCRIPTOR)
+        cli_face_opts_init_embed(&o);
+    else
+        cli_face_opts_init(&o);
     const char *draw = NULL;
     int full = 0;
     cli_opt table[CLI_FACE_OPTS_COUNT + 3];

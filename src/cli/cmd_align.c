@@ -29,7 +29,7 @@ static void print_help(void)
           "  --padding P          the dlib chip's padding around the mean face, 0 to 2 [0.25]\n"
           "  --box x,y,w,h        a face given by its box (repeatable) instead of detection\n",
           stdout);
-    cli_face_opts_help(stdout);
+    cli_face_opts_help(stdout, 0);
     fputs("  -h, --help           this help\n"
           "\n"
           "Example:\n"

@@ -17,7 +17,7 @@ static void print_help(void)
           "\n"
           "Options:\n",
           stdout);
-    cli_face_opts_help(stdout);
+    cli_face_opts_help(stdout, 1);
     printf("  --threshold T        the distance under which two faces are one person, T > 0 [%g]\n",
            (double)FK_DESCRIPTOR_THRESHOLD);
     fputs("  -h, --help           this help\n"
@@ -93,7 +93,7 @@ static cJSON *json_side(const side *x, int timings, unsigned stages)
 int cmd_compare(int argc, char **argv)
 {
     cli_face_opts o;
-    cli_face_opts_init(&o);
+    cli_face_opts_init_embed(&o);
     double threshold = FK_DESCRIPTOR_THRESHOLD;
     cli_opt table[CLI_FACE_OPTS_COUNT + 1];
     size_t nopts = cli_face_opts_table(&o, table);

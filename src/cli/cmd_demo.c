@@ -38,7 +38,7 @@ static void print_help(void)
            "  --threshold T        the distance under which two faces are joined, T > 0 [%g]\n"
            "  --pairs N            how many closest cross-photo pairs to list, 0 to 1000 [%d]\n",
            DEMO_DEFAULT_OUT, (double)FK_DESCRIPTOR_THRESHOLD, DEMO_DEFAULT_PAIRS);
-    cli_face_opts_help(stdout);
+    cli_face_opts_help(stdout, 0);
     fputs("  -h, --help           this help\n"
           "\n"
           "Example:\n"

@@ -9,6 +9,7 @@
 #include "cli/cmd.h"
 #include "cli/pipeline.h"
 #include "facekit/eval.h"
+#include "facekit/models.h"
 
 static int plot_curves(const char *out, int n, char **specs);
 
@@ -21,12 +22,13 @@ static void print_help(void)
           "with a header and columns img1,img2,same (same: 1/0, yes/no; images are ROOT/img).\n"
           "\n"
           "For every image the largest face is found and described. facekit's protocol (the default)\n"
-          "also detects on the image centred in a black border of half its longer side and merges both\n"
-          "passes (faces that fill the frame are found that way), and retries at score 0.2 when nothing\n"
-          "is found; face-api's protocol (--protocol faceapi) only retries at 0.2 and uses face-api's crop.\n"
+          "is what `facekit embed` does with the same options: with its defaults it also detects on the\n"
+          "image centred in a black border of half its longer side and merges both passes (faces that\n"
+          "fill the frame are found that way), retries at score 0.2 when nothing is found, then runs\n"
+          "dlib's MMOD detector where it is installed. face-api's protocol (--protocol faceapi) only\n"
+          "retries at 0.2 and uses face-api's crop (it sets --closeup, --retry and --fallback).\n"
           "An image still without a face counts as wrong in every pair that uses it, and is listed.\n"
-          "(So the protocol sets --closeup; --crop applies to facekit's protocol.) --threads sets how many\n"
-          "images are processed at once, one thread each (default: the number of CPUs).\n"
+          "--threads sets how many images are processed at once, one thread each.\n"
           "\n"
           "Reports: accuracy at the fixed threshold (same person when the L2 distance is below it), the\n"
           "same over the pairs where both faces were found, the LFW protocol (each fold tested at the\n"
@@ -47,7 +49,7 @@ static void print_help(void)
           "  --distances OUT.csv  write every pair: image a, image b, same (1/0), distance (empty: no face)\n"
           "  --plot OUT.svg       draw the ROC (needs --roc; several runs: facekit eval plot)\n",
           stdout);
-    cli_face_opts_help(stdout);
+    cli_face_opts_help(stdout, 1);
     fputs("  -h, --help           this help\n"
           "\n"
           "Example:\n"
@@ -120,7 +122,7 @@ static size_t index_of(char *const *sorted, size_t n, const char *path)
 static int eval_verify(int argc, char **argv)
 {
     cli_face_opts fo;
-    cli_face_opts_init(&fo);
+    cli_face_opts_init_embed(&fo);
     const char *pairs_path = NULL, *root = NULL, *folds = NULL, *protocol = "facekit", *roc = NULL,
                *failures = NULL, *plot = NULL, *dist_path = NULL;
     double threshold = FK_DESCRIPTOR_THRESHOLD;
@@ -237,13 +239,20 @@ static int eval_verify(int argc, char **argv)
         fk_embed_options_faceapi(&eo);
     else
         fk_embed_options_init(&eo);
-    /* the protocol decides the close-up pass and the retry; the options the crop and the rest */
+    /* face-api's protocol fixes the close-up pass, the retry and the fallback; facekit's takes the
+     * options as `facekit embed` does */
     eo.embedder = cli_face_opts_embedder(&fo);
     eo.jitter = fo.jitter;
     eo.jitter_seed = (unsigned)fo.seed;
     fk_closeup closeup = eo.detect.closeup;
     eo.detect = det;
-    eo.detect.closeup = closeup;
+    if (strcmp(protocol, "faceapi") == 0) {
+        eo.detect.closeup = closeup;
+        eo.detect.use_fallback = 0;
+        eo.detect.retry_min_score = 0;
+    } else {
+        eo.retry_min_score = 0; /* det's own, from --retry */
+    }
     if (strcmp(protocol, "facekit") == 0) {
         eo.crop = cli_face_opts_crop(&fo);
         eo.landmarker = cli_face_opts_landmarker(&fo);
@@ -260,7 +269,7 @@ static int eval_verify(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
 
-    size_t noface = 0, lowscore = 0;
+    size_t noface = 0, lowscore = 0, fellback = 0;
     FILE *ff = failures ? fopen(failures, "w") : NULL;
     if (failures && !ff) {
         cli_error("%s: cannot write", failures);
@@ -268,6 +277,7 @@ static int eval_verify(int argc, char **argv)
     }
     for (size_t i = 0; i < nu; i++) {
         lowscore += emb[i].retried == 1;
+        fellback += emb[i].fallback == 1;
         if (!emb[i].ok) {
             noface++;
             if (ff)
@@ -310,18 +320,21 @@ static int eval_verify(int argc, char **argv)
     }
     if (fo.json) {
         printf("{\"pairs_file\": \"%s\", \"protocol\": \"%s\", \"images\": %zu, \"images_without_face\": %zu, "
-               "\"found_by_low_score_retry\": %zu, \"pairs\": %zu, "
+               "\"found_by_low_score_retry\": %zu, \"found_by_fallback\": %zu, \"pairs\": %zu, "
                "\"pairs_failed\": %zu, \"threshold\": %.6g, \"accuracy_at_threshold\": %.6f, "
                "\"accuracy_valid_pairs\": %.6f, \"folds\": %d, \"mean_accuracy\": %.6f, \"std_accuracy\": %.6f, "
                "\"auc\": %.6f, \"eer\": %.6f, \"tar_at_far_0.001\": %.6f, \"tar_at_far_0.01\": %.6f, "
                "\"seconds\": %.1f}\n",
-               pairs_path, protocol, nu, noface, lowscore, r.pairs, r.failed_pairs, threshold,
+               pairs_path, protocol, nu, noface, lowscore, fellback, r.pairs, r.failed_pairs, threshold,
                r.accuracy_at_fixed, r.accuracy_valid_pairs, r.folds, r.mean_accuracy, r.std_accuracy, r.auc, r.eer,
                r.tar_at_far[0], r.tar_at_far[1], secs);
     } else {
-        printf("pairs %s (%s protocol, %s detector)\n", pairs_path, protocol,
-               det.detector == FK_DETECTOR_TINY ? "tiny" : "ssd");
-        printf("  images %zu: %zu without a face, %zu found only by the low-score retry\n", nu, noface, lowscore);
+        const fk_model_info *dm = fk_model_by_id(FK_ROLE_DETECTOR, det.detector);
+        const fk_model_info *fm = eo.detect.use_fallback ? fk_model_by_id(FK_ROLE_DETECTOR, eo.detect.fallback) : NULL;
+        printf("pairs %s (%s protocol, %s detector%s%s)\n", pairs_path, protocol, dm ? dm->name : "?",
+               fm ? ", fallback " : "", fm ? fm->name : "");
+        printf("  images %zu: %zu without a face, %zu found only by the low-score retry, %zu only by the fallback\n",
+               nu, noface, lowscore, fellback);
         printf("  pairs %zu (%zu with an image without a face, counted wrong)\n", r.pairs, r.failed_pairs);
         printf("  accuracy at threshold %.3g: %.2f %%  (%.2f %% over the pairs where both faces were found)\n",
                threshold, 100 * r.accuracy_at_fixed, 100 * r.accuracy_valid_pairs);
@@ -382,7 +395,7 @@ static void print_detect_help(void)
           "                       threshold, one per line\n"
           "  --plot OUT.svg       draw the precision-recall curve (needs --pr; several: facekit eval plot)\n",
           stdout);
-    cli_face_opts_help(stdout);
+    cli_face_opts_help(stdout, 0);
     fputs("  -h, --help           this help\n"
           "\n"
           "Example:\n"

@@ -25,6 +25,20 @@ void cli_face_opts_init(cli_face_opts *o)
     o->upsample = d.upsample;
     o->box_style = "detector";
     o->threads = 1;
+    o->retry = 0;
+    o->fallback = "none";
+}
+
+void cli_face_opts_init_embed(cli_face_opts *o)
+{
+    cli_face_opts_init(o);
+    o->closeup = "always";
+    o->retry = 0.2;
+    o->fallback = "mmod";
+    o->fallback_default = 1;
+    o->embedder = "dlib-resnet";
+    o->embedder_default = 1;
+    o->jitter = 4;
 }
 
 size_t cli_face_opts_table(cli_face_opts *o, cli_opt *t)
@@ -44,6 +58,9 @@ size_t cli_face_opts_table(cli_face_opts *o, cli_opt *t)
     t[n++] = (cli_opt){"seed", 0, CLI_ARG_INT, &o->seed, 0, 2147483647};
     t[n++] = (cli_opt){"box-style", 0, CLI_ARG_STRING, &o->box_style, 0, 0};
     t[n++] = (cli_opt){"flip", 0, CLI_ARG_FLAG, &o->flip, 0, 0};
+    t[n++] = (cli_opt){"no-flip", 0, CLI_ARG_FLAG, &o->no_flip, 0, 0};
+    t[n++] = (cli_opt){"retry", 0, CLI_ARG_FLOAT, &o->retry, 0, 1};
+    t[n++] = (cli_opt){"fallback", 0, CLI_ARG_STRING, &o->fallback, 0, 0};
     t[n++] = (cli_opt){"threads", 0, CLI_ARG_INT, &o->threads, 1, 256};
     t[n++] = (cli_opt){"models", 0, CLI_ARG_STRING, &o->models, 0, 0};
     t[n++] = (cli_opt){"max-pixels", 0, CLI_ARG_U64, &o->max_pixels, 1, 0};
@@ -54,10 +71,13 @@ size_t cli_face_opts_table(cli_face_opts *o, cli_opt *t)
     return n;
 }
 
-void cli_face_opts_help(FILE *f)
+void cli_face_opts_help(FILE *f, int embed)
 {
     cli_face_opts o;
-    cli_face_opts_init(&o);
+    if (embed)
+        cli_face_opts_init_embed(&o);
+    else
+        cli_face_opts_init(&o);
     fprintf(f,
             "  --detector NAME      the face detector (`facekit models` lists them): ssd (SSD MobileNetV1,\n"
             "                       accurate), tiny (TinyFaceDetector, about 10x cheaper, misses small\n"
@@ -70,12 +90,17 @@ void cli_face_opts_help(FILE *f)
             "  --tiny-size N        the tiny detector's input side, a multiple of 32 from 64 to 2048 [%d]\n"
             "  --closeup MODE       detect again on the image in a black border, for faces that fill the\n"
             "                       frame: off, if-none (when nothing was found) or always (merged) [%s]\n"
+            "  --retry F            ssd, tiny: when nothing scores above --min-score, keep the faces\n"
+            "                       above F instead; 0 is off [%g]\n"
+            "  --fallback NAME      when still nothing is found, run this detector (at upsample 1):\n"
+            "                       mmod finds faces in poses and sizes the others miss; none is off\n"
+            "                       [%s%s]\n"
             "  --tiles N            also detect on an N x N grid of overlapping tiles (N = 2..8): finds\n"
             "                       faces N times smaller in big photos, at N*N times the detector's\n"
             "                       cost; 0 is off [%d]\n"
             "  --crop C             the descriptor's input: dlib (the face rotated and scaled onto dlib's\n"
             "                       mean face, as the net was trained) or faceapi (face-api's upright\n"
-            "                       box, for face-api parity) [%s]\n"
+            "                       box, for face-api parity; turns the default jitter off) [%s]\n"
             "  --landmarker NAME    faceapi68 (face-api's net, 68 points; also 'cnn'), dlib68 (dlib's\n"
             "                       regression trees, /usr/share/dlib, its training data for\n"
             "                       non-commercial use only; also 'ert') or dlib5 (dlib's 5 points,\n"
@@ -89,8 +114,9 @@ void cli_face_opts_help(FILE *f)
             "  --box-style S        the boxes reported: detector (the detector's own, face-api's) or\n"
             "                       dlib (square, eyebrows to chin, as dlib's HOG detector and AFW's\n"
             "                       annotations; the later stages still use the detector's box) [%s]\n"
-            "  --flip               descriptors: average the face's and its mirror image's (twice the\n"
-            "                       cost, better verification; off gives face-api's descriptors)\n"
+            "  --flip, --no-flip    descriptors: average the face's and its mirror image's (twice the\n"
+            "                       cost, better verification; off gives face-api's and dlib's own\n"
+            "                       descriptors) [%s]\n"
             "  --threads N          threads to run the nets on, 1 to 256 (results do not change) [%d]\n"
             "  --models DIR         the model folder [$FACEKIT_MODELS, else the built-in folder;\n"
             "                       now %s]\n"
@@ -99,13 +125,53 @@ void cli_face_opts_help(FILE *f)
             "  --timings            milliseconds per stage (decode, detect, landmarks, descriptor,\n"
             "                       attributes) on stderr, per image and in total\n"
             "  -q, --quiet          no progress lines or notes on stderr (errors are still printed)\n",
-            o.detector, o.upsample, o.min_score, o.max_faces, o.tiny_size, o.closeup, o.tiles, o.crop, o.landmarker,
-            o.embedder, o.jitter, o.seed, o.box_style,
+            o.detector, o.upsample, o.min_score, o.max_faces, o.tiny_size, o.closeup, o.retry, o.fallback,
+            o.fallback_default ? ", where installed" : "", o.tiles, o.crop, o.landmarker,
+            o.embedder, o.jitter, o.seed, o.box_style, o.flip ? "on" : "off",
             o.threads, cli_models_dir(&o), (unsigned long long)FK_IMAGE_DEFAULT_MAX_PIXELS);
 }
 
-int cli_face_opts_resolve(const char *verb, const cli_face_opts *o, fk_detect_options *det, fk_decode_options *dec)
+/* The fallback detector the options ask for and can have: NULL for none, for an unknown name, and
+ * for the verb's default when its files are not installed (missing gets the first absent file). */
+static const fk_model_info *fallback_info(const cli_face_opts *o, char *missing, size_t n)
 {
+    if (missing && n)
+        missing[0] = 0;
+    if (!o->fallback || strcmp(o->fallback, "none") == 0)
+        return NULL;
+    const fk_model_info *fb = fk_model_find(o->fallback);
+    if (!fb || fb->role != FK_ROLE_DETECTOR)
+        return NULL;
+    char buf[4096];
+    if (o->fallback_default && !fk_model_installed(fb, cli_models_dir(o), missing ? missing : buf, missing ? n : sizeof buf, NULL))
+        return NULL;
+    return fb;
+}
+
+static unsigned cli_fallback_net(const cli_face_opts *o)
+{
+    const fk_model_info *fb = o->boxes.n > 0 ? NULL : fallback_info(o, NULL, 0);
+    return fb ? fb->net : 0;
+}
+
+int cli_face_opts_resolve(const char *verb, cli_face_opts *o, fk_detect_options *det, fk_decode_options *dec)
+{
+    if (o->no_flip)
+        o->flip = 0;
+    /* the verb's default jitter works on dlib's chip: face-api's crop turns it off */
+    if (o->embedder_default && o->jitter == 4 && o->crop && strcmp(o->crop, "faceapi") == 0)
+        o->jitter = 0;
+    if (o->embedder_default && strcmp(o->embedder, "dlib-resnet") == 0) {
+        char missing[4096];
+        const fk_model_info *e = fk_model_find(o->embedder);
+        if (e && !fk_model_installed(e, cli_models_dir(o), missing, sizeof missing, NULL)) {
+            /* the verbs still run without dlib's models, on face-api's port of the same net */
+            if (!o->quiet && !o->json)
+                fprintf(stderr, "facekit %s: note: dlib-resnet is not installed (%s; `make models`): using "
+                        "faceapi-resnet\n", verb, missing);
+            o->embedder = "faceapi-resnet";
+        }
+    }
     fk_detect_options_init(det);
     const fk_model_info *d = fk_model_find(o->detector);
     if (!d || d->role != FK_ROLE_DETECTOR)
@@ -130,6 +196,25 @@ int cli_face_opts_resolve(const char *verb, const cli_face_opts *o, fk_detect_op
         det->closeup = FK_CLOSEUP_ALWAYS;
     else
         return cli_usage_error(verb, "--closeup: '%s' is not off, if-none or always", o->closeup);
+    if (!(o->retry >= 0 && o->retry < 1))
+        return cli_usage_error(verb, "--retry: %g is not in [0, 1)", o->retry);
+    det->retry_min_score = (float)o->retry;
+    if (strcmp(o->fallback, "none") != 0) {
+        const fk_model_info *fb = fk_model_find(o->fallback);
+        if (!fb || fb->role != FK_ROLE_DETECTOR)
+            return cli_usage_error(verb, "--fallback: '%s' is not ssd, tiny, hog, mmod or none", o->fallback);
+        char missing[4096];
+        fb = fallback_info(o, missing, sizeof missing);
+        if (!fb) {
+            /* the default fallback needs dlib's models: without them the verb still runs */
+            if (!o->quiet && !o->json)
+                fprintf(stderr, "facekit %s: note: no fallback detector (%s is not installed: %s; `make models`)\n",
+                        verb, o->fallback, missing);
+        } else if (fb->id != (int)det->detector) {
+            det->use_fallback = 1;
+            det->fallback = (fk_detector)fb->id;
+        }
+    }
     if (o->tiles == 1)
         return cli_usage_error(verb, "--tiles: 1 is not a grid; use 0 (off) or 2 to 8");
     det->tiles = o->tiles;
@@ -199,7 +284,7 @@ unsigned cli_nets_for_opts(const cli_face_opts *o, fk_detector detector, unsigne
     const fk_model_info *e = fk_model_find(o->embedder);
     if (e && (what & FK_ANALYZE_DESCRIPTOR))
         nets = (nets & ~(unsigned)FK_NET_DESCRIPTOR) | e->net;
-    return nets;
+    return nets | cli_fallback_net(o);
 }
 
 unsigned cli_nets_for(fk_detector detector, unsigned what)

@@ -52,12 +52,19 @@ static void embed_one(fk_session *s, const char *path, const fk_embed_options *o
     }
     fk_face *faces = NULL;
     size_t n = 0;
-    fk_status st = fk_face_detect(s, img, &o->detect, &faces, &n);
-    if (st == FK_OK && n == 0 && o->retry_min_score > 0) {
-        fk_detect_options lower = o->detect;
-        lower.min_score = o->retry_min_score;
-        st = fk_face_detect(s, img, &lower, &faces, &n);
-        e->retried = n ? 1 : 0;
+    fk_detect_options d = o->detect;
+    if (d.retry_min_score <= 0)
+        d.retry_min_score = o->retry_min_score;
+    fk_status st = fk_face_detect(s, img, &d, &faces, &n);
+    if (st == FK_OK && n) {
+        if (faces[0].detector != (int)d.detector) {
+            e->fallback = 1;
+        } else if (d.detector == FK_DETECTOR_SSD || d.detector == FK_DETECTOR_TINY) {
+            float best = 0;
+            for (size_t i = 0; i < n; i++)
+                best = faces[i].score > best ? faces[i].score : best;
+            e->retried = best <= (d.min_score > 0 ? d.min_score : 0.5f); /* only the retry keeps such faces */
+        }
     }
     if (st != FK_OK) {
         snprintf(e->error, sizeof e->error, "%s: %s", path, fk_session_errmsg(s));

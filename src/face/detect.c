@@ -237,6 +237,25 @@ static fk_status tiles_pass(fk_session *s, const fk_image *img, const fk_detect_
     return FK_OK;
 }
 
+/* SSD or Tiny with the close-up and tile passes the options ask for. */
+static fk_status detect_all_passes(fk_session *s, const fk_image *img, const fk_detect_options *o, fk_face **faces,
+                                   size_t *count)
+{
+    fk_status st = detect_once(s, img, o, faces, count);
+    if (st == FK_OK && (o->closeup == FK_CLOSEUP_ALWAYS || (o->closeup == FK_CLOSEUP_IF_NONE && *count == 0)))
+        st = closeup_pass(s, img, o, faces, count);
+    if (st == FK_OK && o->tiles >= 2)
+        st = tiles_pass(s, img, o, faces, count);
+    if (st != FK_OK) {
+        fk_faces_free(*faces);
+        *faces = NULL;
+        *count = 0;
+    }
+    for (size_t i = 0; i < *count; i++)
+        (*faces)[i].detector = o->detector;
+    return st;
+}
+
 fk_status fk_face_detect(fk_session *s, const fk_image *img, const fk_detect_options *opt, fk_face **faces,
                          size_t *count)
 {
@@ -266,6 +285,9 @@ fk_status fk_face_detect(fk_session *s, const fk_image *img, const fk_detect_opt
             o.closeup_border = opt->closeup_border;
         o.upsample = opt->upsample;
         o.dlib_threshold = opt->dlib_threshold;
+        o.retry_min_score = opt->retry_min_score;
+        o.use_fallback = opt->use_fallback;
+        o.fallback = opt->fallback;
     } else {
         o.iou_threshold = 0.5f;
     }
@@ -278,24 +300,35 @@ fk_status fk_face_detect(fk_session *s, const fk_image *img, const fk_detect_opt
                                 o.tiny_input_size);
     if (o.detector < 0 || o.detector >= FK_DETECTOR_COUNT)
         return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "unknown detector %d", (int)o.detector);
+    if (!(o.retry_min_score >= 0.0f && o.retry_min_score < 1.0f) ||
+        (o.use_fallback && (o.fallback < 0 || o.fallback >= FK_DETECTOR_COUNT)))
+        return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "detect options: retry score %g or fallback detector %d out "
+                                "of range", (double)o.retry_min_score, (int)o.fallback);
     if (o.detector == FK_DETECTOR_HOG || o.detector == FK_DETECTOR_MMOD) {
         if (o.upsample < 0 || o.upsample > 4 || !isfinite(o.dlib_threshold))
             return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "upsample %d out of 0..4 (or a bad threshold)",
                                     o.upsample);
-        return fk__detect_dlib(s, img, &o, faces, count);
+        st = fk__detect_dlib(s, img, &o, faces, count);
+    } else {
+        st = detect_all_passes(s, img, &o, faces, count);
+        if (st == FK_OK && *count == 0 && o.retry_min_score > 0 && o.retry_min_score < o.min_score) {
+            fk_detect_options lower = o;
+            lower.min_score = o.retry_min_score;
+            fk_faces_free(*faces);
+            *faces = NULL;
+            st = detect_all_passes(s, img, &lower, faces, count);
+        }
     }
-    st = detect_once(s, img, &o, faces, count);
-    if (st == FK_OK && (o.closeup == FK_CLOSEUP_ALWAYS || (o.closeup == FK_CLOSEUP_IF_NONE && *count == 0)))
-        st = closeup_pass(s, img, &o, faces, count);
-    if (st == FK_OK && o.tiles >= 2)
-        st = tiles_pass(s, img, &o, faces, count);
-    if (st != FK_OK) {
+    if (st == FK_OK && *count == 0 && o.use_fallback && o.fallback != o.detector) {
+        fk_detect_options last;
+        fk_detect_options_init(&last);
+        last.detector = o.fallback;
+        last.max_faces = o.max_faces;
+        last.use_fallback = 0;
         fk_faces_free(*faces);
         *faces = NULL;
-        *count = 0;
+        return fk_face_detect(s, img, &last, faces, count);
     }
-    for (size_t i = 0; i < *count; i++)
-        (*faces)[i].detector = o.detector;
     return st;
 }
 

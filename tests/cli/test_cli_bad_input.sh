@@ -107,11 +107,12 @@ rm "$FK_TMP/m_missing/face_recognition_model.bin"
 
 for m in m_truncated m_flipped m_manifest m_missing; do
   for v in embed demo; do
-    if [ $v = demo ]; then run demo --models "$FK_TMP/$m" --out "$FK_TMP/demo-$m" "$s1"; else run $v --models "$FK_TMP/$m" "$s1"; fi
+    # face-api's ResNet by name: embed's default embedder is dlib's (its damage is checked below)
+    if [ $v = demo ]; then run demo --models "$FK_TMP/$m" --out "$FK_TMP/demo-$m" "$s1"; else run $v --embedder faceapi-resnet --models "$FK_TMP/$m" "$s1"; fi
     one_line_error "$v with $m" "$FK_TMP/$m/face_recognition_model"
   done
   # the environment variable reaches the same check
-  FACEKIT_MODELS="$FK_TMP/$m" run compare "$s1" "$s1"
+  FACEKIT_MODELS="$FK_TMP/$m" run compare --embedder faceapi-resnet "$s1" "$s1"
   one_line_error "compare with FACEKIT_MODELS=$m" "$FK_TMP/$m/face_recognition_model"
   # detect does not load the descriptor net, so its damage does not matter there
   run detect --models "$FK_TMP/$m" "$s1"
@@ -119,9 +120,22 @@ for m in m_truncated m_flipped m_manifest m_missing; do
 done
 # without the pinned hashes, the loader's own checks still catch the truncation and the garbage manifest
 for m in m_truncated m_manifest; do
-  FACEKIT_MODELS_NOVERIFY=1 run embed --models "$FK_TMP/$m" "$s1"
+  FACEKIT_MODELS_NOVERIFY=1 run embed --embedder faceapi-resnet --models "$FK_TMP/$m" "$s1"
   one_line_error "embed with $m, FACEKIT_MODELS_NOVERIFY=1" "$FK_TMP/$m/face_recognition_model"
 done
+# dlib's ResNet, embed's default embedder, truncated: the error names the file, with or without the pin
+dsrc=${FACEKIT_DLIB_MODELS:-$FK_MODELS/../dlib}
+if [ -f "$dsrc/dlib_face_recognition_resnet_model_v1.dat" ]; then
+  mkdir -p "$FK_TMP/dlib_truncated"
+  cp "$dsrc"/*.dat "$FK_TMP/dlib_truncated/"
+  truncate -s 1000000 "$FK_TMP/dlib_truncated/dlib_face_recognition_resnet_model_v1.dat"
+  FACEKIT_DLIB_MODELS="$FK_TMP/dlib_truncated" run embed "$s1"
+  one_line_error "embed with a truncated dlib ResNet" "$FK_TMP/dlib_truncated/dlib_face_recognition_resnet_model_v1.dat"
+  FACEKIT_MODELS_NOVERIFY=1 FACEKIT_DLIB_MODELS="$FK_TMP/dlib_truncated" run compare "$s1" "$s1"
+  one_line_error "compare with a truncated dlib ResNet, FACEKIT_MODELS_NOVERIFY=1" "$FK_TMP/dlib_truncated/dlib_face_recognition_resnet_model_v1.dat"
+else
+  skip_data "embed with a damaged dlib ResNet: dlib's models not fetched in $dsrc"
+fi
 run detect --models "$FK_TMP/no-such-folder" "$s1"
 one_line_error "a missing model folder" "$FK_TMP/no-such-folder"
 

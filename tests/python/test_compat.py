@@ -137,6 +137,20 @@ def test_hog_and_encodings(fr_images):
     assert 0 < api.face_distance(j, enc[0])[0] < 0.3
 
 
+def test_encodings_without_locations_are_facekit_embed(fr_images):
+    """face_encodings(img) runs facekit's default pipeline (Session.embed), not HOG + 5 points."""
+    import facekit
+    models = need_models(facekit.EMBED_MODELS)
+    img = api.load_image_file(os.path.join(fr_images, "obama.jpg"))
+    enc = face_recognition.face_encodings(img)
+    ref = facekit.Session(models).embed(img)
+    assert len(enc) == len(ref) == 1 and enc[0].dtype == np.float64
+    assert np.array_equal(enc[0], ref[0].descriptor.astype(np.float64))
+    # the same person as face_recognition's own encoding of the HOG box, not the same numbers
+    hog = face_recognition.face_encodings(img, [OBAMA_BOX])
+    assert 0 < api.face_distance(hog, enc[0])[0] < 0.3
+
+
 def test_cli_help():
     runner = CliRunner()
     r = runner.invoke(face_recognition_cli.main, ["--help"])

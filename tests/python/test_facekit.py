@@ -349,3 +349,40 @@ def test_dlib_resnet(faceapi_dir, demo):
     s.descriptors(img, faces, embedder="dlib-resnet", landmarker="dlib5")
     assert all(f.embedder == "dlib-resnet" and f.descriptor.shape == (128,) for f in faces)
     assert facekit.distance(faces[0], faces[1]) > 0.6  # two people
+
+
+def test_embed_is_the_cli_default(faceapi_dir, demo):
+    """Session.embed gives `facekit embed`'s descriptors, and its defaults are analyze()'s options."""
+    import subprocess
+    s = facekit.Session(need_models(facekit.EMBED_MODELS, faceapi_dir))
+    img = facekit.load_image(demo[1])
+    faces = s.embed(img)
+    assert faces and all(f.embedder == "dlib-resnet" for f in faces)
+    again = s.analyze(img, **facekit.Session.EMBED_DEFAULTS)
+    assert [tuple(f.box) for f in faces] == [tuple(f.box) for f in again]
+    assert all(np.array_equal(a.descriptor, b.descriptor) for a, b in zip(faces, again))
+    cli = os.path.join(SRC, "build", "facekit")
+    if not os.path.isfile(cli):
+        pytest.skip("no build/facekit to compare with")
+    out = subprocess.run([cli, "embed", "--json", "-q", "--models", faceapi_dir, demo[1]], check=True,
+                         capture_output=True, text=True).stdout
+    ref = json.loads(out)[0]["faces"]
+    assert len(ref) == len(faces)
+    for r, f in zip(ref, faces):
+        assert r["embedder"] == "dlib-resnet"
+        assert np.max(np.abs(np.array(r["descriptor"]) - f.descriptor)) < 1e-5
+
+
+def test_embed_falls_back_to_mmod(faceapi_dir):
+    """An LFW face SSD misses, close-up pass and retry included, is found by the MMOD fallback."""
+    from conftest import shared_dir, skip_data
+    path = os.path.join(shared_dir(), "data", "lfw-deepfunneled", "images_deepfunneled", "Mohammad_Fares",
+                        "Mohammad_Fares_0001.jpg")
+    if not os.path.isfile(path):
+        skip_data("%s absent (../shared)" % path)
+    s = facekit.Session(need_models(facekit.EMBED_MODELS, faceapi_dir))
+    img = facekit.load_image(path)
+    assert s.detect(img, closeup="always", retry=0.2) == []
+    faces = s.embed(img)
+    assert len(faces) == 1 and faces[0].detector == "mmod" and faces[0].embedder == "dlib-resnet"
+    assert s.embed(img, fallback=None) == []

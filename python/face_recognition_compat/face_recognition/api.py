@@ -153,13 +153,24 @@ def face_landmarks(face_image, face_locations=None, model="large"):
 
 
 def face_encodings(face_image, known_face_locations=None, num_jitters=1, model="small"):
-    """The 128-D encoding (a float64 numpy array) of each face in the image, from dlib's ResNet
-    on dlib's chip placed by the 5 ("small", the default) or 68 ("large") landmarks.
+    """The 128-D encoding (a float64 numpy array) of each face in the image, from dlib's ResNet.
 
-    known_face_locations: (top, right, bottom, left) boxes to encode instead of detecting with
-    HOG. num_jitters > 1 averages that many randomly jittered chips (slower, a little more
-    accurate; repeatable in facekit).
+    known_face_locations: (top, right, bottom, left) boxes to encode; dlib's 5 ("small", the
+    default) or 68 ("large") landmarks on each place dlib's chip, as in face_recognition, and
+    num_jitters > 1 averages that many randomly jittered chips (repeatable in facekit).
+
+    Without known_face_locations, the faces are found and encoded as `facekit embed` does with
+    no options (facekit.Session.embed), not with face_recognition's HOG detector: on LFW that
+    finds a face in every image, where HOG misses 40 of 7701, and verifies 98.98 % of the pairs
+    10-fold, where face_recognition's pipeline gives 97.38 % (see facekit's README). num_jitters
+    > 4 raises its jitter from 4; `model` applies to given locations only. Call
+    face_encodings(img, face_locations(img)) for face_recognition's own encodings.
     """
+    if known_face_locations is None:
+        img = _dlib.image(face_image)
+        s = _dlib.session(facekit.EMBED_MODELS)
+        options = {} if num_jitters <= s.EMBED_DEFAULTS["jitter"] else {"jitter": int(num_jitters)}
+        return [f.descriptor.astype(np.float64) for f in s.embed(img, **options)]
     raw_landmarks = _raw_face_landmarks(face_image, known_face_locations, model)
     return [np.array(face_encoder.compute_face_descriptor(face_image, shape, num_jitters))
             for shape in raw_landmarks]
