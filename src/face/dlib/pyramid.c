@@ -31,6 +31,23 @@ static void up_size(int w, int h, long *ow, long *oh)
     *oh = (long)floor(b + 0.5) + 1;
 }
 
+/* One step of dlib's 4-lane bilinear interpolation (both resizes below): each lane's x moves on
+ * by step; its left and right source columns and the four corner weights, in dlib's float order. */
+static inline void lane_weights(float lx[4], float step, float ftb, float finv_tb, int32_t left[4], int32_t right[4],
+                                float wtl[4], float wtr[4], float wbl[4], float wbr[4])
+{
+    for (int k = 0; k < 4; k++) {
+        lx[k] += step;
+        left[k] = (int32_t)lx[k];
+        float lr = lx[k] - (float)left[k], inv = 1 - lr;
+        right[k] = left[k] + 1;
+        wtl[k] = finv_tb * inv;
+        wtr[k] = finv_tb * lr;
+        wbl[k] = ftb * inv;
+        wbr[k] = ftb * lr;
+    }
+}
+
 static void resize_rgb(const fk_image *in, fk_image *out)
 {
     const long iw = in->width, ih = in->height, ow = out->width, oh = out->height;
@@ -50,16 +67,7 @@ static void resize_rgb(const fk_image *in, fk_image *out)
         for (;; c += 4) {
             int32_t left[4], right[4];
             float wtl[4], wtr[4], wbl[4], wbr[4];
-            for (int k = 0; k < 4; k++) {
-                lx[k] += step;
-                left[k] = (int32_t)lx[k];
-                float lr = lx[k] - (float)left[k], inv = 1 - lr;
-                right[k] = left[k] + 1;
-                wtl[k] = finv_tb * inv;
-                wtr[k] = finv_tb * lr;
-                wbl[k] = ftb * inv;
-                wbr[k] = ftb * lr;
-            }
+            lane_weights(lx, step, ftb, finv_tb, left, right, wtl, wtr, wbl, wbr);
             if (right[3] >= iw || c + 3 >= ow) /* the second never holds first: see the header */
                 break;
             for (int k = 0; k < 4; k++)
@@ -261,16 +269,7 @@ static void resize_level(src_rows *src, long sw, long sh, float *d, long dw, lon
         for (;; c += 4) {
             int32_t left[4], right[4];
             float wtl[4], wtr[4], wbl[4], wbr[4];
-            for (int k = 0; k < 4; k++) {
-                lx[k] += step;
-                left[k] = (int32_t)lx[k];
-                float lr = lx[k] - (float)left[k], inv = 1 - lr;
-                right[k] = left[k] + 1;
-                wtl[k] = finv_tb * inv;
-                wtr[k] = finv_tb * lr;
-                wbl[k] = ftb * inv;
-                wbr[k] = ftb * lr;
-            }
+            lane_weights(lx, step, ftb, finv_tb, left, right, wtl, wtr, wbl, wbr);
             if (right[3] >= sw || c + 3 >= dw)
                 break;
             for (int k = 0; k < 4; k++) {
