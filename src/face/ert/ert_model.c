@@ -404,7 +404,6 @@ fk_status fk__ert_load_mem(const void *data, size_t size, const char *name, fk_e
     return parse(&r, name, out);
 }
 
-
 #define ERT_HINT "install Debian's libdlib-data (apt-get install libdlib-data) or set FACEKIT_ERT_MODEL=FILE"
 
 fk_status fk_ert_load(const char *path, fk_ert **out, fk_error *err)

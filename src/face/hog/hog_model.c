@@ -344,7 +344,6 @@ fk_status fk__hog_load_mem(const void *data, size_t size, const char *name, fk__
     return parse(&r, name, out);
 }
 
-
 fk_status fk__hog_load(const char *path, fk__hog **out, fk_error *err)
 {
     if (!out)

@@ -900,7 +900,6 @@ fk_status fk__dlib_dnn_parse(const void *data, size_t size, const char *name, fk
     return FK_OK;
 }
 
-
 fk_status fk__dlib_dnn_load(const char *path, fk__dlib_net **out, fk_error *err)
 {
     if (!out)

@@ -37,7 +37,6 @@ typedef struct wspec {
 /* Floats per alignment unit: each weight starts on a 64-byte boundary, for SIMD kernels. */
 #define SLOT_ALIGN 16
 
-
 /* "[g].weights[i]" for messages about a weight whose name is not known (yet). */
 static const char *where(char *buf, size_t n, size_t g, size_t i)
 {
