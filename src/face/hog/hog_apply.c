@@ -146,9 +146,10 @@ static void full(const float *in, int rows, int cols, size_t stride, const float
 
 size_t fk__hog_apply_scratch(int rows, size_t stride, int fh)
 {
-    /* the plain C's whole-map row pass, or the fast kernel's strip of rows */
+    /* the plain C's whole-map row pass, or the fast kernel's strip of rows in blocks of 8 columns
+     * (the last one whole) */
     size_t a = (size_t)rows, b = (size_t)FK__HOG_STRIP + (size_t)fh;
-    return (a > b ? a : b) * stride + 64;
+    return (a > b ? a : b) * (stride + 8) + 64;
 }
 
 void fk__hog_apply_ref(const fk__hog *m, const fk__hog_filter *flt, const fk__hog_fmap *f, float *sal, float *scratch,
