@@ -48,6 +48,62 @@ static uint8_t *make_rgb(int w, int h, int pad, int kind, unsigned *seed, size_t
     return p;
 }
 
+/* w x h of interleaved RGB as three colour planes, each row with 32 bytes of room after it (as the
+ * fast kernels require of planar rows); NULL when out of memory. */
+static uint8_t *to_planar(const uint8_t *in, int w, int h, size_t istride, size_t *stride, size_t *plane)
+{
+    *stride = (size_t)w + 32;
+    *plane = *stride * (size_t)h;
+    const size_t bytes = 3 * *plane;
+    uint8_t *p = malloc(bytes ? bytes : 1);
+    if (!p)
+        return NULL;
+    memset(p, 0x5A, 3 * *plane);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            for (int c = 0; c < 3; c++)
+                p[(size_t)c * *plane + (size_t)y * *stride + (size_t)x] = in[(size_t)y * istride + (size_t)x * 3 + (size_t)c];
+    return p;
+}
+
+/* A planar image equal to an interleaved one, pixel by pixel. */
+static int same_planar(const uint8_t *ref, int w, int h, size_t rstride, const uint8_t *p, size_t stride, size_t plane)
+{
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            for (int c = 0; c < 3; c++)
+                if (p[(size_t)c * plane + (size_t)y * stride + (size_t)x] !=
+                    ref[(size_t)y * rstride + (size_t)x * 3 + (size_t)c])
+                    return 0;
+    return 1;
+}
+
+/* The resize into colour planes (from interleaved rows and from planes), both kernels, against
+ * the plain C's interleaved result a (ow x oh, row stride os). */
+static int resize_planar_case(const uint8_t *in, int iw, int ih, size_t is, const uint8_t *a, int ow, int oh, size_t os)
+{
+    size_t ps, pp, qs = (size_t)ow + 32, qp = qs * (size_t)oh;
+    uint8_t *pin = to_planar(in, iw, ih, is, &ps, &pp);
+    const size_t qbytes = 3 * qp;
+    uint8_t *out = malloc(qbytes ? qbytes : 1);
+    int ok = pin && out;
+    for (int k = 0; k < 4 && ok; k++) {
+        memset(out, 0x77, 3 * qp);
+        const uint8_t *src = k & 1 ? pin : in;
+        const size_t ss = k & 1 ? ps : is, sp = k & 1 ? pp : 0;
+        if (k & 2)
+            fk__hog_resize_planar_avx2(src, iw, ih, ss, sp, out, ow, oh, qs, qp);
+        else
+            fk__hog_resize_ref_planar(src, iw, ih, ss, sp, out, ow, oh, qs, qp);
+        ok = same_planar(a, ow, oh, os, out, qs, qp);
+        CHECK_MSG(ok, "resize %dx%d -> %dx%d into planes (%s input, %s kernel) differs", iw, ih, ow, oh,
+                  k & 1 ? "planar" : "interleaved", k & 2 ? "AVX2" : "plain");
+    }
+    free(pin);
+    free(out);
+    return ok;
+}
+
 static void test_resize(void)
 {
     static const int sizes[][4] = {{1, 1, 1, 1},         {1, 1, 4, 3},       {2, 3, 6, 7},      {7, 5, 5, 4},
@@ -72,6 +128,7 @@ static void test_resize(void)
                 for (int y = 0; y < oh; y++)
                     ok &= memcmp(a + (size_t)y * os, b + (size_t)y * os, (size_t)ow * 3) == 0;
                 CHECK_MSG(ok, "resize %dx%d -> %dx%d (kind %d) differs", iw, ih, ow, oh, kind);
+                ok &= resize_planar_case(in, iw, ih, is, a, ow, oh, os);
                 cases++;
                 same += ok;
             }
@@ -94,8 +151,9 @@ static void test_resize(void)
             } else {
                 fk__hog_resize_ref(in, iw, ih, is, a, ow, oh, os);
                 fk__hog_resize_avx2(in, iw, ih, is, b, ow, oh, os);
-                const int ok = memcmp(a, b, ob) == 0;
+                int ok = memcmp(a, b, ob) == 0;
                 CHECK_MSG(ok, "resize %dx%d -> %dx%d differs", iw, ih, ow, oh);
+                ok &= resize_planar_case(in, iw, ih, is, a, ow, oh, os);
                 cases++;
                 same += ok;
             }
@@ -124,11 +182,26 @@ static int fhog_case(const uint8_t *img, int w, int h, size_t stride, int cell, 
         memset(a.data, 0x11, sizeof(float) * (n ? n : 1));
         memset(b.data, 0x22, sizeof(float) * (n ? n : 1));
         fk__hog_fhog_ref(img, w, h, stride, cell, fh, fw, &a, scr, NULL);
-        fk__hog_fhog_avx2(img, w, h, stride, cell, fh, fw, &b, scr, fk__hog_olut());
-        for (int p = 0; p < FK__HOG_PLANES && ok; p++)
-            for (int r = 0; r < a.rows && ok; r++)
-                ok = memcmp(a.data + (size_t)p * a.plane + (size_t)r * a.stride,
-                            b.data + (size_t)p * b.plane + (size_t)r * b.stride, sizeof(float) * a.stride) == 0;
+        /* the fast kernel on interleaved rows, then both kernels on the same image as planes */
+        size_t ps = 0, pp = 0;
+        uint8_t *planar = to_planar(img, w, h, stride, &ps, &pp);
+        ok = planar != NULL;
+        for (int k = 0; k < 3 && ok; k++) {
+            memset(b.data, 0x22 + k, sizeof(float) * (n ? n : 1));
+            if (k == 0)
+                fk__hog_fhog_avx2(img, w, h, stride, cell, fh, fw, &b, scr, fk__hog_olut());
+            else if (k == 1)
+                fk__hog_fhog_planar_avx2(planar, w, h, ps, pp, cell, fh, fw, &b, scr, fk__hog_olut());
+            else
+                fk__hog_fhog_ref_planar(planar, w, h, ps, pp, cell, fh, fw, &b, scr, NULL);
+            for (int p = 0; p < FK__HOG_PLANES && ok; p++)
+                for (int r = 0; r < a.rows && ok; r++)
+                    ok = memcmp(a.data + (size_t)p * a.plane + (size_t)r * a.stride,
+                                b.data + (size_t)p * b.plane + (size_t)r * b.stride, sizeof(float) * a.stride) == 0;
+            CHECK_MSG(ok, "fhog of %dx%d (cell %d, filter %dx%d) differs with the %s", w, h, cell, fw, fh,
+                      k == 0 ? "AVX2 kernel" : k == 1 ? "AVX2 kernel on planes" : "plain C on planes");
+        }
+        free(planar);
     }
     CHECK_MSG(ok, "fhog of %dx%d (cell %d, filter %dx%d) differs", w, h, cell, fw, fh);
     free(a.data);

@@ -116,11 +116,13 @@ fk_status fk__hog_detect_ctx(fk__hog_ctx *c, const fk__hog *m, const fk_image *i
 
 /* ---- internals shared by the files of src/face/hog/, exposed for the tests ---- */
 
-/* An RGB8 image owned by the scan (rows packed: stride = 3 * w). */
+/* An RGB8 image: rows of interleaved RGB (plane 0), or three colour planes `plane` bytes apart
+ * (rows `stride` bytes apart in each, with room past the last pixel for the fast kernels). */
 typedef struct fk__hog_rgb {
     int w, h;
     size_t stride;
     uint8_t *px;
+    size_t plane;
 } fk__hog_rgb;
 
 /* dlib's resize_image(in, out) for RGB images (interpolate_bilinear, its SIMD path and tail) into
@@ -130,6 +132,26 @@ void fk__hog_resize_ref(const uint8_t *in, int iw, int ih, size_t istride, uint8
                         size_t ostride);
 void fk__hog_resize_avx2(const uint8_t *in, int iw, int ih, size_t istride, uint8_t *out, int ow, int oh,
                          size_t ostride);
+/* The same from and to either layout: iplane and oplane are 0 for rows of interleaved RGB, else the
+ * bytes from one colour plane to the next (rows `istride` or `ostride` bytes apart within each).
+ * The fast kernel's planar rows must have 32 bytes of room past their last pixel (it reads and
+ * writes 8 and 16 bytes at a time there); the plain C touches only the pixels. */
+void fk__hog_resize_ref_planar(const uint8_t *in, int iw, int ih, size_t istride, size_t iplane, uint8_t *out, int ow,
+                               int oh, size_t ostride, size_t oplane);
+void fk__hog_resize_planar_avx2(const uint8_t *in, int iw, int ih, size_t istride, size_t iplane, uint8_t *out,
+                                int ow, int oh, size_t ostride, size_t oplane);
+/* Pixel x's channel ch of a row in either layout. */
+static inline int fk__hog_px_get(const uint8_t *row, size_t plane, long x, int ch)
+{
+    return plane ? row[(size_t)ch * plane + (size_t)x] : row[(size_t)x * 3 + (size_t)ch];
+}
+static inline void fk__hog_px_put(uint8_t *row, size_t plane, long x, int ch, uint8_t v)
+{
+    if (plane)
+        row[(size_t)ch * plane + (size_t)x] = v;
+    else
+        row[(size_t)x * 3 + (size_t)ch] = v;
+}
 /* pyramid_up's output size for w x h with pyramid_down<2> (0 x 0 for an empty image). */
 void fk__hog_up_size(int w, int h, long *ow, long *oh);
 
@@ -153,6 +175,13 @@ void fk__hog_fhog_ref(const uint8_t *img, int w, int h, size_t stride, int cell,
                       float *scratch, const uint8_t *olut);
 void fk__hog_fhog_avx2(const uint8_t *img, int w, int h, size_t stride, int cell, int fh, int fw, fk__hog_fmap *f,
                        float *scratch, const uint8_t *olut);
+/* The same from an image in either layout (plane: 0 for interleaved RGB rows, else the bytes
+ * from one colour plane to the next, rows `stride` bytes apart in each). The fast kernel's planar
+ * rows must have 32 bytes of room past their last pixel. */
+void fk__hog_fhog_ref_planar(const uint8_t *img, int w, int h, size_t stride, size_t plane, int cell, int fh, int fw,
+                             fk__hog_fmap *f, float *scratch, const uint8_t *olut);
+void fk__hog_fhog_planar_avx2(const uint8_t *img, int w, int h, size_t stride, size_t plane, int cell, int fh, int fw,
+                              fk__hog_fmap *f, float *scratch, const uint8_t *olut);
 /* The orientation bin (0..17) of every integer gradient (gx, gy) in [-255, 255]^2, at
  * (gy + 255) * 511 + gx + 255, as dlib bins it; FK__HOG_OLUT_SIZE bytes (4 of slack at the end). */
 #define FK__HOG_OLUT_SIZE (511 * 511 + 4)

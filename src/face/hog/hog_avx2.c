@@ -131,8 +131,10 @@ TARGET static inline __m256 low8(__m128i v)
     return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(v));
 }
 
-TARGET void fk__hog_resize_avx2(const uint8_t *in, int iw, int ih, size_t istride, uint8_t *out, int ow, int oh,
-                                size_t ostride)
+/* The resize with either layout on either side (iplane, oplane: 0 for interleaved RGB rows, else
+ * the distance from one colour plane to the next). */
+TARGET static void resize_avx2(const uint8_t *in, int iw, int ih, size_t istride, size_t iplane, uint8_t *out, int ow,
+                               int oh, size_t ostride, size_t oplane)
 {
     if (ow <= 0 || oh <= 0 || iw <= 0 || ih <= 0)
         return;
@@ -145,7 +147,7 @@ TARGET void fk__hog_resize_avx2(const uint8_t *in, int iw, int ih, size_t istrid
     if (!planes || !plan_resize(&pl, iw, ow, xs)) {
         free(planes);
         free_plan(&pl);
-        fk__hog_resize_ref(in, iw, ih, istride, out, ow, oh, ostride);
+        fk__hog_resize_ref_planar(in, iw, ih, istride, iplane, out, ow, oh, ostride, oplane);
         return;
     }
     memset(planes, 0, 6 * pw);
@@ -161,15 +163,19 @@ TARGET void fk__hog_resize_avx2(const uint8_t *in, int iw, int ih, size_t istrid
         const double tb = y - (double)top;
         const uint8_t *T = in + (size_t)top * istride, *B = in + (size_t)bottom * istride;
         uint8_t *o = out + (size_t)r * ostride;
-        /* the colour planes of rows top and bottom, reusing a slot that holds one already */
+        /* the colour planes of rows top and bottom: the input's own, or split into a slot (reusing
+         * one that holds the row already) */
         const uint8_t *tp = NULL, *bp = NULL;
-        for (int k = 0; k < 2; k++) {
+        const size_t cp = iplane ? iplane : pw; /* from one colour plane to the next */
+        if (iplane)
+            tp = T, bp = B;
+        for (int k = 0; k < 2 && !iplane; k++) {
             if (have[k] == top)
                 tp = planes + (size_t)k * 3 * pw;
             if (have[k] == bottom)
                 bp = planes + (size_t)k * 3 * pw;
         }
-        if (!tp) {
+        if (!tp && !iplane) {
             const int k = have[0] == bottom ? 1 : 0;
             uint8_t *d = planes + (size_t)k * 3 * pw;
             deinterleave(T, iw, d, d + pw, d + 2 * pw);
@@ -178,7 +184,7 @@ TARGET void fk__hog_resize_avx2(const uint8_t *in, int iw, int ih, size_t istrid
             if (bottom == top)
                 bp = d;
         }
-        if (!bp) {
+        if (!bp && !iplane) {
             const int k = have[0] == top ? 1 : 0;
             uint8_t *d = planes + (size_t)k * 3 * pw;
             deinterleave(B, iw, d, d + pw, d + 2 * pw);
@@ -195,12 +201,13 @@ TARGET void fk__hog_resize_avx2(const uint8_t *in, int iw, int ih, size_t istrid
                     const float f = pl.lr[c + k], il = 1 - f;
                     const float wtl = (float)(1 - tb) * il, wtr = (float)(1 - tb) * f, wbl = (float)tb * il,
                                 wbr = (float)tb * f;
-                    const size_t a = (size_t)pl.left[c + k] * 3, b = a + 3;
+                    const long a = pl.left[c + k], b = a + 1;
                     for (int ch = 0; ch < 3; ch++) {
-                        const float v = fmaf(wbr, (float)B[b + (size_t)ch],
-                                             fmaf(wbl, (float)B[a + (size_t)ch],
-                                                  fmaf(wtr, (float)T[b + (size_t)ch], wtl * (float)T[a + (size_t)ch])));
-                        o[(size_t)(c + k) * 3 + (size_t)ch] = (uint8_t)(int)v;
+                        const float v = fmaf(wbr, (float)fk__hog_px_get(B, iplane, b, ch),
+                                             fmaf(wbl, (float)fk__hog_px_get(B, iplane, a, ch),
+                                                  fmaf(wtr, (float)fk__hog_px_get(T, iplane, b, ch),
+                                                       wtl * (float)fk__hog_px_get(T, iplane, a, ch))));
+                        fk__hog_px_put(o, oplane, c + k, ch, (uint8_t)(int)v);
                     }
                 }
                 continue;
@@ -212,15 +219,25 @@ TARGET void fk__hog_resize_avx2(const uint8_t *in, int iw, int ih, size_t istrid
             __m256i px = _mm256_setzero_si256();
             for (int ch = 0; ch < 3; ch++) {
                 const __m128i tq =
-                    _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(tp + (size_t)ch * pw + pl.base[g])), mask);
+                    _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(tp + (size_t)ch * cp + pl.base[g])), mask);
                 const __m128i bq =
-                    _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(bp + (size_t)ch * pw + pl.base[g])), mask);
+                    _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(bp + (size_t)ch * cp + pl.base[g])), mask);
                 __m256 v = _mm256_mul_ps(wtl, low8(tq));
                 v = _mm256_fmadd_ps(wtr, low8(_mm_srli_si128(tq, 8)), v);
                 v = _mm256_fmadd_ps(wbl, low8(bq), v);
                 v = _mm256_fmadd_ps(wbr, low8(_mm_srli_si128(bq, 8)), v);
-                px = _mm256_or_si256(px, _mm256_slli_epi32(_mm256_cvttps_epi32(v), 8 * ch));
+                const __m256i iv = _mm256_cvttps_epi32(v);
+                if (oplane) {
+                    /* 8 values of 0..255 to 8 bytes of the channel's plane (its rows have room
+                     * past the last pixel) */
+                    const __m128i w16 = _mm_packus_epi32(_mm256_castsi256_si128(iv), _mm256_extracti128_si256(iv, 1));
+                    _mm_storel_epi64((__m128i *)(o + (size_t)ch * oplane + (size_t)c), _mm_packus_epi16(w16, w16));
+                } else {
+                    px = _mm256_or_si256(px, _mm256_slli_epi32(iv, 8 * ch));
+                }
             }
+            if (oplane)
+                continue;
             /* 8 words R G B 0 to 24 bytes */
             px = _mm256_shuffle_epi8(px, pack);
             if (c + 9 < ow) {
@@ -243,14 +260,27 @@ TARGET void fk__hog_resize_avx2(const uint8_t *in, int iw, int ih, size_t istrid
             const long rt = l + 1 < iw - 1 ? l + 1 : iw - 1;
             const double fr = x - (double)l;
             for (int ch = 0; ch < 3; ch++) {
-                const double tl = T[l * 3 + ch], tr = T[rt * 3 + ch], bl = B[l * 3 + ch], br = B[rt * 3 + ch];
+                const double tl = fk__hog_px_get(T, iplane, l, ch), tr = fk__hog_px_get(T, iplane, rt, ch);
+                const double bl = fk__hog_px_get(B, iplane, l, ch), br = fk__hog_px_get(B, iplane, rt, ch);
                 const double v = fma(1 - tb, fma(1 - fr, tl, fr * tr), tb * fma(1 - fr, bl, fr * br));
-                o[(size_t)c * 3 + (size_t)ch] = (uint8_t)v;
+                fk__hog_px_put(o, oplane, c, ch, (uint8_t)v);
             }
         }
     }
     free(planes);
     free_plan(&pl);
+}
+
+TARGET void fk__hog_resize_avx2(const uint8_t *in, int iw, int ih, size_t istride, uint8_t *out, int ow, int oh,
+                                size_t ostride)
+{
+    resize_avx2(in, iw, ih, istride, 0, out, ow, oh, ostride, 0);
+}
+
+TARGET void fk__hog_resize_planar_avx2(const uint8_t *in, int iw, int ih, size_t istride, size_t iplane, uint8_t *out,
+                                       int ow, int oh, size_t ostride, size_t oplane)
+{
+    resize_avx2(in, iw, ih, istride, iplane, out, ow, oh, ostride, oplane);
 }
 
 /* ---------------------------------------------------------------- fhog */
@@ -284,13 +314,13 @@ TARGET static inline void store8(float *p, bool full, __m256i mask, __m256 v)
         _mm256_maskstore_ps(p, mask, v);
 }
 
-TARGET void fk__hog_fhog_avx2(const uint8_t *img, int w, int h, size_t stride, int cell, int fh, int fw,
-                              fk__hog_fmap *f, float *scratch, const uint8_t *olut)
+TARGET void fk__hog_fhog_planar_avx2(const uint8_t *img, int w, int h, size_t stride, size_t plane, int cell, int fh,
+                                     int fw, fk__hog_fmap *f, float *scratch, const uint8_t *olut)
 {
     if (f->rows == 0 || f->cols == 0)
         return;
     if (!olut) {
-        fk__hog_fhog_ref(img, w, h, stride, cell, fh, fw, f, scratch, olut);
+        fk__hog_fhog_ref_planar(img, w, h, stride, plane, cell, fh, fw, f, scratch, olut);
         return;
     }
     const int cells_nr = cells_of(h, cell), cells_nc = cells_of(w, cell);
@@ -329,7 +359,7 @@ TARGET void fk__hog_fhog_avx2(const uint8_t *img, int w, int h, size_t stride, i
             cvx1[x] = (float)(1.0 - (double)cvx0[x]);
         }
     }
-    if (visible_nr > 1) {
+    if (visible_nr > 1 && !plane) {
         deinterleave(img, w, planes, planes + pw, planes + 2 * pw);
         deinterleave(img + stride, w, planes + 3 * pw, planes + 4 * pw, planes + 5 * pw);
     }
@@ -366,12 +396,19 @@ TARGET void fk__hog_fhog_avx2(const uint8_t *img, int w, int h, size_t stride, i
         spare[1] = _mm256_loadu_si256((const __m256i *)(sp + 8));
     }
     for (int y = 1; y < visible_nr; y++) {
-        uint8_t *next = planes + (size_t)((y + 1) % 3) * 3 * pw;
-        deinterleave(img + (size_t)(y + 1) * stride, w, next, next + pw, next + 2 * pw);
+        /* rows y - 1, y, y + 1 as colour planes: the image's own, or split into three slots */
         const uint8_t *P[3][3];
-        for (int k = 0; k < 3; k++)
-            for (int ch = 0; ch < 3; ch++)
-                P[k][ch] = planes + (size_t)((y - 1 + k) % 3) * 3 * pw + (size_t)ch * pw;
+        if (plane) {
+            for (int k = 0; k < 3; k++)
+                for (int ch = 0; ch < 3; ch++)
+                    P[k][ch] = img + (size_t)ch * plane + (size_t)(y - 1 + k) * stride;
+        } else {
+            uint8_t *next = planes + (size_t)((y + 1) % 3) * 3 * pw;
+            deinterleave(img + (size_t)(y + 1) * stride, w, next, next + pw, next + 2 * pw);
+            for (int k = 0; k < 3; k++)
+                for (int ch = 0; ch < 3; ch++)
+                    P[k][ch] = planes + (size_t)((y - 1 + k) % 3) * 3 * pw + (size_t)ch * pw;
+        }
         const float yp = (float)(((double)(float)y + 0.5) / (double)(float)cell - 0.5);
         const int iyp = (int)floorf(yp);
         const float vy0 = yp - (float)iyp;
@@ -561,6 +598,12 @@ TARGET void fk__hog_fhog_avx2(const uint8_t *img, int w, int h, size_t stride, i
                 store8(out + (size_t)(27 + k) * f->plane, full, mask, _mm256_mul_ps(t[k], ktex));
         }
     }
+}
+
+TARGET void fk__hog_fhog_avx2(const uint8_t *img, int w, int h, size_t stride, int cell, int fh, int fw,
+                              fk__hog_fmap *f, float *scratch, const uint8_t *olut)
+{
+    fk__hog_fhog_planar_avx2(img, w, h, stride, 0, cell, fh, fw, f, scratch, olut);
 }
 
 /* ---------------------------------------------------------------- filters */

@@ -133,17 +133,21 @@ static int by_score_desc(const void *pa, const void *pb)
 }
 
 typedef struct kernels {
-    void (*resize)(const uint8_t *, int, int, size_t, uint8_t *, int, int, size_t);
-    void (*fhog)(const uint8_t *, int, int, size_t, int, int, int, fk__hog_fmap *, float *, const uint8_t *);
+    void (*resize)(const uint8_t *, int, int, size_t, size_t, uint8_t *, int, int, size_t, size_t);
+    void (*fhog)(const uint8_t *, int, int, size_t, size_t, int, int, int, fk__hog_fmap *, float *, const uint8_t *);
     void (*apply)(const fk__hog *, const fk__hog_filter *, const fk__hog_fmap *, float *, float *, long *, long *,
                   long *, long *);
+    /* the scan's own images (the upsampled one, the pyramid's levels) as colour planes: the fast
+     * kernels then split no row into planes, which they would do twice per level (fhog and the
+     * next level's resize) */
+    bool planar;
 } kernels;
 
 static kernels pick(fk__hog_kernels k)
 {
-    kernels ref = {fk__hog_resize_ref, fk__hog_fhog_ref, fk__hog_apply_ref};
+    kernels ref = {fk__hog_resize_ref_planar, fk__hog_fhog_ref_planar, fk__hog_apply_ref, false};
 #if defined(__x86_64__) || defined(__i386__)
-    kernels fast = {fk__hog_resize_avx2, fk__hog_fhog_avx2, fk__hog_apply_avx2};
+    kernels fast = {fk__hog_resize_planar_avx2, fk__hog_fhog_planar_avx2, fk__hog_apply_avx2, true};
 #else
     kernels fast = ref;
 #endif
@@ -168,8 +172,9 @@ static bool grow_bytes(uint8_t **p, size_t *cap, size_t n)
     return *p != NULL;
 }
 
-/* An image of w x h in buffer k of the context (rows packed). */
-static bool image_in(fk__hog_ctx *c, int k, long w, long h, fk__hog_rgb *im);
+/* An image of w x h in buffer k of the context: packed rows of RGB, or colour planes whose rows
+ * have 32 bytes of room past the last pixel. */
+static bool image_in(fk__hog_ctx *c, int k, long w, long h, bool planar, fk__hog_rgb *im);
 /* Room for an fmap of rows x cols, the saliency and the filter scratch, all of one size. */
 typedef struct level_buf {
     float *fm, *sal, *scratch, *fscratch;
@@ -186,15 +191,18 @@ struct fk__hog_ctx {
     det_list per[FK__HOG_MAX_DETECTORS], all;
 };
 
-static bool image_in(fk__hog_ctx *c, int k, long w, long h, fk__hog_rgb *im)
+static bool image_in(fk__hog_ctx *c, int k, long w, long h, bool planar, fk__hog_rgb *im)
 {
+    /* w is at most INT32_MAX / 4 (checked before the scan): the strides cannot overflow */
+    const size_t stride = planar ? ((size_t)w + 63) / 32 * 32 : (size_t)w * 3;
     size_t bytes;
-    if (!fk__mul3_size((size_t)w, (size_t)h, 3, &bytes) || !grow_bytes(&c->img[k], &c->img_cap[k], bytes))
+    if (!fk__mul3_size(stride, (size_t)h, 3, &bytes) || !grow_bytes(&c->img[k], &c->img_cap[k], bytes))
         return false;
     im->w = (int)w;
     im->h = (int)h;
-    im->stride = (size_t)w * 3;
+    im->stride = stride;
     im->px = c->img[k];
+    im->plane = planar ? stride * (size_t)h : 0;
     return true;
 }
 
@@ -253,7 +261,7 @@ static fk_status scan_level(const fk__hog *m, const kernels *kn, const fk__hog_r
         !grow(&lb->fscratch, &lb->fscratch_cap, fs))
         return fk__fail(err, FK_E_NO_MEMORY, "HOG: out of memory for a %d x %d feature map", f.cols, f.rows);
     f.data = lb->fm;
-    kn->fhog(im->px, im->w, im->h, im->stride, m->cell_size, m->fh, m->fw, &f, lb->fscratch, fk__hog_olut());
+    kn->fhog(im->px, im->w, im->h, im->stride, im->plane, m->cell_size, m->fh, m->fw, &f, lb->fscratch, fk__hog_olut());
     const long bw = m->fw - 2 * m->padding, bh = m->fh - 2 * m->padding;
     for (int k = 0; k < m->num_filters; k++) {
         const fk__hog_filter *flt = &m->filters[k];
@@ -322,15 +330,15 @@ fk_status fk__hog_detect_ctx(fk__hog_ctx *c, const fk__hog *m, const fk_image *i
     all->n = 0;
     /* the image to scan: the input itself (the kernels read nothing outside its pixels), or its
      * pyramid_up in the context's buffers */
-    fk__hog_rgb a = {img->width, img->height, img->stride, img->data}, b;
+    fk__hog_rgb a = {img->width, img->height, img->stride, img->data, 0}, b;
     int in_buf = -1; /* which buffer holds a (-1: the caller's image) */
     for (int u = 0; u < upsample; u++) {
         long w2, h2;
         fk__hog_up_size(a.w, a.h, &w2, &h2);
         const int k = in_buf == 0 ? 1 : 0;
-        if (!image_in(c, k, w2, h2, &b))
+        if (!image_in(c, k, w2, h2, kn.planar, &b))
             goto oom;
-        kn.resize(a.px, a.w, a.h, a.stride, b.px, b.w, b.h, b.stride);
+        kn.resize(a.px, a.w, a.h, a.stride, a.plane, b.px, b.w, b.h, b.stride, b.plane);
         a = b;
         in_buf = k;
     }
@@ -353,9 +361,9 @@ fk_status fk__hog_detect_ctx(fk__hog_ctx *c, const fk__hog *m, const fk_image *i
             if (w2 <= 0 || h2 <= 0)
                 break;
             const int k = in_buf == 0 ? 1 : 0;
-            if (!image_in(c, k, w2, h2, &b))
+            if (!image_in(c, k, w2, h2, kn.planar, &b))
                 goto oom;
-            kn.resize(a.px, a.w, a.h, a.stride, b.px, b.w, b.h, b.stride);
+            kn.resize(a.px, a.w, a.h, a.stride, a.plane, b.px, b.w, b.h, b.stride, b.plane);
             a = b;
             in_buf = k;
         }

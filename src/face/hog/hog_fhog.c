@@ -44,12 +44,15 @@ size_t fk__hog_fhog_scratch(int w, int h, int cell)
  * 8-lane code keeps red only when red > green, then that only when > blue (ties go to the later
  * channel); the scalar code for the last columns starts from red and moves on only when strictly
  * larger (ties go to the earlier one). */
-static void gradient(const uint8_t *p, size_t stride, bool lanes, int *gx, int *gy, int *len)
+static void gradient(const uint8_t *p, size_t stride, size_t plane, bool lanes, int *gx, int *gy, int *len)
 {
+    /* the next pixel and the next channel: 3 and 1 bytes on in interleaved rows, 1 and a plane in planar ones */
+    const ptrdiff_t step = plane ? 1 : 3, cstep = plane ? (ptrdiff_t)plane : 1;
     int dx[3], dy[3], l[3];
     for (int ch = 0; ch < 3; ch++) {
-        dx[ch] = (int)p[3 + ch] - (int)p[-3 + ch];
-        dy[ch] = (int)p[stride + (size_t)ch] - (int)p[(ptrdiff_t)ch - (ptrdiff_t)stride];
+        const uint8_t *c = p + ch * cstep;
+        dx[ch] = (int)c[step] - (int)c[-step];
+        dy[ch] = (int)c[stride] - (int)c[-(ptrdiff_t)stride];
         l[ch] = dx[ch] * dx[ch] + dy[ch] * dy[ch];
     }
     int best;
@@ -121,7 +124,14 @@ const uint8_t *fk__hog_olut(void)
 void fk__hog_fhog_ref(const uint8_t *img, int w, int h, size_t stride, int cell, int fh, int fw, fk__hog_fmap *f,
                       float *scratch, const uint8_t *olut)
 {
+    fk__hog_fhog_ref_planar(img, w, h, stride, 0, cell, fh, fw, f, scratch, olut);
+}
+
+void fk__hog_fhog_ref_planar(const uint8_t *img, int w, int h, size_t stride, size_t plane, int cell, int fh, int fw,
+                             fk__hog_fmap *f, float *scratch, const uint8_t *olut)
+{
     (void)olut;
+    const size_t step = plane ? 1 : 3;
     const int cells_nr = cells_of(h, cell), cells_nc = cells_of(w, cell);
     if (f->rows == 0 || f->cols == 0)
         return;
@@ -146,7 +156,7 @@ void fk__hog_fhog_ref(const uint8_t *img, int w, int h, size_t stride, int cell,
             for (int k = 0; k < 8; k++) {
                 const int xx = x + k;
                 int gx, gy, len;
-                gradient(row + (size_t)xx * 3, stride, true, &gx, &gy, &len);
+                gradient(row + (size_t)xx * step, stride, plane, true, &gx, &gy, &len);
                 const float v = sqrtf((float)len);
                 const float xp = ((float)xx + 0.5f) / (float)cell + 0.5f;
                 const int ixp = (int)xp;
@@ -161,7 +171,7 @@ void fk__hog_fhog_ref(const uint8_t *img, int w, int h, size_t stride, int cell,
         /* the scalar tail */
         for (; x < visible_nc; x++) {
             int gx, gy, len;
-            gradient(row + (size_t)x * 3, stride, false, &gx, &gy, &len);
+            gradient(row + (size_t)x * step, stride, plane, false, &gx, &gy, &len);
             const int o = orientation((float)gx, (float)gy);
             const float v = sqrtf((float)len);
             const float xp = (float)(((double)x + 0.5) / (double)cell - 0.5);

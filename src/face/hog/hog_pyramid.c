@@ -17,7 +17,8 @@
  *     clamped to the last column; the value (1 - tb)((1 - lr) tl + lr tr) + tb((1 - lr) bl + lr br)
  *     with each sum fused as fma(1 - tb, fma(1 - lr, tl, lr tr), tb fma(1 - lr, bl, lr br)), truncated.
  * y: y += y_scale per row from -y_scale (double), top = floor(y), bottom = min(top + 1, h - 1). */
-void fk__hog_resize_ref(const uint8_t *in, int iw, int ih, size_t istride, uint8_t *out, int ow, int oh, size_t ostride)
+void fk__hog_resize_ref_planar(const uint8_t *in, int iw, int ih, size_t istride, size_t iplane, uint8_t *out, int ow,
+                               int oh, size_t ostride, size_t oplane)
 {
     if (ow <= 0 || oh <= 0 || iw <= 0 || ih <= 0)
         return;
@@ -52,10 +53,12 @@ void fk__hog_resize_ref(const uint8_t *in, int iw, int ih, size_t istride, uint8
                 break;
             for (int k = 0; k < 4; k++)
                 for (int ch = 0; ch < 3; ch++) {
-                    const size_t a = (size_t)left[k] * 3 + (size_t)ch, b = (size_t)right[k] * 3 + (size_t)ch;
-                    float v = fmaf(wbr[k], (float)B[b],
-                                   fmaf(wbl[k], (float)B[a], fmaf(wtr[k], (float)T[b], wtl[k] * (float)T[a])));
-                    o[(size_t)(c + k) * 3 + (size_t)ch] = (uint8_t)(int)v;
+                    const float tl = (float)fk__hog_px_get(T, iplane, left[k], ch);
+                    const float tr = (float)fk__hog_px_get(T, iplane, right[k], ch);
+                    const float bl = (float)fk__hog_px_get(B, iplane, left[k], ch);
+                    const float br = (float)fk__hog_px_get(B, iplane, right[k], ch);
+                    const float v = fmaf(wbr[k], br, fmaf(wbl[k], bl, fmaf(wtr[k], tr, wtl[k] * tl)));
+                    fk__hog_px_put(o, oplane, c + k, ch, (uint8_t)(int)v);
                 }
         }
         double x = fma((double)c, xs, -xs);
@@ -65,10 +68,10 @@ void fk__hog_resize_ref(const uint8_t *in, int iw, int ih, size_t istride, uint8
             const long right = left + 1 < iw - 1 ? left + 1 : iw - 1;
             const double lr = x - (double)left;
             for (int ch = 0; ch < 3; ch++) {
-                const double tl = T[left * 3 + ch], tr = T[right * 3 + ch], bl = B[left * 3 + ch],
-                             br = B[right * 3 + ch];
+                const double tl = fk__hog_px_get(T, iplane, left, ch), tr = fk__hog_px_get(T, iplane, right, ch);
+                const double bl = fk__hog_px_get(B, iplane, left, ch), br = fk__hog_px_get(B, iplane, right, ch);
                 const double v = fma(1 - tb, fma(1 - lr, tl, lr * tr), tb * fma(1 - lr, bl, lr * br));
-                o[(size_t)c * 3 + (size_t)ch] = (uint8_t)v;
+                fk__hog_px_put(o, oplane, c, ch, (uint8_t)v);
             }
         }
     }
@@ -86,4 +89,9 @@ void fk__hog_up_size(int w, int h, long *ow, long *oh)
     const double r = ((double)(w - 1) + 1.25) * 2, b = ((double)(h - 1) + 0.75) * 2;
     *ow = (long)floor(r + 0.5) + 1;
     *oh = (long)floor(b + 0.5) + 1;
+}
+
+void fk__hog_resize_ref(const uint8_t *in, int iw, int ih, size_t istride, uint8_t *out, int ow, int oh, size_t ostride)
+{
+    fk__hog_resize_ref_planar(in, iw, ih, istride, 0, out, ow, oh, ostride, 0);
 }
