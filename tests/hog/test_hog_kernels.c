@@ -92,9 +92,9 @@ static int resize_planar_case(const uint8_t *in, int iw, int ih, size_t is, cons
         const uint8_t *src = k & 1 ? pin : in;
         const size_t ss = k & 1 ? ps : is, sp = k & 1 ? pp : 0;
         if (k & 2)
-            fk__hog_resize_planar_avx2(src, iw, ih, ss, sp, out, ow, oh, qs, qp);
+            fk__hog_resize_avx2(src, iw, ih, ss, sp, out, ow, oh, qs, qp);
         else
-            fk__hog_resize_ref_planar(src, iw, ih, ss, sp, out, ow, oh, qs, qp);
+            fk__hog_resize_ref(src, iw, ih, ss, sp, out, ow, oh, qs, qp);
         ok = same_planar(a, ow, oh, os, out, qs, qp);
         CHECK_MSG(ok, "resize %dx%d -> %dx%d into planes (%s input, %s kernel) differs", iw, ih, ow, oh,
                   k & 1 ? "planar" : "interleaved", k & 2 ? "AVX2" : "plain");
@@ -122,8 +122,8 @@ static void test_resize(void)
             if (!in || !a || !b) {
                 CHECK(0);
             } else {
-                fk__hog_resize_ref(in, iw, ih, is, a, ow, oh, os);
-                fk__hog_resize_avx2(in, iw, ih, is, b, ow, oh, os);
+                fk__hog_resize_ref(in, iw, ih, is, 0, a, ow, oh, os, 0);
+                fk__hog_resize_avx2(in, iw, ih, is, 0, b, ow, oh, os, 0);
                 int ok = 1;
                 for (int y = 0; y < oh; y++)
                     ok &= memcmp(a + (size_t)y * os, b + (size_t)y * os, (size_t)ow * 3) == 0;
@@ -149,8 +149,8 @@ static void test_resize(void)
             if (!in || !a || !b) {
                 CHECK(0);
             } else {
-                fk__hog_resize_ref(in, iw, ih, is, a, ow, oh, os);
-                fk__hog_resize_avx2(in, iw, ih, is, b, ow, oh, os);
+                fk__hog_resize_ref(in, iw, ih, is, 0, a, ow, oh, os, 0);
+                fk__hog_resize_avx2(in, iw, ih, is, 0, b, ow, oh, os, 0);
                 int ok = memcmp(a, b, ob) == 0;
                 CHECK_MSG(ok, "resize %dx%d -> %dx%d differs", iw, ih, ow, oh);
                 ok &= resize_planar_case(in, iw, ih, is, a, ow, oh, os);
@@ -181,7 +181,7 @@ static int fhog_case(const uint8_t *img, int w, int h, size_t stride, int cell, 
         /* different garbage before, so an element one kernel forgets shows */
         memset(a.data, 0x11, sizeof(float) * (n ? n : 1));
         memset(b.data, 0x22, sizeof(float) * (n ? n : 1));
-        fk__hog_fhog_ref(img, w, h, stride, cell, fh, fw, &a, scr, NULL);
+        fk__hog_fhog_ref(img, w, h, stride, 0, cell, fh, fw, &a, scr, NULL);
         /* the fast kernel on interleaved rows, then both kernels on the same image as planes */
         size_t ps = 0, pp = 0;
         uint8_t *planar = to_planar(img, w, h, stride, &ps, &pp);
@@ -189,11 +189,11 @@ static int fhog_case(const uint8_t *img, int w, int h, size_t stride, int cell, 
         for (int k = 0; k < 3 && ok; k++) {
             memset(b.data, 0x22 + k, sizeof(float) * (n ? n : 1));
             if (k == 0)
-                fk__hog_fhog_avx2(img, w, h, stride, cell, fh, fw, &b, scr, fk__hog_olut());
+                fk__hog_fhog_avx2(img, w, h, stride, 0, cell, fh, fw, &b, scr, fk__hog_olut());
             else if (k == 1)
-                fk__hog_fhog_planar_avx2(planar, w, h, ps, pp, cell, fh, fw, &b, scr, fk__hog_olut());
+                fk__hog_fhog_avx2(planar, w, h, ps, pp, cell, fh, fw, &b, scr, fk__hog_olut());
             else
-                fk__hog_fhog_ref_planar(planar, w, h, ps, pp, cell, fh, fw, &b, scr, NULL);
+                fk__hog_fhog_ref(planar, w, h, ps, pp, cell, fh, fw, &b, scr, NULL);
             for (int p = 0; p < FK__HOG_PLANES && ok; p++)
                 for (int r = 0; r < a.rows && ok; r++)
                     ok = memcmp(a.data + (size_t)p * a.plane + (size_t)r * a.stride,
@@ -249,7 +249,7 @@ static int apply_cases(const fk__hog *m, int w, int h, int kind, unsigned *seed)
     float *sa = malloc(sizeof(float) * n), *sb = malloc(sizeof(float) * n), *s2 = malloc(sizeof(float) * sn);
     int ok = img && f.data && scr && sa && sb && s2;
     if (ok)
-        fk__hog_fhog_ref(img, w, h, stride, m->cell_size, m->fh, m->fw, &f, scr, NULL);
+        fk__hog_fhog_ref(img, w, h, stride, 0, m->cell_size, m->fh, m->fw, &f, scr, NULL);
     for (int k = 0; ok && k < m->num_filters; k++) {
         long a[4], b[4];
         memset(sa, 0x33, sizeof(float) * n);

@@ -126,20 +126,15 @@ typedef struct fk__hog_rgb {
 } fk__hog_rgb;
 
 /* dlib's resize_image(in, out) for RGB images (interpolate_bilinear, its SIMD path and tail) into
- * out (size set by the caller, px allocated); nothing outside either image's pixels is read or
- * written. */
-void fk__hog_resize_ref(const uint8_t *in, int iw, int ih, size_t istride, uint8_t *out, int ow, int oh,
-                        size_t ostride);
-void fk__hog_resize_avx2(const uint8_t *in, int iw, int ih, size_t istride, uint8_t *out, int ow, int oh,
-                         size_t ostride);
-/* The same from and to either layout: iplane and oplane are 0 for rows of interleaved RGB, else the
- * bytes from one colour plane to the next (rows `istride` or `ostride` bytes apart within each).
- * The fast kernel's planar rows must have 32 bytes of room past their last pixel (it reads and
- * writes 8 and 16 bytes at a time there); the plain C touches only the pixels. */
-void fk__hog_resize_ref_planar(const uint8_t *in, int iw, int ih, size_t istride, size_t iplane, uint8_t *out, int ow,
-                               int oh, size_t ostride, size_t oplane);
-void fk__hog_resize_planar_avx2(const uint8_t *in, int iw, int ih, size_t istride, size_t iplane, uint8_t *out,
-                                int ow, int oh, size_t ostride, size_t oplane);
+ * out (size set by the caller, px allocated), each side in either layout: iplane and oplane are 0
+ * for rows of interleaved RGB, else the bytes from one colour plane to the next (rows `istride` or
+ * `ostride` bytes apart within each). The plain C reads and writes nothing outside either image's
+ * pixels, nor does the fast kernel on interleaved rows; its planar rows must have 32 bytes of room
+ * past their last pixel (it reads and writes 8 and 16 bytes at a time there). */
+void fk__hog_resize_ref(const uint8_t *in, int iw, int ih, size_t istride, size_t iplane, uint8_t *out, int ow, int oh,
+                        size_t ostride, size_t oplane);
+void fk__hog_resize_avx2(const uint8_t *in, int iw, int ih, size_t istride, size_t iplane, uint8_t *out, int ow, int oh,
+                         size_t ostride, size_t oplane);
 /* Pixel x's channel ch of a row in either layout. */
 static inline int fk__hog_px_get(const uint8_t *row, size_t plane, long x, int ch)
 {
@@ -167,21 +162,16 @@ typedef struct fk__hog_fmap {
 void fk__hog_fmap_size(int w, int h, int cell, int fh, int fw, int *rows, int *cols);
 /* extract_fhog_features(img, hog, cell, fh, fw) into f (sized by fk__hog_fmap_size, stride >= cols
  * rounded up to 8, data allocated for 31 planes; every element of each row's first stride floats
- * is written). img: w x h RGB8 (nothing past its pixels is read). scratch: at least
- * fk__hog_fhog_scratch(w, h, cell) floats. olut: fk__hog_orient_lut's table (the fast kernel
- * reads it; the plain C computes each bin). */
+ * is written). img: w x h RGB8 in either layout (plane: 0 for interleaved RGB rows, else the bytes
+ * from one colour plane to the next, rows `stride` bytes apart in each); nothing past its pixels
+ * is read, except that the fast kernel's planar rows must have 32 bytes of room past their last
+ * pixel. scratch: at least fk__hog_fhog_scratch(w, h, cell) floats. olut: fk__hog_orient_lut's
+ * table (the fast kernel reads it; the plain C computes each bin). */
 size_t fk__hog_fhog_scratch(int w, int h, int cell);
-void fk__hog_fhog_ref(const uint8_t *img, int w, int h, size_t stride, int cell, int fh, int fw, fk__hog_fmap *f,
-                      float *scratch, const uint8_t *olut);
-void fk__hog_fhog_avx2(const uint8_t *img, int w, int h, size_t stride, int cell, int fh, int fw, fk__hog_fmap *f,
-                       float *scratch, const uint8_t *olut);
-/* The same from an image in either layout (plane: 0 for interleaved RGB rows, else the bytes
- * from one colour plane to the next, rows `stride` bytes apart in each). The fast kernel's planar
- * rows must have 32 bytes of room past their last pixel. */
-void fk__hog_fhog_ref_planar(const uint8_t *img, int w, int h, size_t stride, size_t plane, int cell, int fh, int fw,
-                             fk__hog_fmap *f, float *scratch, const uint8_t *olut);
-void fk__hog_fhog_planar_avx2(const uint8_t *img, int w, int h, size_t stride, size_t plane, int cell, int fh, int fw,
-                              fk__hog_fmap *f, float *scratch, const uint8_t *olut);
+void fk__hog_fhog_ref(const uint8_t *img, int w, int h, size_t stride, size_t plane, int cell, int fh, int fw,
+                      fk__hog_fmap *f, float *scratch, const uint8_t *olut);
+void fk__hog_fhog_avx2(const uint8_t *img, int w, int h, size_t stride, size_t plane, int cell, int fh, int fw,
+                       fk__hog_fmap *f, float *scratch, const uint8_t *olut);
 /* The orientation bin (0..17) of every integer gradient (gx, gy) in [-255, 255]^2, at
  * (gy + 255) * 511 + gx + 255, as dlib bins it; FK__HOG_OLUT_SIZE bytes (4 of slack at the end). */
 #define FK__HOG_OLUT_SIZE (511 * 511 + 4)

@@ -131,26 +131,24 @@ TARGET static inline __m256 low8(__m128i v)
     return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(v));
 }
 
-/* The resize with either layout on either side (iplane, oplane: 0 for interleaved RGB rows, else
- * the distance from one colour plane to the next). */
-TARGET static void resize_avx2(const uint8_t *in, int iw, int ih, size_t istride, size_t iplane, uint8_t *out, int ow,
-                               int oh, size_t ostride, size_t oplane)
+TARGET void fk__hog_resize_avx2(const uint8_t *in, int iw, int ih, size_t istride, size_t iplane, uint8_t *out, int ow,
+                                int oh, size_t ostride, size_t oplane)
 {
     if (ow <= 0 || oh <= 0 || iw <= 0 || ih <= 0)
         return;
     const double xs = (iw - 1) / (double)(ow - 1 > 1 ? ow - 1 : 1);
     const double ys = (ih - 1) / (double)(oh - 1 > 1 ? oh - 1 : 1);
     resize_plan pl = {0};
-    /* two source rows as colour planes (the top and bottom of the current output row) */
+    /* interleaved input: two source rows split into colour planes (the top and bottom of the
+     * current output row); planar input is read where it is */
     const size_t pw = (size_t)iw + 32;
-    uint8_t *planes = malloc(6 * pw);
-    if (!planes || !plan_resize(&pl, iw, ow, xs)) {
+    uint8_t *planes = iplane ? NULL : calloc(6, pw);
+    if ((!iplane && !planes) || !plan_resize(&pl, iw, ow, xs)) {
         free(planes);
         free_plan(&pl);
-        fk__hog_resize_ref_planar(in, iw, ih, istride, iplane, out, ow, oh, ostride, oplane);
+        fk__hog_resize_ref(in, iw, ih, istride, iplane, out, ow, oh, ostride, oplane);
         return;
     }
-    memset(planes, 0, 6 * pw);
     long have[2] = {-1, -1}; /* the source row each slot holds */
     const __m256 one = _mm256_set1_ps(1.0f);
     const __m256i pack = _mm256_setr_epi8(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1, 0, 1, 2, 4, 5, 6, 8,
@@ -271,18 +269,6 @@ TARGET static void resize_avx2(const uint8_t *in, int iw, int ih, size_t istride
     free_plan(&pl);
 }
 
-TARGET void fk__hog_resize_avx2(const uint8_t *in, int iw, int ih, size_t istride, uint8_t *out, int ow, int oh,
-                                size_t ostride)
-{
-    resize_avx2(in, iw, ih, istride, 0, out, ow, oh, ostride, 0);
-}
-
-TARGET void fk__hog_resize_planar_avx2(const uint8_t *in, int iw, int ih, size_t istride, size_t iplane, uint8_t *out,
-                                       int ow, int oh, size_t ostride, size_t oplane)
-{
-    resize_avx2(in, iw, ih, istride, iplane, out, ow, oh, ostride, oplane);
-}
-
 /* ---------------------------------------------------------------- fhog */
 
 static int cells_of(int n, int cell)
@@ -314,13 +300,13 @@ TARGET static inline void store8(float *p, bool full, __m256i mask, __m256 v)
         _mm256_maskstore_ps(p, mask, v);
 }
 
-TARGET void fk__hog_fhog_planar_avx2(const uint8_t *img, int w, int h, size_t stride, size_t plane, int cell, int fh,
-                                     int fw, fk__hog_fmap *f, float *scratch, const uint8_t *olut)
+TARGET void fk__hog_fhog_avx2(const uint8_t *img, int w, int h, size_t stride, size_t plane, int cell, int fh, int fw,
+                              fk__hog_fmap *f, float *scratch, const uint8_t *olut)
 {
     if (f->rows == 0 || f->cols == 0)
         return;
     if (!olut) {
-        fk__hog_fhog_ref_planar(img, w, h, stride, plane, cell, fh, fw, f, scratch, olut);
+        fk__hog_fhog_ref(img, w, h, stride, plane, cell, fh, fw, f, scratch, olut);
         return;
     }
     const int cells_nr = cells_of(h, cell), cells_nc = cells_of(w, cell);
@@ -600,12 +586,6 @@ TARGET void fk__hog_fhog_planar_avx2(const uint8_t *img, int w, int h, size_t st
     }
 }
 
-TARGET void fk__hog_fhog_avx2(const uint8_t *img, int w, int h, size_t stride, int cell, int fh, int fw,
-                              fk__hog_fmap *f, float *scratch, const uint8_t *olut)
-{
-    fk__hog_fhog_planar_avx2(img, w, h, stride, 0, cell, fh, fw, f, scratch, olut);
-}
-
 /* ---------------------------------------------------------------- filters */
 
 /* The separable parts run in strips of FK__HOG_STRIP output rows, all parts over one strip before
@@ -623,28 +603,28 @@ TARGET static INLINE __m256i tail_mask(long n)
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-TARGET static INLINE void row_tail(const float *x, const float *f, int n_taps, __m256i m, float *out)
+/* taps_row_tail (plain = n_taps & ~3, step 1) or taps_col_tail (plain = n_taps & ~1) on the lanes
+ * of m: the first plain taps unfused, the rest fused. */
+TARGET static INLINE __m256 tail_lanes(const float *x, size_t step, const float *f, int n_taps, int plain, __m256i m)
 {
-    const int plain = n_taps & ~3;
-    __m256 t = _mm256_setzero_ps();
-    int n = 0;
-    for (; n < plain; n++)
-        t = _mm256_add_ps(t, _mm256_mul_ps(_mm256_maskload_ps(x + n, m), _mm256_set1_ps(f[n])));
-    for (; n < n_taps; n++)
-        t = _mm256_fmadd_ps(_mm256_maskload_ps(x + n, m), _mm256_set1_ps(f[n]), t);
-    _mm256_maskstore_ps(out, m, t);
-}
-
-TARGET static INLINE void col_tail(const float *x, size_t step, const float *f, int n_taps, __m256i m, float *out,
-                                   bool add)
-{
-    const int plain = n_taps & ~1;
     __m256 t = _mm256_setzero_ps();
     int n = 0;
     for (; n < plain; n++)
         t = _mm256_add_ps(t, _mm256_mul_ps(_mm256_maskload_ps(x + (size_t)n * step, m), _mm256_set1_ps(f[n])));
     for (; n < n_taps; n++)
         t = _mm256_fmadd_ps(_mm256_maskload_ps(x + (size_t)n * step, m), _mm256_set1_ps(f[n]), t);
+    return t;
+}
+
+TARGET static INLINE void row_tail(const float *x, const float *f, int n_taps, __m256i m, float *out)
+{
+    _mm256_maskstore_ps(out, m, tail_lanes(x, 1, f, n_taps, n_taps & ~3, m));
+}
+
+TARGET static INLINE void col_tail(const float *x, size_t step, const float *f, int n_taps, __m256i m, float *out,
+                                   bool add)
+{
+    __m256 t = tail_lanes(x, step, f, n_taps, n_taps & ~1, m);
     if (add)
         t = _mm256_add_ps(_mm256_maskload_ps(out, m), t);
     _mm256_maskstore_ps(out, m, t);

@@ -145,9 +145,9 @@ typedef struct kernels {
 
 static kernels pick(fk__hog_kernels k)
 {
-    kernels ref = {fk__hog_resize_ref_planar, fk__hog_fhog_ref_planar, fk__hog_apply_ref, false};
+    kernels ref = {fk__hog_resize_ref, fk__hog_fhog_ref, fk__hog_apply_ref, false};
 #if defined(__x86_64__) || defined(__i386__)
-    kernels fast = {fk__hog_resize_planar_avx2, fk__hog_fhog_planar_avx2, fk__hog_apply_avx2, true};
+    kernels fast = {fk__hog_resize_avx2, fk__hog_fhog_avx2, fk__hog_apply_avx2, true};
 #else
     kernels fast = ref;
 #endif

@@ -121,13 +121,7 @@ const uint8_t *fk__hog_olut(void)
     return olut_table;
 }
 
-void fk__hog_fhog_ref(const uint8_t *img, int w, int h, size_t stride, int cell, int fh, int fw, fk__hog_fmap *f,
-                      float *scratch, const uint8_t *olut)
-{
-    fk__hog_fhog_ref_planar(img, w, h, stride, 0, cell, fh, fw, f, scratch, olut);
-}
-
-void fk__hog_fhog_ref_planar(const uint8_t *img, int w, int h, size_t stride, size_t plane, int cell, int fh, int fw,
+void fk__hog_fhog_ref(const uint8_t *img, int w, int h, size_t stride, size_t plane, int cell, int fh, int fw,
                              fk__hog_fmap *f, float *scratch, const uint8_t *olut)
 {
     (void)olut;

@@ -17,7 +17,7 @@
  *     clamped to the last column; the value (1 - tb)((1 - lr) tl + lr tr) + tb((1 - lr) bl + lr br)
  *     with each sum fused as fma(1 - tb, fma(1 - lr, tl, lr tr), tb fma(1 - lr, bl, lr br)), truncated.
  * y: y += y_scale per row from -y_scale (double), top = floor(y), bottom = min(top + 1, h - 1). */
-void fk__hog_resize_ref_planar(const uint8_t *in, int iw, int ih, size_t istride, size_t iplane, uint8_t *out, int ow,
+void fk__hog_resize_ref(const uint8_t *in, int iw, int ih, size_t istride, size_t iplane, uint8_t *out, int ow,
                                int oh, size_t ostride, size_t oplane)
 {
     if (ow <= 0 || oh <= 0 || iw <= 0 || ih <= 0)
@@ -91,7 +91,3 @@ void fk__hog_up_size(int w, int h, long *ow, long *oh)
     *oh = (long)floor(b + 0.5) + 1;
 }
 
-void fk__hog_resize_ref(const uint8_t *in, int iw, int ih, size_t istride, uint8_t *out, int ow, int oh, size_t ostride)
-{
-    fk__hog_resize_ref_planar(in, iw, ih, istride, 0, out, ow, oh, ostride, 0);
-}
