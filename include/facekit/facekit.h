@@ -35,6 +35,8 @@
 #include "facekit/align.h"
 #include "facekit/cluster.h"
 #include "facekit/eval.h"
+#include "facekit/gallery.h"
+#include "facekit/index.h"
 #include "facekit/face.h"
 #include "facekit/image.h"
 #include "facekit/landmarks.h"

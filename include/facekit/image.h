@@ -90,6 +90,9 @@ void fk_image_draw_text(fk_image *img, int x, int y, const char *text, int scale
 /* Writes PNG, or JPEG (quality 1..100, 0 = 90), chosen by the file name's extension
  * (.png, .jpg, .jpeg; any other is an error). */
 fk_status fk_image_save(const fk_image *img, const char *path, int jpeg_quality, fk_error *err);
+/* The image as JPEG bytes in memory (quality 1..100, 0 = 90); the caller frees *out with free(). */
+fk_status fk_image_encode_jpeg(const fk_image *img, int jpeg_quality, unsigned char **out, size_t *size,
+                               fk_error *err);
 
 #ifdef __cplusplus
 }

@@ -170,3 +170,46 @@ fk_status fk_image_save(const fk_image *img, const char *path, int jpeg_quality,
     free(c);
     return st;
 }
+
+fk_status fk_image_encode_jpeg(const fk_image *img, int jpeg_quality, unsigned char **out, size_t *size,
+                               fk_error *err)
+{
+    if (!out || !size)
+        return fk__fail(err, FK_E_INVALID_ARGUMENT, "fk_image_encode_jpeg: NULL output");
+    *out = NULL;
+    *size = 0;
+    if (!fk__image_valid(img))
+        return fk__fail(err, FK_E_INVALID_ARGUMENT, "fk_image_encode_jpeg: invalid image");
+    if (jpeg_quality < 0 || jpeg_quality > 100)
+        return fk__fail(err, FK_E_INVALID_ARGUMENT, "fk_image_encode_jpeg: JPEG quality %d is not in 1..100 (or 0)",
+                        jpeg_quality);
+    save_ctx *c = calloc(1, sizeof *c);
+    if (!c)
+        return fk__fail(err, FK_E_NO_MEMORY, "fk_image_encode_jpeg: out of memory");
+    char *buf = NULL;
+    size_t len = 0;
+    /* a memory stream lets the file writer's libjpeg setup serve both */
+    c->f = open_memstream(&buf, &len);
+    if (!c->f) {
+        free(c);
+        return fk__fail(err, FK_E_NO_MEMORY, "fk_image_encode_jpeg: out of memory");
+    }
+    c->img = img;
+    c->path = "(memory)";
+    c->cinfo.err = jpeg_std_error(&c->jerr);
+    c->jerr.error_exit = on_jpeg_error;
+    c->jerr.output_message = on_jpeg_output;
+    fk_status st = write_jpeg(c, jpeg_quality ? jpeg_quality : FK_JPEG_DEFAULT_QUALITY, err);
+    if (c->cinfo_made)
+        jpeg_destroy_compress(&c->cinfo);
+    if (fclose(c->f) != 0 && st == FK_OK)
+        st = fk__fail(err, FK_E_NO_MEMORY, "fk_image_encode_jpeg: out of memory");
+    free(c);
+    if (st != FK_OK) {
+        free(buf);
+        return st;
+    }
+    *out = (unsigned char *)buf;
+    *size = len;
+    return FK_OK;
+}

@@ -1,0 +1,50 @@
+/* gallery_internal.h: the gallery handle and the helpers its files share (SQLite statements, the cached matrix). */
+#ifndef FK_GALLERY_INTERNAL_H
+#define FK_GALLERY_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+
+#include "facekit/gallery.h"
+#include "facekit/index.h"
+
+#define FK__GALLERY_SCHEMA 1
+#define FK__GALLERY_NAME_MAX 200
+
+struct fk_gallery {
+    sqlite3 *db;
+    char *path;
+    char embedder[64];
+    int dim;
+    char msg[FK_ERROR_MESSAGE_MAX];
+    /* identify's matrix and what it was built from */
+    fk_index *ix;
+    fk_index_type ix_type;
+    long long ix_generation;
+    long long ix_max_id; /* the largest face id in the matrix: faces above it are new */
+    bool ix_valid;
+};
+
+/* Records the message on the handle and returns status. */
+fk_status fk__gallery_fail(fk_gallery *g, fk_status status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same for an SQLite failure: the message names the file, what was being done and SQLite's words. */
+fk_status fk__gallery_sqlfail(fk_gallery *g, const char *doing);
+/* Runs SQL without results. */
+fk_status fk__gallery_exec(fk_gallery *g, const char *sql, const char *doing);
+/* BEGIN IMMEDIATE (a writer waits for the others first) / COMMIT that bumps the generation / ROLLBACK. */
+fk_status fk__gallery_begin(fk_gallery *g);
+fk_status fk__gallery_commit(fk_gallery *g);
+void fk__gallery_rollback(fk_gallery *g);
+/* The change counter every write bumps (0 when it cannot be read). */
+long long fk__gallery_generation(fk_gallery *g);
+/* Re-reads the embedder and dimension another process may have fixed since open. */
+fk_status fk__gallery_load_meta(fk_gallery *g);
+/* Checks a name (1..200 bytes, no control characters). */
+bool fk__gallery_name_ok(const char *name);
+/* Refuses a descriptor of another embedder or dimension than the gallery's (empty galleries
+ * take any); every value finite. */
+fk_status fk__gallery_check_descriptor(fk_gallery *g, const char *embedder, const float *d, int dim);
+/* Adds one face in the open transaction, fixing the embedder when the gallery is empty. */
+fk_status fk__gallery_insert_face(fk_gallery *g, const char *person, const fk_gallery_face_in *face, int64_t *face_id);
+
+#endif
