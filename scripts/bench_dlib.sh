@@ -12,7 +12,8 @@ shared=${FACEKIT_SHARED:-$here/../shared}
 work=${FK_PEER_DIR:-$here/build/peers}
 mkdir -p "$work"
 cp -r "$shared/peers/dlib" "$shared/peers/common" "$work/"
-make -s -C "$work/dlib" build/fr_dlib >/dev/null
+# BUILD may reach here through MAKEFLAGS (make bench BUILD=dir): the peer has its own
+make -s -C "$work/dlib" BUILD=build build/fr_dlib >/dev/null
 fr="$work/dlib/build/fr_dlib"
 demo="$here/models/face-api/demo"
 export OPENBLAS_NUM_THREADS=1 FR_DLIB_MODELS="$here/models/dlib"
