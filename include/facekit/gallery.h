@@ -114,6 +114,11 @@ fk_status fk_gallery_export(fk_gallery *g, const char *path);
  * of another embedder changes nothing and is FK_E_BAD_FORMAT / FK_E_INVALID_ARGUMENT naming it.
  * *faces_added may be NULL. */
 fk_status fk_gallery_import(fk_gallery *g, const char *path, size_t *faces_added);
+/* Only the faces of one person of the export, enrolled as `as` (NULL: the same name): how a
+ * cluster of `facekit cluster` becomes a person. FK_E_NOT_FOUND when the export has no such
+ * person with faces. */
+fk_status fk_gallery_import_person(fk_gallery *g, const char *path, const char *person, const char *as,
+                                   size_t *faces_added);
 /* The same on bytes in memory (`name` names them in messages): what the fuzz target drives. */
 fk_status fk_gallery_import_bytes(fk_gallery *g, const char *bytes, size_t size, const char *name,
                                   size_t *faces_added);

@@ -26,6 +26,7 @@ static const verb_entry verbs[] = {
     {"enroll", cmd_enroll, "add a person's faces to the gallery of known people"},
     {"identify", cmd_identify, "who is each face: the nearest people in the gallery, known or unknown"},
     {"who", cmd_who, "face_recognition's CLI: known people from a folder against unknown images"},
+    {"cluster", cmd_cluster, "group every face of a photo collection by person: HTML report and JSON"},
     {"gallery", cmd_gallery, "list, show, rename, merge, remove, tag, export, import the gallery"},
 };
 #define VERB_COUNT (sizeof verbs / sizeof verbs[0])

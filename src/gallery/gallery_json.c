@@ -247,7 +247,8 @@ static fk_status import_face(fk_gallery *g, const char *name, const char *person
     return st;
 }
 
-static fk_status import_tree(fk_gallery *g, const cJSON *root, const char *name, size_t *added)
+static fk_status import_tree(fk_gallery *g, const cJSON *root, const char *name, const char *only, const char *as,
+                             size_t *added)
 {
     const char *format = str_of(root, "format"), *embedder = str_of(root, "embedder");
     const cJSON *jdim = cJSON_GetObjectItemCaseSensitive(root, "dim"),
@@ -291,6 +292,12 @@ static fk_status import_tree(fk_gallery *g, const cJSON *root, const char *name,
                                   FK__GALLERY_NAME_MAX);
             break;
         }
+        if (only && strcmp(person, only) != 0) {
+            pi++;
+            continue;
+        }
+        if (as)
+            person = as;
         size_t fi = 0;
         const cJSON *jf;
         cJSON_ArrayForEach(jf, faces)
@@ -330,10 +337,21 @@ static fk_status import_tree(fk_gallery *g, const cJSON *root, const char *name,
         pi++;
     }
     free(vec);
+    if (st == FK_OK && only && *added == 0)
+        st = fk__gallery_fail(g, FK_E_NOT_FOUND, "%s: no person named \"%s\" with faces", name, only);
     return st;
 }
 
+static fk_status import_bytes(fk_gallery *g, const char *bytes, size_t size, const char *name, const char *only,
+                              const char *as, size_t *faces_added);
+
 fk_status fk_gallery_import_bytes(fk_gallery *g, const char *bytes, size_t size, const char *name, size_t *faces_added)
+{
+    return import_bytes(g, bytes, size, name, NULL, NULL, faces_added);
+}
+
+static fk_status import_bytes(fk_gallery *g, const char *bytes, size_t size, const char *name, const char *only,
+                              const char *as, size_t *faces_added)
 {
     size_t added = 0;
     if (faces_added)
@@ -345,7 +363,7 @@ fk_status fk_gallery_import_bytes(fk_gallery *g, const char *bytes, size_t size,
     fk_status st = fk__gallery_begin(g);
     if (st == FK_OK) {
         if ((st = fk__gallery_load_meta(g)) == FK_OK)
-            st = import_tree(g, root, name, &added);
+            st = import_tree(g, root, name, only, as, &added);
         if (st == FK_OK)
             st = fk__gallery_commit(g);
         else
@@ -361,7 +379,7 @@ fk_status fk_gallery_import_bytes(fk_gallery *g, const char *bytes, size_t size,
     return st;
 }
 
-fk_status fk_gallery_import(fk_gallery *g, const char *path, size_t *faces_added)
+static fk_status import_file(fk_gallery *g, const char *path, const char *only, const char *as, size_t *faces_added)
 {
     if (faces_added)
         *faces_added = 0;
@@ -370,7 +388,21 @@ fk_status fk_gallery_import(fk_gallery *g, const char *path, size_t *faces_added
     fk_error e;
     if (fk__file_read_all(path, FK__IMPORT_MAX, &bytes, &size, &e) != FK_OK)
         return fk__gallery_fail(g, e.status, "%s", e.message);
-    fk_status st = fk_gallery_import_bytes(g, bytes, size, path, faces_added);
+    fk_status st = import_bytes(g, bytes, size, path, only, as, faces_added);
     free(bytes);
     return st;
+}
+
+fk_status fk_gallery_import(fk_gallery *g, const char *path, size_t *faces_added)
+{
+    return import_file(g, path, NULL, NULL, faces_added);
+}
+
+fk_status fk_gallery_import_person(fk_gallery *g, const char *path, const char *person, const char *as,
+                                   size_t *faces_added)
+{
+    if (as && !fk__gallery_name_ok(as))
+        return fk__gallery_fail(g, FK_E_INVALID_ARGUMENT, "%s: a person's name must be 1 to %d bytes without control "
+                                "characters", g->path, FK__GALLERY_NAME_MAX);
+    return import_file(g, path, person, as, faces_added);
 }
