@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "cli/cmd.h"
+#include "core/base64.h"
 #include "cli/image_batch.h"
 #include "cli/output.h"
 #include "facekit/cluster.h"
@@ -40,6 +41,9 @@ static void print_help(void)
            "  --truth folders      score the clustering against each photo's folder name as its\n"
            "                       person (pairwise and BCubed precision, recall, F)\n"
            "  --largest            only the largest face of each photo (portraits, LFW)\n"
+           "  --fresh              embed every photo again; by default the faces of photos that\n"
+           "                       REPORT already holds (same path, same embedder) are reused, so\n"
+           "                       a run after adding photos embeds only the new ones\n"
            "  --jobs N             images processed at once, 1 to 64 [the number of CPUs]\n"
            "  --db PATH            (cluster name) the gallery file [%s]\n",
            FK_CLUSTER_DEFAULT_THRESHOLD, fk_gallery_default_path(def, sizeof def));
@@ -58,7 +62,7 @@ static void print_help(void)
 }
 
 typedef struct face_rec {
-    size_t image;
+    size_t image; /* index into the run's photos */
     fk_box box;
     float d[FK_DESCRIPTOR_DIM];
     int dim;
@@ -68,11 +72,46 @@ typedef struct face_rec {
 typedef struct cluster_ctx {
     const char *out;
     int largest;
+    const size_t *todo_index; /* the photo of each path the batch embeds */
     face_rec *faces;
     size_t n, cap;
     cli_bad_files bad;
     int oom;
 } cluster_ctx;
+
+/* A new face record with its thumbnail written under REPORT/faces; NULL when out of memory. */
+static face_rec *add_face(cluster_ctx *c, size_t image, const fk_box *box, const float *d, int dim,
+                          const unsigned char *jpeg, size_t size)
+{
+    if (c->n == c->cap) {
+        const size_t nc = c->cap ? 2 * c->cap : 256;
+        face_rec *nv = realloc(c->faces, nc * sizeof *nv);
+        if (!nv) {
+            c->oom = 1;
+            return NULL;
+        }
+        c->faces = nv;
+        c->cap = nc;
+    }
+    face_rec *f = &c->faces[c->n];
+    memset(f, 0, sizeof *f);
+    f->image = image;
+    f->box = *box;
+    f->dim = dim > FK_DESCRIPTOR_DIM ? FK_DESCRIPTOR_DIM : dim;
+    memcpy(f->d, d, sizeof(float) * (size_t)f->dim);
+    if (jpeg && size) {
+        char p[PATH_MAX];
+        snprintf(f->thumb, sizeof f->thumb, "%06zu.jpg", c->n);
+        snprintf(p, sizeof p, "%s/faces/%s", c->out, f->thumb);
+        FILE *o = fopen(p, "wb");
+        if (!o || fwrite(jpeg, 1, size, o) != size)
+            f->thumb[0] = 0;
+        if (o && fclose(o) != 0)
+            f->thumb[0] = 0;
+    }
+    c->n++;
+    return f;
+}
 
 static void on_image(size_t i, const char *path, const fk_image *img, const fk_face *faces, size_t count,
                      const fk_error *err, void *arg)
@@ -86,38 +125,62 @@ static void on_image(size_t i, const char *path, const fk_image *img, const fk_f
     for (size_t k = 0; k < count; k++) {
         if (!faces[k].has_descriptor || (c->largest && k != big))
             continue;
-        if (c->n == c->cap) {
-            const size_t nc = c->cap ? 2 * c->cap : 256;
-            face_rec *nv = realloc(c->faces, nc * sizeof *nv);
-            if (!nv) {
-                c->oom = 1;
-                return;
-            }
-            c->faces = nv;
-            c->cap = nc;
-        }
-        face_rec *f = &c->faces[c->n];
-        memset(f, 0, sizeof *f);
-        f->image = i;
-        f->box = faces[k].box;
-        f->dim = faces[k].descriptor_dim;
-        memcpy(f->d, faces[k].descriptor, sizeof(float) * (size_t)f->dim);
         size_t size = 0;
-        unsigned char *jpeg = cli_face_thumbnail(img, &f->box, 96, &size);
-        if (jpeg) {
-            char p[PATH_MAX];
-            snprintf(f->thumb, sizeof f->thumb, "%06zu.jpg", c->n);
-            snprintf(p, sizeof p, "%s/faces/%s", c->out, f->thumb);
-            FILE *o = fopen(p, "wb");
-            if (!o || fwrite(jpeg, 1, size, o) != size)
-                f->thumb[0] = 0;
-            if (o && fclose(o) != 0)
-                f->thumb[0] = 0;
-            free(jpeg);
-        }
-        c->n++;
+        unsigned char *jpeg = cli_face_thumbnail(img, &faces[k].box, 96, &size);
+        add_face(c, c->todo_index[i], &faces[k].box, faces[k].descriptor, faces[k].descriptor_dim, jpeg, size);
+        free(jpeg);
     }
     (void)path;
+}
+
+static int by_path(const void *a, const void *b)
+{
+    return strcmp(((const fk_gallery_face *)a)->source, ((const fk_gallery_face *)b)->source);
+}
+
+/* The faces of the last report (REPORT/gallery.json, read by the gallery's fuzzed importer) for
+ * the photos of this run that it covered: those photos are not embedded again. done[i] is set
+ * for each photo found there. A report of another embedder is not reused. */
+static int reuse_report(cluster_ctx *c, const cli_paths *paths, const char *embedder, unsigned char *done)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/gallery.json", c->out);
+    struct stat sb;
+    if (stat(p, &sb) != 0)
+        return 0;
+    fk_gallery *g = NULL;
+    fk_error err = {0};
+    if (fk_gallery_open(":memory:", &g, &err) != FK_OK) {
+        cli_error("%s", err.message);
+        return -1;
+    }
+    fk_gallery_face *f = NULL;
+    size_t n = 0, reused = 0;
+    if (fk_gallery_import(g, p, NULL) != FK_OK) {
+        fprintf(stderr, "facekit cluster: not reusing the last report: %s\n", fk_gallery_errmsg(g));
+    } else if (fk_gallery_embedder(g)[0] && strcmp(fk_gallery_embedder(g), embedder) != 0) {
+        fprintf(stderr, "facekit cluster: not reusing the last report: its descriptors are %s, these %s\n",
+                fk_gallery_embedder(g), embedder);
+    } else if (fk_gallery_faces(g, NULL, &f, &n) == FK_OK) {
+        qsort(f, n, sizeof *f, by_path);
+        for (size_t i = 0; i < paths->n && !c->oom; i++) {
+            fk_gallery_face key = {.source = paths->v[i]};
+            fk_gallery_face *hit = n ? bsearch(&key, f, n, sizeof *f, by_path) : NULL;
+            if (!hit)
+                continue;
+            while (hit > f && strcmp(hit[-1].source, paths->v[i]) == 0)
+                hit--;
+            for (; hit < f + n && strcmp(hit->source, paths->v[i]) == 0; hit++)
+                if (add_face(c, i, &hit->box, hit->descriptor, hit->dim, hit->thumbnail, hit->thumbnail_size))
+                    reused++;
+            done[i] = 1;
+        }
+        if (reused)
+            fprintf(stderr, "facekit cluster: %zu faces of the last report reused\n", reused);
+    }
+    fk_gallery_faces_free(f, n);
+    fk_gallery_close(g);
+    return c->oom ? -1 : 0;
 }
 
 static void html_text(FILE *f, const char *s)
@@ -291,6 +354,20 @@ static int write_reports(const char *out, const cli_paths *paths, const face_rec
             for (int j = 0; j < faces[i].dim; j++)
                 cJSON_AddItemToArray(d, cli_json_float(faces[i].d[j]));
             cJSON_AddItemToObject(pe, "descriptor", d);
+            if (faces[i].thumb[0]) {
+                /* the thumbnail travels with the face, so a later run can reuse both */
+                char t[PATH_MAX];
+                snprintf(t, sizeof t, "%s/faces/%s", out, faces[i].thumb);
+                FILE *tf = fopen(t, "rb");
+                unsigned char buf[1 << 16];
+                const size_t got = tf ? fread(buf, 1, sizeof buf, tf) : 0;
+                if (tf)
+                    fclose(tf);
+                char *b64 = got && got < sizeof buf ? fk__base64_encode(buf, got) : NULL;
+                if (b64)
+                    cJSON_AddStringToObject(pe, "thumbnail_jpeg", b64);
+                free(b64);
+            }
             cJSON_AddItemToArray(pf, pe);
         }
         cJSON_AddItemToArray(carr, co);
@@ -378,8 +455,8 @@ int cmd_cluster(int argc, char **argv)
     cli_face_opts_init_embed(&o);
     const char *out = NULL, *method = "chinese-whispers", *truth = NULL;
     double threshold = FK_CLUSTER_DEFAULT_THRESHOLD;
-    int min_points = 3, seed = 1, jobs = cli_cpu_count(), largest = 0;
-    cli_opt table[CLI_FACE_OPTS_COUNT + 8];
+    int min_points = 3, seed = 1, jobs = cli_cpu_count(), largest = 0, fresh = 0;
+    cli_opt table[CLI_FACE_OPTS_COUNT + 9];
     size_t nopts = cli_face_opts_table(&o, table);
     table[nopts++] = (cli_opt){"out", 0, CLI_ARG_STRING, &out, 0, 0};
     table[nopts++] = (cli_opt){"method", 0, CLI_ARG_STRING, &method, 0, 0};
@@ -389,6 +466,7 @@ int cmd_cluster(int argc, char **argv)
     table[nopts++] = (cli_opt){"truth", 0, CLI_ARG_STRING, &truth, 0, 0};
     table[nopts++] = (cli_opt){"jobs", 0, CLI_ARG_INT, &jobs, 1, 64};
     table[nopts++] = (cli_opt){"largest", 0, CLI_ARG_FLAG, &largest, 0, 0};
+    table[nopts++] = (cli_opt){"fresh", 0, CLI_ARG_FLAG, &fresh, 0, 0};
     int npos = 0;
     int rc = cli_parse("cluster", argc, argv, 1, table, nopts, &npos);
     if (rc == 1) {
@@ -435,7 +513,26 @@ int cmd_cluster(int argc, char **argv)
         return rc;
     }
     cluster_ctx c = {.out = out, .largest = largest};
-    rc = cli_embed_batch(&o, models, &det, &dec, &paths, jobs, "cluster", on_image, &c);
+    const fk_model_info *emb0 = fk_model_by_id(FK_ROLE_EMBEDDER, cli_face_opts_embedder(&o));
+    unsigned char *done = calloc(paths.n ? paths.n : 1, 1);
+    size_t *todo_index = malloc((paths.n ? paths.n : 1) * sizeof *todo_index);
+    cli_paths todo = {0};
+    if (!done || !todo_index || (!fresh && reuse_report(&c, &paths, emb0 ? emb0->name : "", done) != 0)) {
+        cli_error("%s: cannot reuse the last report", out);
+        rc = CLI_EXIT_FAIL;
+    }
+    for (size_t i = 0; rc == 0 && i < paths.n; i++)
+        if (!done[i]) {
+            todo_index[todo.n] = i;
+            if (cli_paths_add(&todo, paths.v[i]) != 0)
+                rc = CLI_EXIT_FAIL;
+        }
+    c.todo_index = todo_index;
+    if (rc == 0 && todo.n)
+        rc = cli_embed_batch(&o, models, &det, &dec, &todo, jobs, "cluster", on_image, &c);
+    cli_paths_free(&todo);
+    free(todo_index);
+    free(done);
     fk_session_free(session);
     fk_models_free(models);
     int *labels = malloc((c.n ? c.n : 1) * sizeof *labels), *groups = malloc((c.n ? c.n : 1) * sizeof *groups);

@@ -39,6 +39,16 @@ for k in c["clusters"]:
         src = sorted(f["source"].rsplit("/", 1)[1] for f in k["faces"])
         assert "sample5.jpg" in src and any(x.startswith("sample5_") for x in src), src
 PY
+# a second run after adding a photo embeds only the new photo; the clusters come out the same plus its faces
+cp "$demo/sample6.jpg" "$FK_TMP/photos/"
+run cluster --out "$rep" --json "$FK_TMP/photos"; expect_rc 0 "cluster again with one more photo"
+grep -q "14 faces of the last report reused" "$FK_TMP/err" || fail "the second run reuses the first run's 14 faces"
+json_check 'd["faces"] > 14 and d["photos"] == 8' "the new photo's faces are added"
+run cluster --out "$rep" --json --quiet --fresh "$FK_TMP/photos"; expect_rc 0 "cluster --fresh"
+grep -q "reused" "$FK_TMP/err" && fail "--fresh reuses nothing"
+rm "$FK_TMP/photos/sample6.jpg"
+run cluster --out "$rep" --json --quiet "$FK_TMP/photos"; expect_rc 0 "cluster after removing the photo"
+json_check 'd["faces"] == 14 and d["clusters"] == 9' "a removed photo's faces are dropped"
 run cluster name --db "$FK_TMP/g.db" "$rep" 1 "Someone"; expect_rc 0 "cluster name"
 run gallery list --db "$FK_TMP/g.db" --json; expect_rc 0 "list after cluster name"
 json_check 'd == [d[0]] and d[0]["name"] == "Someone" and d[0]["faces"] == 2' "cluster 1 became a person of 2 faces"
