@@ -10,6 +10,7 @@
 #include <immintrin.h>
 #endif
 
+#include "facekit/ann.h"
 #include "facekit/index.h"
 #include "gallery/index_internal.h"
 
@@ -110,8 +111,14 @@ typedef struct result {
     int mismatches;
 } result;
 
+typedef struct ann_result {
+    int effort;
+    double ms, recall_near, recall_random;
+} ann_result;
+
 int main(int argc, char **argv)
 {
+    int with_ann = 1;
     size_t rows = 1000000;
     int dim = 128, k = 5, queries = 20;
     const char *json = NULL, *only = NULL;
@@ -128,12 +135,16 @@ int main(int argc, char **argv)
             json = argv[++i];
         else if (!strcmp(argv[i], "--kernels") && i + 1 < argc)
             only = argv[++i];
+        else if (!strcmp(argv[i], "--no-ann"))
+            with_ann = 0;
         else {
             puts("Usage: bench_index [--rows N] [--dim D] [--k K] [--queries Q] [--kernels NAME] [--json OUT]\n"
                  "Exact top-K search over N random unit vectors of D floats (fixed seed), one thread: the median\n"
                  "ms a query for each row type and kernel, beside the median ms of one streaming pass over the\n"
                  "float32 matrix timed between the queries (defaults 1000000, 128, 5, 20); --kernels: only\n"
-                 "those (reference, avx2, avx512), else every one the CPU has.");
+                 "those (reference, avx2, avx512), else every one the CPU has. Then FAISS's IVF (when built\n"
+                 "in; --no-ann skips it): ms a query and recall@1 against the exact answer, for queries near\n"
+                 "stored rows and for the random ones. Run it with OMP_NUM_THREADS=1 for one thread.");
             return !strcmp(argv[i], "--help") ? 0 : 2;
         }
     }
@@ -224,6 +235,66 @@ int main(int argc, char **argv)
     printf("stream: one AVX2 pass summing the %zu floats (%.0f MB) of the float32 matrix\n", total,
            (double)total * 4 / 1e6);
 
+    /* FAISS's IVF against the exact float32 answers: the random queries above, and queries near
+     * stored rows (a face seen again: a row plus noise of norm about 0.1) */
+    ann_result ann[8];
+    int nann = 0;
+    double ann_build_ms = 0;
+    size_t ann_lists = 0;
+    if (with_ann && fk_ann_available()) {
+        fk_error err = {0};
+        fk_index *ex = NULL;
+        float *qn = malloc((size_t)queries * (size_t)dim * sizeof *qn);
+        int64_t *near1 = malloc((size_t)queries * sizeof *near1);
+        fk_ann *a = NULL;
+        if (!qn || !near1 || fk_index_new(dim, FK_INDEX_F32, &ex, &err) != FK_OK ||
+            fk_index_add(ex, v, rows, ids, &err) != FK_OK || fk_ann_new(dim, FK_ANN_IVF, &a, &err) != FK_OK)
+            return fprintf(stderr, "bench_index: %s\n", err.message), 1;
+        for (int i = 0; i < queries; i++) {
+            const size_t r = (size_t)(((uint64_t)i * 2654435761u) % rows);
+            for (int d = 0; d < dim; d++)
+                qn[(size_t)i * dim + d] = v[r * (size_t)dim + d] + (float)(0.1 / sqrt((double)dim) * gauss(&seed));
+            size_t got;
+            fk_index_search(ex, qn + (size_t)i * dim, 1, hits, &got, &err);
+            near1[i] = hits[0].id;
+        }
+        fk_index_free(ex);
+        const double t0 = now_ms();
+        if (fk_ann_add(a, v, rows, ids, &err) != FK_OK)
+            return fprintf(stderr, "bench_index: %s\n", err.message), 1;
+        ann_build_ms = now_ms() - t0;
+        ann_lists = 1;
+        while ((ann_lists + 1) * (ann_lists + 1) <= rows && ann_lists + 1 <= rows / 40)
+            ann_lists++;
+        printf("\nFAISS IVF-Flat (%zu lists), built from the rows in %.0f ms, one thread\n", ann_lists, ann_build_ms);
+        printf("%7s %11s %15s %15s\n", "nprobe", "ms/query", "recall@1 near", "recall@1 random");
+        const int efforts[] = {4, 8, 16, 32, 64, 128};
+        for (size_t e = 0; e < sizeof efforts / sizeof efforts[0]; e++) {
+            ann_result *r = &ann[nann++];
+            r->effort = efforts[e];
+            fk_ann_set_effort(a, efforts[e], &err);
+            int ok_near = 0, ok_rand = 0;
+            for (int i = 0; i < queries; i++) {
+                size_t got = 0;
+                double t1 = now_ms();
+                fk_ann_search(a, qn + (size_t)i * dim, k, hits, &got, &err);
+                qt[i] = now_ms() - t1;
+                ok_near += got && hits[0].id == near1[i];
+                fk_ann_search(a, q + (size_t)i * dim, k, hits, &got, &err);
+                ok_rand += got && hits[0].id == top1[i];
+            }
+            r->ms = median(qt, queries);
+            r->recall_near = (double)ok_near / queries;
+            r->recall_random = (double)ok_rand / queries;
+            printf("%7d %11.3f %15.3f %15.3f\n", r->effort, r->ms, r->recall_near, r->recall_random);
+        }
+        fk_ann_free(a);
+        free(qn);
+        free(near1);
+    } else if (with_ann) {
+        printf("\nFAISS: not in this build (Debian libfaiss-dev)\n");
+    }
+
     if (json) {
         FILE *f = fopen(json, "w");
         if (!f)
@@ -238,7 +309,12 @@ int main(int argc, char **argv)
                     fk_index_type_name(r->type), r->kernels, r->query_ms, r->stream_ms, r->query_ms / r->stream_ms,
                     r->bytes / (r->query_ms * 1e6), r->bytes, r->add_ms, r->mismatches, i + 1 < nres ? "," : "");
         }
-        fprintf(f, "  ]\n}\n");
+        fprintf(f, "  ],\n  \"ann\": {\"kind\": \"ivf-flat\", \"lists\": %zu, \"build_ms\": %.0f, \"results\": [", ann_lists,
+                ann_build_ms);
+        for (int i = 0; i < nann; i++)
+            fprintf(f, "%s{\"nprobe\": %d, \"median_ms\": %.3f, \"recall1_near\": %.4f, \"recall1_random\": %.4f}",
+                    i ? ", " : "", ann[i].effort, ann[i].ms, ann[i].recall_near, ann[i].recall_random);
+        fprintf(f, "]}\n}\n");
         fclose(f);
         printf("wrote %s\n", json);
     }
