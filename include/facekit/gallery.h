@@ -134,6 +134,13 @@ typedef struct fk_gallery_match {
  * identify. */
 fk_status fk_gallery_set_index_type(fk_gallery *g, fk_index_type type);
 
+/* Searches through FAISS's approximate index of this kind (fk_ann_kind) instead of the exact
+ * matrix; -1 goes back to exact. The index is built from the file on first use and saved beside
+ * it as PATH.faiss-hnsw or PATH.faiss-ivf with the change count it was built at
+ * (PATH.faiss-KIND.gen); a later process loads it while the gallery is unchanged, and rebuilds
+ * it after a change. FK_E_UNSUPPORTED in a build without FAISS. */
+fk_status fk_gallery_set_ann(fk_gallery *g, int kind);
+
 /* The k nearest people (each by its nearest face), nearest first. The in-memory matrix is built
  * on first use and rebuilt when the gallery changed, in this process or another. A query of
  * another embedder than the gallery's is FK_E_INVALID_ARGUMENT. k in 1..1000. */

@@ -6,6 +6,7 @@
 #include "cli/cmd.h"
 #include "cli/image_batch.h"
 #include "cli/output.h"
+#include "facekit/ann.h"
 #include "facekit/gallery.h"
 #include "facekit/models.h"
 
@@ -187,7 +188,10 @@ static void print_help(int who)
               "Options:\n",
               stdout);
         printf("  --db PATH            the gallery file [%s]\n", fk_gallery_default_path(def, sizeof def));
-        fputs("  --index TYPE         the in-memory matrix: float32 (exact), float16 or int8 [float32]\n", stdout);
+        fputs("  --index TYPE         the in-memory matrix: float32 (exact), float16 or int8; or FAISS's\n"
+              "                       approximate faiss-hnsw or faiss-ivf, saved beside the gallery as\n"
+              "                       PATH.faiss-KIND and rebuilt after a change [float32]\n",
+              stdout);
     }
     fputs("  --top K              people listed per face, 1 to 100 [5]\n"
           "  --threshold T        the distance under which a face is a known person [the embedder's\n"
@@ -235,9 +239,10 @@ static int run(int argc, char **argv, int who)
     if (npos < (who ? 2 : 1))
         return cli_usage_error(verb, who ? "who takes KNOWN and at least one image or folder"
                                          : "identify takes at least one image or folder");
-    const int itype = fk_index_type_parse(index);
+    const int ann = strcmp(index, "faiss-hnsw") == 0 ? FK_ANN_HNSW : strcmp(index, "faiss-ivf") == 0 ? FK_ANN_IVF : -1;
+    const int itype = ann >= 0 ? FK_INDEX_F32 : fk_index_type_parse(index);
     if (itype < 0)
-        return cli_usage_error(verb, "--index: \"%s\" is not float32, float16 or int8", index);
+        return cli_usage_error(verb, "--index: \"%s\" is not float32, float16, int8, faiss-hnsw or faiss-ivf", index);
     if (tolerance > 0)
         threshold = tolerance;
     fk_detect_options det;
@@ -262,6 +267,12 @@ static int run(int argc, char **argv, int who)
         return CLI_EXIT_FAIL;
     }
     fk_gallery_set_index_type(c.g, (fk_index_type)itype);
+    if (ann >= 0 && fk_gallery_set_ann(c.g, ann) != FK_OK) {
+        cli_error("%s", fk_gallery_errmsg(c.g));
+        fk_gallery_close(c.g);
+        cli_paths_free(&paths);
+        return CLI_EXIT_FAIL;
+    }
     fk_models *models = NULL;
     fk_session *session = NULL;
     double load_ms = 0;

@@ -97,6 +97,8 @@ extern "C" fk_status fk_ann_add(fk_ann *a, const float *vectors, size_t n, const
                 lists = n / 40 ? n / 40 : 1;
             a->quantizer = new faiss::IndexFlatL2(a->dim);
             auto *ivf = new faiss::IndexIVFFlat(a->quantizer, a->dim, lists, faiss::METRIC_L2);
+            /* a small gallery has few rows per list; FAISS would warn on stderr about each */
+            ivf->cp.min_points_per_centroid = 1;
             ivf->train((fk_idx_t)n, vectors);
             ivf->nprobe = (size_t)a->effort;
             a->map = new faiss::IndexIDMap(ivf);

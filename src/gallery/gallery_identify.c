@@ -114,6 +114,101 @@ static fk_status refresh(fk_gallery *g, long long generation)
     return FK_OK;
 }
 
+fk_status fk_gallery_set_ann(fk_gallery *g, int kind)
+{
+    if (kind < -1 || kind >= FK_ANN_KIND_COUNT)
+        return fk__gallery_fail(g, FK_E_INVALID_ARGUMENT, "fk_gallery_set_ann: unknown kind %d", kind);
+    if (kind >= 0 && !fk_ann_available())
+        return fk__gallery_fail(g, FK_E_UNSUPPORTED, "%s: approximate search needs FAISS: this facekit was built "
+                                "without it (Debian libfaiss-dev)", g->path);
+    if (kind != g->ann_kind) {
+        fk_ann_free(g->ann);
+        g->ann = NULL;
+    }
+    g->ann_kind = kind;
+    return FK_OK;
+}
+
+static void ann_paths(const fk_gallery *g, char *idx, char *gen, size_t n)
+{
+    const char *kind = g->ann_kind == FK_ANN_HNSW ? "hnsw" : "ivf";
+    snprintf(idx, n, "%s.faiss-%s", g->path, kind);
+    snprintf(gen, n, "%s.faiss-%s.gen", g->path, kind);
+}
+
+/* The saved index when it was built at this generation; else one built from every face, saved
+ * for the next process (a gallery in memory keeps it in memory only). */
+static fk_status ann_refresh(fk_gallery *g, long long generation)
+{
+    if (g->ann && g->ann_generation == generation)
+        return FK_OK;
+    fk_ann_free(g->ann);
+    g->ann = NULL;
+    char idx[1100], gen[1100];
+    ann_paths(g, idx, gen, sizeof idx);
+    const bool on_disk = strcmp(g->path, ":memory:") != 0;
+    fk_error e;
+    if (on_disk) {
+        FILE *f = fopen(gen, "r");
+        long long saved = -1;
+        if (f) {
+            if (fscanf(f, "%lld", &saved) != 1)
+                saved = -1;
+            fclose(f);
+        }
+        if (saved == generation && fk_ann_load(idx, &g->ann, &e) == FK_OK && fk_ann_size(g->ann) > 0) {
+            g->ann_generation = generation;
+            return FK_OK;
+        }
+        fk_ann_free(g->ann);
+        g->ann = NULL;
+    }
+    /* from the file's rows (the exact matrix may hold them rounded to float16 or int8) */
+    const size_t n = g->ix ? fk_index_size(g->ix) : 0;
+    if (n == 0)
+        return FK_OK;
+    if (fk_ann_new(g->dim, (fk_ann_kind)g->ann_kind, &g->ann, &e) != FK_OK)
+        return fk__gallery_fail(g, e.status, "%s: %s", g->path, e.message);
+    float *rows = malloc(sizeof(float) * (size_t)g->dim * n);
+    int64_t *ids = malloc(sizeof(int64_t) * n);
+    fk_status st = FK_OK;
+    size_t got = 0;
+    sqlite3_stmt *q = NULL;
+    if (!rows || !ids)
+        st = fk__gallery_fail(g, FK_E_NO_MEMORY, "%s: out of memory building the approximate index", g->path);
+    else if (sqlite3_prepare_v2(g->db, "SELECT id, descriptor FROM faces ORDER BY id", -1, &q, NULL) != SQLITE_OK)
+        st = fk__gallery_sqlfail(g, "building the approximate index");
+    while (st == FK_OK && got < n && sqlite3_step(q) == SQLITE_ROW) {
+        /* the matrix was filled from these rows in this transaction: their sizes were checked */
+        if (sqlite3_column_bytes(q, 1) != (int)(4 * g->dim)) {
+            st = fk__gallery_fail(g, FK_E_BAD_FORMAT, "%s: the gallery is damaged: a descriptor's size", g->path);
+            break;
+        }
+        ids[got] = sqlite3_column_int64(q, 0);
+        memcpy(rows + got * (size_t)g->dim, sqlite3_column_blob(q, 1), sizeof(float) * (size_t)g->dim);
+        got++;
+    }
+    sqlite3_finalize(q);
+    if (st == FK_OK && fk_ann_add(g->ann, rows, got, ids, &e) != FK_OK)
+        st = fk__gallery_fail(g, FK_E_BAD_STATE, "%s: building the approximate index: %s", g->path, e.message);
+    free(rows);
+    free(ids);
+    if (st != FK_OK) {
+        fk_ann_free(g->ann);
+        g->ann = NULL;
+        return st;
+    }
+    g->ann_generation = generation;
+    if (on_disk && fk_ann_save(g->ann, idx, &e) == FK_OK) {
+        FILE *f = fopen(gen, "w");
+        if (f) {
+            fprintf(f, "%lld\n", generation);
+            fclose(f);
+        }
+    }
+    return FK_OK;
+}
+
 /* The person of each face id, for the hits of one search. */
 static fk_status people_of(fk_gallery *g, const fk_index_hit *hits, size_t n, int64_t *pid, char (*names)[208])
 {
@@ -154,6 +249,8 @@ static fk_status identify_locked(fk_gallery *g, const char *embedder, const floa
     if (!g->ix_valid || gen != g->ix_generation || !g->ix)
         if ((st = refresh(g, gen)) != FK_OK)
             return st;
+    if (g->ann_kind >= 0 && (st = ann_refresh(g, gen)) != FK_OK)
+        return st;
     const size_t rows = fk_index_size(g->ix);
     /* a person may own many of the nearest faces: widen the search until k people are found */
     size_t want = (size_t)k * 4 < 64 ? 64 : (size_t)k * 4;
@@ -169,7 +266,8 @@ static fk_status identify_locked(fk_gallery *g, const char *embedder, const floa
         fk_error e;
         if (!hits || !pid || !names) {
             st = fk__gallery_fail(g, FK_E_NO_MEMORY, "%s: out of memory identifying", g->path);
-        } else if (fk_index_search(g->ix, query, want > 1000 ? 1000 : (int)want, hits, &got, &e) != FK_OK) {
+        } else if (g->ann ? fk_ann_search(g->ann, query, want > 1000 ? 1000 : (int)want, hits, &got, &e) != FK_OK
+                          : fk_index_search(g->ix, query, want > 1000 ? 1000 : (int)want, hits, &got, &e) != FK_OK) {
             st = fk__gallery_fail(g, e.status, "%s: %s", g->path, e.message);
         } else if ((st = people_of(g, hits, got, pid, names)) == FK_OK) {
             size_t n = 0;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "facekit/gallery.h"
+#include "facekit/ann.h"
 #include "facekit/index.h"
 
 #define FK__GALLERY_SCHEMA 1
@@ -22,6 +23,10 @@ struct fk_gallery {
     fk_index_type ix_type;
     long long ix_generation;
     long long ix_max_id; /* the largest face id in the matrix: faces above it are new */
+    /* the approximate index, when asked for: saved beside the file as PATH.faiss-KIND */
+    int ann_kind; /* -1: none */
+    fk_ann *ann;
+    long long ann_generation;
     bool ix_valid;
 };
 

@@ -235,6 +235,7 @@ fk_status fk_gallery_open(const char *path, fk_gallery **out, fk_error *err)
         free(g);
         return fk__fail(err, FK_E_NO_MEMORY, "%s: out of memory opening the gallery", path);
     }
+    g->ann_kind = -1;
     make_parent(path);
     fk_status st = FK_OK;
     if (sqlite3_open_v2(path, &g->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
@@ -261,6 +262,7 @@ void fk_gallery_close(fk_gallery *g)
     if (!g)
         return;
     fk_index_free(g->ix);
+    fk_ann_free(g->ann);
     sqlite3_close_v2(g->db);
     free(g->path);
     free(g);

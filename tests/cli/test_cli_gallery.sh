@@ -59,6 +59,9 @@ json_check 'd[0]["faces"][0]["name"] == "Solo" and d[0]["faces"][0]["distance"] 
   "identify finds the enrolled face"
 run identify --db "$db" --index int8 --json "$chips/sample5_0.png"; expect_rc 0 "identify --index int8"
 json_check 'd[0]["faces"][0]["name"] == "Solo"' "identify on the int8 matrix"
+run identify --db "$db" --index faiss-hnsw --json "$chips/sample5_0.png"; expect_rc 0 "identify --index faiss-hnsw"
+[ -f "$db.faiss-hnsw" ] || fail "the FAISS index is saved beside the gallery"
+json_check 'd[0]["faces"][0]["name"] == "Solo"' "identify through FAISS HNSW"
 # another embedder's descriptors are refused, naming both
 run enroll --db "$db" --embedder faceapi-resnet Other "$chips/sample4_0.png"; expect_rc 1 "enroll with another embedder"
 grep -q "faceapi-resnet" "$FK_TMP/err" && grep -q "dlib-resnet\|faceapi" "$FK_TMP/err" || fail "another embedder: named"

@@ -7,6 +7,7 @@
 
 #include <sqlite3.h>
 
+#include "facekit/ann.h"
 #include "facekit/gallery.h"
 #include "harness.h"
 
@@ -108,6 +109,25 @@ static void test_basics(void)
         CHECK(who(g, 9, name, &dist) == 3 && strcmp(name, "Cy") == 0);
     }
     CHECK_OK(fk_gallery_set_index_type(g, FK_INDEX_F32));
+    /* FAISS's approximate index, where built in: the same people, saved beside the file and
+     * rebuilt after a change */
+    if (fk_ann_available()) {
+        for (int kind = FK_ANN_HNSW; kind <= FK_ANN_IVF; kind++) {
+            CHECK_OK(fk_gallery_set_ann(g, kind));
+            CHECK(who(g, 9, name, &dist) == 3 && strcmp(name, "Cy") == 0);
+            char side[600];
+            snprintf(side, sizeof side, "%s.faiss-%s", p, kind == FK_ANN_HNSW ? "hnsw" : "ivf");
+            CHECK(access(side, R_OK) == 0);
+            CHECK_OK(enroll(g, kind == FK_ANN_HNSW ? "Hana" : "Ivo", 40 + kind, 1, "dlib-resnet"));
+            CHECK(who(g, 40 + kind, name, &dist) && strcmp(name, kind == FK_ANN_HNSW ? "Hana" : "Ivo") == 0);
+            size_t gone = 0;
+            CHECK_OK(fk_gallery_remove_person(g, kind == FK_ANN_HNSW ? "Hana" : "Ivo", &gone));
+        }
+        CHECK(fk_gallery_set_ann(g, 7) == FK_E_INVALID_ARGUMENT);
+        CHECK_OK(fk_gallery_set_ann(g, -1));
+    } else {
+        CHECK(fk_gallery_set_ann(g, FK_ANN_HNSW) == FK_E_UNSUPPORTED);
+    }
 
     /* a second handle (another process would do the same) sees the change at once */
     fk_gallery *g2 = NULL;
