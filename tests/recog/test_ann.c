@@ -7,6 +7,15 @@
 #include "facekit/ann.h"
 #include "harness.h"
 
+/* FAISS 1.7.3's read_index leaks what it had built of an index when a cut file makes it throw
+ * (measured here under LeakSanitizer: only frames inside faiss::read_index); the leak is FAISS's,
+ * the refusal is ours to test. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+    return "leak:faiss::read_index\n";
+}
+
 #define DIM 128
 #define ROWS 8000
 #define QUERIES 200

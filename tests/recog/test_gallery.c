@@ -267,8 +267,8 @@ static void test_damaged_files(void)
     fk_error err;
     fk_gallery *g = NULL;
     /* not SQLite at all */
-    write_file(path_in("junk.db", p, sizeof p), "this is not a database, it is text, long enough to look like one",
-               66);
+    static const char junk[] = "this is not a database, it is text, long enough to look like one";
+    write_file(path_in("junk.db", p, sizeof p), junk, sizeof junk - 1);
     CHECK(fk_gallery_open(p, &g, &err) == FK_E_BAD_FORMAT && !g && strstr(err.message, "junk.db"));
     /* an SQLite database of something else */
     sqlite3 *db = NULL;
