@@ -15,10 +15,15 @@ void fk_cluster_options_init(fk_cluster_options *o)
 {
     memset(o, 0, sizeof *o);
     o->method = FK_CLUSTER_CHINESE_WHISPERS;
-    o->threshold = FK_CLUSTER_DEFAULT_THRESHOLD;
+    o->threshold = fk_cluster_default_threshold(o->method);
     o->min_points = 3;
     o->iterations = 100;
     o->seed = 1;
+}
+
+double fk_cluster_default_threshold(fk_cluster_method m)
+{
+    return m == FK_CLUSTER_DBSCAN ? 0.45 : m == FK_CLUSTER_AVERAGE_LINKAGE ? 0.53 : 0.47;
 }
 
 const char *fk_cluster_method_name(fk_cluster_method m)
