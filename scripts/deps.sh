@@ -3,10 +3,12 @@
 set -euo pipefail
 # Why each is here: see README.md, "Dependencies".
 # libdlib-data is data, not code: dlib's ERT landmark model (fk_ert_load), non-commercial use only.
-pkgs=(build-essential cmake pkg-config libjpeg62-turbo-dev libpng-dev libwebp-dev libtiff-dev libgif-dev libcjson-dev libopenblas-dev libsqlite3-dev sqlite3 libfaiss-dev npm libdlib-data libdlib-dev python3-numpy python3-click python3-pytest)
+pkgs=(build-essential cmake pkg-config libjpeg62-turbo-dev libpng-dev libwebp-dev libtiff-dev libgif-dev libcjson-dev libopenblas-dev libsqlite3-dev libpq-dev libfaiss-dev npm libdlib-data libdlib-dev python3-numpy python3-click python3-pytest)
 [ "${FK_WITH_CLANG:-0}" = 1 ] && pkgs+=(clang libclang-rt-14-dev)
 # the HTML reports are checked in a real browser; .ci/run asks for it
 [ "${FK_WITH_BROWSER:-0}" = 1 ] && pkgs+=(chromium)
+# the PostgreSQL gallery's tests start a server of their own; .ci/run asks for it
+[ "${FK_WITH_POSTGRES:-0}" = 1 ] && pkgs+=(postgresql-15)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

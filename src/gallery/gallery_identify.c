@@ -118,6 +118,9 @@ fk_status fk_gallery_set_ann(fk_gallery *g, int kind)
 {
     if (kind < -1 || kind >= FK_ANN_KIND_COUNT)
         return fk__gallery_fail(g, FK_E_INVALID_ARGUMENT, "fk_gallery_set_ann: unknown kind %d", kind);
+    if (kind >= 0 && g->pg)
+        return fk__gallery_fail(g, FK_E_UNSUPPORTED, "%s: the approximate index is for gallery files; on PostgreSQL "
+                                "the exact matrix is used", g->path);
     if (kind >= 0 && !fk_ann_available())
         return fk__gallery_fail(g, FK_E_UNSUPPORTED, "%s: approximate search needs FAISS: this facekit was built "
                                 "without it (Debian libfaiss-dev)", g->path);
@@ -308,6 +311,8 @@ fk_status fk_gallery_identify(fk_gallery *g, const char *embedder, const float *
     *count = 0;
     if (k < 1 || k > 1000 || !matches)
         return fk__gallery_fail(g, FK_E_INVALID_ARGUMENT, "fk_gallery_identify: k %d is not in 1..1000", k);
+    if (g->pg)
+        return fk__pg_identify(g, embedder, query, dim, k, matches, count);
     /* one read transaction: the matrix, the counter and the names all come from one snapshot */
     fk_status st = fk__gallery_exec(g, "BEGIN", "identifying");
     if (st != FK_OK)

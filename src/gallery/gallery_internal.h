@@ -2,6 +2,7 @@
 #ifndef FK_GALLERY_INTERNAL_H
 #define FK_GALLERY_INTERNAL_H
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 
@@ -14,6 +15,7 @@
 
 struct fk_gallery {
     sqlite3 *db;
+    PGconn *pg; /* instead of db for a postgresql:// gallery */
     char *path;
     char embedder[64];
     int dim;
@@ -51,5 +53,18 @@ bool fk__gallery_name_ok(const char *name);
 fk_status fk__gallery_check_descriptor(fk_gallery *g, const char *embedder, const float *d, int dim);
 /* Adds one face in the open transaction, fixing the embedder when the gallery is empty. */
 fk_status fk__gallery_insert_face(fk_gallery *g, const char *person, const fk_gallery_face_in *face, int64_t *face_id);
+
+/* PostgreSQL (gallery_pg.c): the same operations on a server. */
+bool fk__gallery_is_pg(const char *path);
+fk_status fk__pg_open(fk_gallery *g);
+long long fk__pg_generation(fk_gallery *g);
+fk_status fk__pg_enroll(fk_gallery *g, const char *person, const fk_gallery_face_in *f, int64_t *face_id);
+fk_status fk__pg_people(fk_gallery *g, fk_gallery_person **people, size_t *count);
+fk_status fk__pg_faces(fk_gallery *g, const char *person, fk_gallery_face **faces, size_t *count);
+/* what: 0 rename a to b, 1 merge a into b, 2 remove person a, 3 remove face, 4 tag a b, 5 untag */
+fk_status fk__pg_change(fk_gallery *g, int what, const char *a, const char *b, int64_t face, size_t *removed);
+fk_status fk__pg_stats(fk_gallery *g, fk_gallery_stats *s);
+fk_status fk__pg_identify(fk_gallery *g, const char *embedder, const float *query, int dim, int k,
+                          fk_gallery_match *m, size_t *count);
 
 #endif

@@ -39,6 +39,9 @@ fk_status fk_gallery_export(fk_gallery *g, const char *path)
     fk_gallery_person *people = NULL;
     fk_gallery_face *faces = NULL;
     size_t np = 0, nf = 0;
+    if (g->pg)
+        return fk__gallery_fail(g, FK_E_UNSUPPORTED, "%s: export from PostgreSQL is not built yet (pg_dump the "
+                                "facekit_* tables)", g->path);
     fk_status st = fk__gallery_exec(g, "BEGIN", "exporting");
     if (st != FK_OK)
         return st;
@@ -302,6 +305,9 @@ static fk_status import_bytes(fk_gallery *g, const char *bytes, size_t size, con
     size_t added = 0;
     if (faces_added)
         *faces_added = 0;
+    if (g->pg)
+        return fk__gallery_fail(g, FK_E_UNSUPPORTED, "%s: import into PostgreSQL is not built yet; import into a "
+                                "gallery file", name);
     cJSON *root = cJSON_ParseWithLength(bytes, size);
     if (!root)
         return fk__gallery_fail(g, FK_E_BAD_FORMAT, "%s: not valid JSON (near byte %td)", name,

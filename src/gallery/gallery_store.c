@@ -228,7 +228,8 @@ fk_status fk_gallery_open(const char *path, fk_gallery **out, fk_error *err)
     if (!*path)
         return fk__fail(err, FK_E_INVALID_ARGUMENT, "fk_gallery_open: empty path");
     struct stat sb;
-    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+    const bool pg = fk__gallery_is_pg(path);
+    if (!pg && stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
         return fk__fail(err, FK_E_INVALID_ARGUMENT, "%s: not a regular file", path);
     fk_gallery *g = calloc(1, sizeof *g);
     if (!g || !(g->path = strdup(path))) {
@@ -236,8 +237,14 @@ fk_status fk_gallery_open(const char *path, fk_gallery **out, fk_error *err)
         return fk__fail(err, FK_E_NO_MEMORY, "%s: out of memory opening the gallery", path);
     }
     g->ann_kind = -1;
-    make_parent(path);
     fk_status st = FK_OK;
+    if (pg) {
+        if ((st = fk__pg_open(g)) != FK_OK)
+            goto fail;
+        *out = g;
+        return FK_OK;
+    }
+    make_parent(path);
     if (sqlite3_open_v2(path, &g->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
         st = g->db ? fk__gallery_sqlfail(g, "opening") : fk__gallery_fail(g, FK_E_NO_MEMORY, "%s: out of memory", path);
         goto fail;
@@ -263,6 +270,8 @@ void fk_gallery_close(fk_gallery *g)
         return;
     fk_index_free(g->ix);
     fk_ann_free(g->ann);
+    if (g->pg)
+        PQfinish(g->pg);
     sqlite3_close_v2(g->db);
     free(g->path);
     free(g);
@@ -411,6 +420,8 @@ fk_status fk_gallery_enroll(fk_gallery *g, const char *person, const fk_gallery_
 {
     if (!g || !face)
         return g ? fk__gallery_fail(g, FK_E_INVALID_ARGUMENT, "fk_gallery_enroll: NULL face") : FK_E_INVALID_ARGUMENT;
+    if (g->pg)
+        return fk__pg_enroll(g, person, face, face_id);
     fk_status st = fk__gallery_begin(g);
     if (st != FK_OK)
         return st;
@@ -432,6 +443,8 @@ fk_status fk_gallery_people(fk_gallery *g, fk_gallery_person **people, size_t *c
 {
     *people = NULL;
     *count = 0;
+    if (g->pg)
+        return fk__pg_people(g, people, count);
     sqlite3_stmt *q = NULL;
     if (sqlite3_prepare_v2(g->db,
                            "SELECT p.id, p.name, p.created, (SELECT count(*) FROM faces f WHERE f.person_id = p.id), "
@@ -491,6 +504,8 @@ fk_status fk_gallery_faces(fk_gallery *g, const char *person, fk_gallery_face **
 {
     *faces = NULL;
     *count = 0;
+    if (g->pg)
+        return fk__pg_faces(g, person, faces, count);
     sqlite3_stmt *q = NULL;
     if (sqlite3_prepare_v2(g->db,
                            "SELECT f.id, f.person_id, p.name, f.embedder, f.embedder_version, f.source, f.created, "
@@ -632,6 +647,8 @@ fk_status fk_gallery_rename(fk_gallery *g, const char *from, const char *to)
     if (!fk__gallery_name_ok(from) || !fk__gallery_name_ok(to))
         return fk__gallery_fail(g, FK_E_INVALID_ARGUMENT, "%s: a person's name must be 1 to %d bytes without control "
                                 "characters", g->path, FK__GALLERY_NAME_MAX);
+    if (g->pg)
+        return fk__pg_change(g, 0, from, to, 0, NULL);
     fk_status st = fk__gallery_begin(g);
     if (st != FK_OK)
         return st;
@@ -652,6 +669,8 @@ fk_status fk_gallery_rename(fk_gallery *g, const char *from, const char *to)
 
 fk_status fk_gallery_merge(fk_gallery *g, const char *from, const char *into)
 {
+    if (g->pg)
+        return fk__pg_change(g, 1, from, into, 0, NULL);
     fk_status st = fk__gallery_begin(g);
     if (st != FK_OK)
         return st;
@@ -676,6 +695,8 @@ fk_status fk_gallery_merge(fk_gallery *g, const char *from, const char *into)
 
 fk_status fk_gallery_remove_person(fk_gallery *g, const char *person, size_t *faces_removed)
 {
+    if (g->pg)
+        return fk__pg_change(g, 2, person, NULL, 0, faces_removed);
     fk_status st = fk__gallery_begin(g);
     if (st != FK_OK)
         return st;
@@ -696,6 +717,8 @@ fk_status fk_gallery_remove_person(fk_gallery *g, const char *person, size_t *fa
 
 fk_status fk_gallery_remove_face(fk_gallery *g, int64_t face_id)
 {
+    if (g->pg)
+        return fk__pg_change(g, 3, NULL, NULL, face_id, NULL);
     fk_status st = fk__gallery_begin(g);
     if (st != FK_OK)
         return st;
@@ -712,6 +735,8 @@ fk_status fk_gallery_remove_face(fk_gallery *g, int64_t face_id)
 
 static fk_status tag_change(fk_gallery *g, const char *person, const char *tag, bool add)
 {
+    if (g->pg)
+        return fk__pg_change(g, add ? 4 : 5, person, tag, 0, NULL);
     if (!fk__gallery_name_ok(tag) || strchr(tag, ','))
         return fk__gallery_fail(g, FK_E_INVALID_ARGUMENT,
                                 "%s: a tag must be 1 to %d bytes without commas or control characters", g->path,
@@ -748,6 +773,8 @@ fk_status fk_gallery_untag(fk_gallery *g, const char *person, const char *tag)
 fk_status fk_gallery_get_stats(fk_gallery *g, fk_gallery_stats *s)
 {
     memset(s, 0, sizeof *s);
+    if (g->pg)
+        return fk__pg_stats(g, s);
     fk_status st = fk__gallery_load_meta(g);
     if (st != FK_OK)
         return st;
