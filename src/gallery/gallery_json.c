@@ -39,19 +39,20 @@ fk_status fk_gallery_export(fk_gallery *g, const char *path)
     fk_gallery_person *people = NULL;
     fk_gallery_face *faces = NULL;
     size_t np = 0, nf = 0;
-    if (g->pg)
-        return fk__gallery_fail(g, FK_E_UNSUPPORTED, "%s: export from PostgreSQL is not built yet (pg_dump the "
-                                "facekit_* tables)", g->path);
-    fk_status st = fk__gallery_exec(g, "BEGIN", "exporting");
+    /* a file's export is one snapshot; a server's reads people, then faces */
+    fk_status st = g->pg ? FK_OK : fk__gallery_exec(g, "BEGIN", "exporting");
     if (st != FK_OK)
         return st;
-    if ((st = fk__gallery_load_meta(g)) != FK_OK || (st = fk_gallery_people(g, &people, &np)) != FK_OK ||
-        (st = fk_gallery_faces(g, NULL, &faces, &nf)) != FK_OK) {
-        sqlite3_exec(g->db, "COMMIT", NULL, NULL, NULL);
+    fk_gallery_stats meta;
+    if ((st = g->pg ? fk_gallery_get_stats(g, &meta) : fk__gallery_load_meta(g)) != FK_OK ||
+        (st = fk_gallery_people(g, &people, &np)) != FK_OK || (st = fk_gallery_faces(g, NULL, &faces, &nf)) != FK_OK) {
+        if (!g->pg)
+            sqlite3_exec(g->db, "COMMIT", NULL, NULL, NULL);
         fk_gallery_people_free(people, np);
         return st;
     }
-    sqlite3_exec(g->db, "COMMIT", NULL, NULL, NULL);
+    if (!g->pg)
+        sqlite3_exec(g->db, "COMMIT", NULL, NULL, NULL);
     if (nf > 1)
         qsort(faces, nf, sizeof *faces, by_person);
     cJSON *root = cJSON_CreateObject(), *jp = cJSON_CreateArray();
