@@ -1,4 +1,4 @@
-/* facekit/eval.h: verification benchmarks: pair lists (LFW pairs.txt, CSV) and the LFW 10-fold protocol, ROC, AUC, EER, TAR@FAR. */
+/* facekit/eval.h: benchmarks: verification (LFW pairs, 10-fold protocol, ROC, AUC, EER, TAR@FAR), 1:N identification, detection AP. */
 #ifndef FACEKIT_EVAL_H
 #define FACEKIT_EVAL_H
 
@@ -91,6 +91,65 @@ typedef void (*fk_progress_fn)(size_t done, size_t total, void *ctx);
 fk_status fk_eval_embed_images(const fk_models *models, const char *const *paths, size_t count,
                                const fk_embed_options *opt, int threads, fk_progress_fn progress, void *ctx,
                                fk_image_embedding *out, fk_error *err);
+
+/* ---- identification (1:N): rank-1 and rank-5 with one face per person enrolled, and an open set
+ *
+ * Closed set: every person with two images or more is enrolled with their first image (the lowest
+ * `order`); when it has no descriptor, with their first image that has one (enrolled_later). The
+ * person's other images are the probes; the first image is then a probe too, without a descriptor,
+ * so the probe count does not depend on what the embedder found. A probe is rank-r correct when its
+ * person is among the r nearest gallery faces (one face a person, so the r nearest people). A probe
+ * without a descriptor is a miss at every rank. A person none of whose images has a descriptor is
+ * not enrolled, and their probes are misses.
+ *
+ * Open set: of the people with two images or more, taken in label order, the 2nd, 4th, 6th, ...
+ * are left out of the gallery (deterministic, and with labels in name order it splits a list of
+ * names evenly); the same probes are searched against the known half's gallery. A probe is accepted
+ * when its nearest gallery face is nearer than the threshold (distance < threshold). */
+
+/* One image of a labelled set. */
+typedef struct fk_identify_image {
+    size_t person; /* its person; the open set's rule reads people in the order of these labels */
+    size_t order;  /* its place among its person's images, e.g. by file name (NAME_0001 first) */
+    const float *descriptor; /* dim floats, or NULL when it has none (no face found) */
+} fk_identify_image;
+
+/* What the evaluation made of each image (the optional roles output). */
+typedef enum fk_identify_role {
+    FK_IDENTIFY_UNUSED = 0, /* its person has one image only */
+    FK_IDENTIFY_GALLERY,    /* its person's enrolled image (not enrolled: their first, without a descriptor) */
+    FK_IDENTIFY_PROBE       /* searched for */
+} fk_identify_role;
+
+typedef struct fk_identify_report {
+    /* closed set */
+    size_t images;          /* of the people with two images or more */
+    size_t people;          /* with two images or more */
+    size_t gallery;         /* of them enrolled (one face each) */
+    size_t enrolled_later;  /* enrolled with a later image: their first has no descriptor */
+    size_t not_enrolled;    /* no image with a descriptor */
+    size_t probes;          /* images - people */
+    size_t probes_without_descriptor; /* counted as misses */
+    size_t rank1_hits, rank5_hits;
+    double rank1, rank5;    /* hits / probes */
+    /* open set (ratios are NaN when their count is 0) */
+    double threshold;
+    size_t known_people, unknown_people;
+    size_t open_gallery; /* the known people enrolled */
+    size_t known_probes, known_probes_without_descriptor;      /* the latter: misses */
+    size_t unknown_probes, unknown_probes_without_descriptor;  /* the latter: not in the FAR */
+    size_t false_accepts;   /* unknown probes whose nearest gallery face is nearer than the threshold */
+    double far;             /* false_accepts / (unknown_probes - unknown_probes_without_descriptor) */
+    size_t known_rank1_hits;    /* known probes whose nearest gallery face is their person's */
+    size_t known_accepted_hits; /* ... and nearer than the threshold */
+    double known_rank1, known_rank1_at_threshold; /* over known_probes */
+} fk_identify_report;
+
+/* Scores a labelled set of descriptors (dim in 1..4096, threshold > 0). roles (may be NULL): count
+ * entries, one fk_identify_role each. FK_E_INVALID_ARGUMENT when no person has two images, when
+ * two images of one person share an order, or for a descriptor with a non-finite value. */
+fk_status fk_identify_evaluate(const fk_identify_image *images, size_t count, int dim, double threshold,
+                               fk_identify_report *out, int *roles, fk_error *err);
 
 /* ---- detection benchmarks: AFW, FDDB and WIDER FACE ground truth, VOC average precision */
 

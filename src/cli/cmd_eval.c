@@ -1,12 +1,17 @@
-/* cmd_eval.c: `facekit eval verify`: face verification accuracy on a pair list (LFW View 2 protocol, ROC, AUC, EER, TAR@FAR). */
+/* cmd_eval.c: `facekit eval`: verification on pair lists (LFW View 2, ROC, AUC, TAR@FAR), LFW 1:N identification, detection AP, plots. */
+#include <dirent.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli/cmd.h"
+#include "cli/output.h"
 #include "cli/pipeline.h"
 #include "facekit/eval.h"
 #include "facekit/models.h"
@@ -117,6 +122,36 @@ static size_t index_of(char *const *sorted, size_t n, const char *path)
 {
     char *const *hit = bsearch(&path, sorted, n, sizeof *sorted, cmp_str);
     return (size_t)(hit - sorted);
+}
+
+/* The embed options of a protocol ("facekit" or "faceapi") and the parsed face options; shared by
+ * eval verify and eval identify so that both measure the same descriptors. */
+static void embed_options_for(const char *protocol, const cli_face_opts *fo, const fk_detect_options *det,
+                              fk_embed_options *eo)
+{
+    if (strcmp(protocol, "faceapi") == 0)
+        fk_embed_options_faceapi(eo);
+    else
+        fk_embed_options_init(eo);
+    /* face-api's protocol fixes the close-up pass, the retry and the fallback; facekit's takes the
+     * options as `facekit embed` does */
+    eo->embedder = cli_face_opts_embedder(fo);
+    eo->jitter = fo->jitter;
+    eo->jitter_seed = (unsigned)fo->seed;
+    fk_closeup closeup = eo->detect.closeup;
+    eo->detect = *det;
+    if (strcmp(protocol, "faceapi") == 0) {
+        eo->detect.closeup = closeup;
+        eo->detect.use_fallback = 0;
+        eo->detect.retry_min_score = 0;
+    } else {
+        eo->retry_min_score = 0; /* det's own, from --retry */
+    }
+    if (strcmp(protocol, "facekit") == 0) {
+        eo->crop = cli_face_opts_crop(fo);
+        eo->landmarker = cli_face_opts_landmarker(fo);
+        eo->flip = fo->flip;
+    }
 }
 
 static int eval_verify(int argc, char **argv)
@@ -235,29 +270,7 @@ static int eval_verify(int argc, char **argv)
         goto done;
     }
     fk_embed_options eo;
-    if (strcmp(protocol, "faceapi") == 0)
-        fk_embed_options_faceapi(&eo);
-    else
-        fk_embed_options_init(&eo);
-    /* face-api's protocol fixes the close-up pass, the retry and the fallback; facekit's takes the
-     * options as `facekit embed` does */
-    eo.embedder = cli_face_opts_embedder(&fo);
-    eo.jitter = fo.jitter;
-    eo.jitter_seed = (unsigned)fo.seed;
-    fk_closeup closeup = eo.detect.closeup;
-    eo.detect = det;
-    if (strcmp(protocol, "faceapi") == 0) {
-        eo.detect.closeup = closeup;
-        eo.detect.use_fallback = 0;
-        eo.detect.retry_min_score = 0;
-    } else {
-        eo.retry_min_score = 0; /* det's own, from --retry */
-    }
-    if (strcmp(protocol, "facekit") == 0) {
-        eo.crop = cli_face_opts_crop(&fo);
-        eo.landmarker = cli_face_opts_landmarker(&fo);
-        eo.flip = fo.flip;
-    }
+    embed_options_for(protocol, &fo, &det, &eo);
     progress pr = {!fo.quiet && isatty(2), time(NULL)};
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -367,6 +380,496 @@ done:
     free(dist);
     free(paths);
     fk_pairs_free(pairs);
+    return rc;
+}
+
+/* ---- eval identify: LFW 1:N identification */
+
+static void print_identify_help(void)
+{
+    fputs("Usage: facekit eval identify [--root DIR] [--people FILE] [OPTIONS]\n"
+          "\n"
+          "1:N face identification on a folder of people (LFW's layout: ROOT/Name/Name_NNNN.jpg). Every\n"
+          "person with two images or more is enrolled with their first image by file name (when it has\n"
+          "no descriptor, with their first image that has one; the report says how many), and all their\n"
+          "other images are searched for among everyone enrolled (exact nearest neighbours, L2).\n"
+          "For every image the largest face is found and described, as `eval verify` does with the same\n"
+          "options (facekit's protocol by default, --protocol faceapi for face-api's).\n"
+          "\n"
+          "Closed set: rank-1 and rank-5, the share of probes whose person is the nearest, or among the\n"
+          "5 nearest, people enrolled. A probe without a descriptor counts as a miss, and is counted.\n"
+          "Open set: the people are taken in name order and every second one (the 2nd, 4th, ...) is left\n"
+          "out of the gallery; the same probes are searched again. At the threshold (a probe is accepted\n"
+          "when its nearest face is nearer than it): the false accept rate (probes of left-out people\n"
+          "accepted, over those with a descriptor), and the known half's rank-1 plain and at the\n"
+          "threshold (nearest is the right person and accepted).\n"
+          "--threads sets how many images are processed at once, one thread each (default: the number\n"
+          "of CPUs).\n"
+          "\n"
+          "Options:\n"
+          "  --root DIR           the people's folders, or a folder holding them in images_deepfunneled/\n"
+          "                       [$FACEKIT_SHARED/data/lfw-deepfunneled, else ../shared/data/lfw-deepfunneled]\n"
+          "  --people FILE        only these people: the first word of each line is a name (LFW's\n"
+          "                       people.txt and lfw-names.txt work; lines of a number alone are skipped;\n"
+          "                       the images are those found in the folders) [every folder]\n"
+          "  --limit N            only the first N people (by name) with two images or more (quick checks) [all]\n"
+          "  --threshold T        the open set's threshold [the embedder's calibrated one: facekit models]\n"
+          "  --protocol P         facekit or faceapi, as in eval verify [facekit]\n"
+          "  --failures OUT.txt   write the images without a descriptor, one per line\n",
+          stdout);
+    cli_face_opts_help(stdout, 1);
+    fputs("  -h, --help           this help\n"
+          "\n"
+          "Example:\n"
+          "  facekit eval identify --limit 100 --embedder faceapi-resnet --jitter 0\n"
+          "\n"
+          "Exit status: 0 evaluated, 1 the folder, the people or the models failed, 2 usage error.\n",
+          stdout);
+}
+
+/* A growable list of owned strings. */
+typedef struct strv {
+    char **v;
+    size_t n, cap;
+} strv;
+
+static void strv_free(strv *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i]);
+    free(s->v);
+    memset(s, 0, sizeof *s);
+}
+
+/* Takes `owned` (NULL: an allocation already failed); -1 when out of memory. */
+static int strv_push(strv *s, char *owned)
+{
+    if (!owned)
+        return -1;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        char **v = cap > SIZE_MAX / sizeof *v ? NULL : realloc(s->v, cap * sizeof *v);
+        if (!v) {
+            free(owned);
+            return -1;
+        }
+        s->v = v;
+        s->cap = cap;
+    }
+    s->v[s->n++] = owned;
+    return 0;
+}
+
+static char *dup_str(const char *a)
+{
+    size_t n = strlen(a) + 1;
+    char *p = malloc(n);
+    if (p)
+        memcpy(p, a, n);
+    return p;
+}
+
+static char *path_join(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > SIZE_MAX - lb - 2)
+        return NULL;
+    char *p = malloc(la + lb + 2);
+    if (p)
+        snprintf(p, la + lb + 2, "%s%s%s", a, la && a[la - 1] == '/' ? "" : "/", b);
+    return p;
+}
+
+static int is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int image_name(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    return dot && (!strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg") || !strcasecmp(dot, ".png"));
+}
+
+/* The entries of dir that are folders (want_dirs) or image files, by name; -1 with a message on failure. */
+static int list_dir(const char *dir, int want_dirs, strv *out)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        cli_error("%s: cannot read the folder", dir);
+        return -1;
+    }
+    int rc = 0;
+    for (struct dirent *e; rc == 0 && (e = readdir(d));) {
+        if (e->d_name[0] == '.' || (!want_dirs && !image_name(e->d_name)))
+            continue;
+        char *p = path_join(dir, e->d_name);
+        if (!p) {
+            rc = -1;
+            break;
+        }
+        struct stat st;
+        int ok = stat(p, &st) == 0 && (want_dirs ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode));
+        free(p);
+        if (ok)
+            rc = strv_push(out, dup_str(e->d_name));
+    }
+    closedir(d);
+    if (rc)
+        cli_error("out of memory listing %s", dir);
+    else if (out->n > 1)
+        qsort(out->v, out->n, sizeof *out->v, cmp_str);
+    return rc;
+}
+
+/* --people FILE: the first word of each line, sorted, without repeats. */
+static int read_people(const char *path, strv *out)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        cli_error("%s: cannot open", path);
+        return -1;
+    }
+    char line[4096];
+    int rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        char *w = line;
+        while (*w == ' ' || *w == '\t')
+            w++;
+        size_t n = strcspn(w, " \t\r\n");
+        if (!n)
+            continue;
+        w[n] = 0;
+        size_t digits = strspn(w, "0123456789");
+        if (digits == n) /* LFW's fold headers: a count alone */
+            continue;
+        if (strchr(w, '/') || !strcmp(w, "..")) {
+            cli_error("%s: '%s' is not a person's name (a folder name, without '/')", path, w);
+            rc = -2;
+            break;
+        }
+        rc = strv_push(out, dup_str(w));
+    }
+    if (rc == 0 && ferror(f)) {
+        cli_error("%s: read failed", path);
+        rc = -2;
+    }
+    fclose(f);
+    if (rc == -1)
+        cli_error("out of memory reading %s", path);
+    if (rc)
+        return -1;
+    if (out->n > 1)
+        qsort(out->v, out->n, sizeof *out->v, cmp_str);
+    size_t k = 0;
+    for (size_t i = 0; i < out->n; i++) {
+        if (k && !strcmp(out->v[k - 1], out->v[i]))
+            free(out->v[i]);
+        else
+            out->v[k++] = out->v[i];
+    }
+    out->n = k;
+    return 0;
+}
+
+static double pct(double v)
+{
+    return 100 * v;
+}
+
+static int eval_identify(int argc, char **argv)
+{
+    cli_face_opts fo;
+    cli_face_opts_init_embed(&fo);
+    const char *root = NULL, *people_path = NULL, *protocol = "facekit", *failures = NULL;
+    double threshold = 0;
+    int limit = 0;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    fo.threads = ncpu > 0 ? (int)ncpu : 1; /* here: images in parallel, one thread each */
+    cli_opt opts[16 + CLI_FACE_OPTS_COUNT] = {
+        {"root", 0, CLI_ARG_STRING, &root, 0, 0},
+        {"people", 0, CLI_ARG_STRING, &people_path, 0, 0},
+        {"limit", 0, CLI_ARG_INT, &limit, 1, 100000000},
+        {"threshold", 0, CLI_ARG_FLOAT, &threshold, 1e-9, 1e9},
+        {"protocol", 0, CLI_ARG_STRING, &protocol, 0, 0},
+        {"failures", 0, CLI_ARG_STRING, &failures, 0, 0},
+    };
+    size_t nopts = 6;
+    nopts += cli_face_opts_table(&fo, opts + nopts);
+    int npos = 0;
+    int rc = cli_parse("eval identify", argc, argv, 1, opts, nopts, &npos);
+    if (rc == 1) {
+        print_identify_help();
+        return CLI_EXIT_OK;
+    }
+    if (rc)
+        return rc;
+    if (npos)
+        return cli_usage_error("eval identify", "unexpected argument '%s'", argv[1]);
+    if (strcmp(protocol, "facekit") && strcmp(protocol, "faceapi"))
+        return cli_usage_error("eval identify", "--protocol is facekit or faceapi, not '%s'", protocol);
+    fk_detect_options det;
+    fk_decode_options dec;
+    if ((rc = cli_face_opts_resolve("eval identify", &fo, &det, &dec)))
+        return rc;
+    const fk_model_info *em = fk_model_find(fo.embedder);
+    int threshold_given = threshold > 0;
+    if (!threshold_given)
+        threshold = em && em->threshold > 0 ? em->threshold : FK_DESCRIPTOR_THRESHOLD;
+
+    char *rootbuf = NULL, *imgdir = NULL;
+    strv names = {0}, paths = {0};
+    fk_identify_image *items = NULL;
+    fk_image_embedding *emb = NULL;
+    int *roles = NULL;
+    fk_models *models = NULL;
+    cJSON *j = NULL;
+    rc = CLI_EXIT_FAIL;
+    if (!root) {
+        /* where the tests and the benchmarks keep LFW */
+        const char *shared = getenv("FACEKIT_SHARED");
+        rootbuf = path_join(shared && *shared ? shared : "../shared", "data/lfw-deepfunneled");
+        if (!rootbuf) {
+            cli_error("out of memory");
+            goto done;
+        }
+        root = rootbuf;
+    }
+    if (!is_dir(root)) {
+        cli_error("%s: no such folder (give --root DIR, LFW's folder, or set FACEKIT_SHARED)", root);
+        goto done;
+    }
+    imgdir = path_join(root, "images_deepfunneled");
+    if (!imgdir) {
+        cli_error("out of memory");
+        goto done;
+    }
+    if (!is_dir(imgdir)) {
+        free(imgdir);
+        imgdir = dup_str(root);
+        if (!imgdir) {
+            cli_error("out of memory");
+            goto done;
+        }
+    }
+    if (people_path ? read_people(people_path, &names) : list_dir(imgdir, 1, &names))
+        goto done;
+
+    /* the images of the first `limit` people with two or more, labelled in name order */
+    size_t cap = 0, count = 0, eligible = 0, looked = 0, missing = 0;
+    const char *first_missing = NULL;
+    for (size_t p = 0; p < names.n && (!limit || eligible < (size_t)limit); p++) {
+        looked++;
+        char *dir = path_join(imgdir, names.v[p]);
+        strv files = {0};
+        if (!dir) {
+            cli_error("out of memory");
+            goto done;
+        }
+        if (!is_dir(dir)) {
+            /* LFW's lists name people of the whole set, and a copy may hold a part of it */
+            missing++;
+            if (!first_missing)
+                first_missing = names.v[p];
+            free(dir);
+            continue;
+        }
+        if (list_dir(dir, 0, &files)) {
+            free(dir);
+            goto done;
+        }
+        if (files.n >= 2) {
+            if (count + files.n > cap) {
+                size_t ncap = cap ? cap * 2 : 1024;
+                while (ncap < count + files.n)
+                    ncap *= 2;
+                fk_identify_image *ni = ncap > SIZE_MAX / sizeof *ni ? NULL : realloc(items, ncap * sizeof *ni);
+                if (ni)
+                    items = ni;
+                if (!ni) {
+                    strv_free(&files);
+                    free(dir);
+                    cli_error("out of memory");
+                    goto done;
+                }
+                cap = ncap;
+            }
+            for (size_t k = 0; k < files.n; k++) {
+                if (strv_push(&paths, path_join(dir, files.v[k]))) {
+                    strv_free(&files);
+                    free(dir);
+                    cli_error("out of memory");
+                    goto done;
+                }
+                items[count++] = (fk_identify_image){eligible, k, NULL};
+            }
+            eligible++;
+        }
+        strv_free(&files);
+        free(dir);
+    }
+    if (people_path && missing && !fo.quiet && !fo.json)
+        fprintf(stderr, "facekit eval identify: note: %zu of the %zu people looked at have no folder in %s (%s, ...)\n",
+                missing, looked, imgdir, first_missing);
+    if (!eligible) {
+        cli_error("%s: no person with two images or more (%zu people looked at): nothing to enroll and search for",
+                  imgdir, looked);
+        goto done;
+    }
+
+    emb = calloc(count, sizeof *emb);
+    roles = calloc(count, sizeof *roles);
+    if (!emb || !roles) {
+        cli_error("out of memory");
+        goto done;
+    }
+    fk_error err = {0};
+    if (fk_models_load(fo.models, cli_nets_for_opts(&fo, det.detector, FK_ANALYZE_DESCRIPTOR), &models, &err) !=
+        FK_OK) {
+        cli_error("%s", err.message);
+        goto done;
+    }
+    fk_embed_options eo;
+    embed_options_for(protocol, &fo, &det, &eo);
+    progress pr = {!fo.quiet && isatty(2), time(NULL)};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (fk_eval_embed_images(models, (const char *const *)paths.v, count, &eo, fo.threads, show_progress, &pr, emb,
+                             &err) != FK_OK) {
+        cli_error("%s", err.message);
+        goto done;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    size_t nodesc = 0;
+    for (size_t i = 0; i < count; i++) {
+        items[i].descriptor = emb[i].ok ? emb[i].face.descriptor : NULL;
+        nodesc += !emb[i].ok;
+    }
+    if (failures) {
+        FILE *ff = fopen(failures, "w");
+        if (!ff) {
+            cli_error("%s: cannot write", failures);
+            goto done;
+        }
+        for (size_t i = 0; i < count; i++)
+            if (!emb[i].ok)
+                fprintf(ff, "%s\n", emb[i].error);
+        if (fclose(ff) != 0) {
+            cli_error("%s: write failed", failures);
+            goto done;
+        }
+    }
+    fk_identify_report r;
+    if (fk_identify_evaluate(items, count, FK_DESCRIPTOR_DIM, threshold, &r, roles, &err) != FK_OK) {
+        cli_error("%s", err.message);
+        goto done;
+    }
+    const fk_model_info *dm = fk_model_by_id(FK_ROLE_DETECTOR, eo.detect.detector);
+    const fk_model_info *fm = eo.detect.use_fallback ? fk_model_by_id(FK_ROLE_DETECTOR, eo.detect.fallback) : NULL;
+    const char *rule = "people in name order, the 2nd, 4th, ... left out of the gallery";
+    if (fo.json) {
+        j = cJSON_CreateObject();
+        cJSON *o = j ? cJSON_CreateObject() : NULL;
+        if (!o) {
+            cli_error("out of memory");
+            goto done;
+        }
+        cJSON_AddItemToObject(j, "root", cli_json_string(imgdir));
+        cJSON_AddItemToObject(j, "protocol", cli_json_string(protocol));
+        cJSON_AddItemToObject(j, "detector", cli_json_string(dm ? dm->name : "?"));
+        cJSON_AddItemToObject(j, "fallback", fm ? cli_json_string(fm->name) : cJSON_CreateNull());
+        cJSON_AddItemToObject(j, "embedder", cli_json_string(em ? em->name : fo.embedder));
+        cJSON_AddNumberToObject(j, "jitter", fo.jitter);
+        cJSON_AddNumberToObject(j, "people_looked_at", (double)looked);
+        cJSON_AddNumberToObject(j, "people", (double)r.people);
+        cJSON_AddNumberToObject(j, "images", (double)r.images);
+        cJSON_AddNumberToObject(j, "images_without_descriptor", (double)nodesc);
+        cJSON_AddNumberToObject(j, "gallery", (double)r.gallery);
+        cJSON_AddNumberToObject(j, "enrolled_with_later_image", (double)r.enrolled_later);
+        cJSON_AddNumberToObject(j, "people_not_enrolled", (double)r.not_enrolled);
+        cJSON_AddNumberToObject(j, "probes", (double)r.probes);
+        cJSON_AddNumberToObject(j, "probes_without_descriptor", (double)r.probes_without_descriptor);
+        cJSON_AddNumberToObject(j, "rank1_hits", (double)r.rank1_hits);
+        cJSON_AddNumberToObject(j, "rank5_hits", (double)r.rank5_hits);
+        cJSON_AddItemToObject(j, "rank1", cli_json_double(r.rank1));
+        cJSON_AddItemToObject(j, "rank5", cli_json_double(r.rank5));
+        /* the registry's threshold is a float: printed as one, it reads 0.6, not 0.6000000238 */
+        cJSON_AddItemToObject(j, "threshold",
+                              threshold_given ? cli_json_double(r.threshold) : cli_json_float((float)r.threshold));
+        cJSON_AddItemToObject(j, "threshold_from", cli_json_string(threshold_given ? "--threshold" : "registry"));
+        cJSON_AddItemToObject(o, "rule", cli_json_string(rule));
+        cJSON_AddNumberToObject(o, "known_people", (double)r.known_people);
+        cJSON_AddNumberToObject(o, "unknown_people", (double)r.unknown_people);
+        cJSON_AddNumberToObject(o, "gallery", (double)r.open_gallery);
+        cJSON_AddNumberToObject(o, "known_probes", (double)r.known_probes);
+        cJSON_AddNumberToObject(o, "known_probes_without_descriptor", (double)r.known_probes_without_descriptor);
+        cJSON_AddNumberToObject(o, "unknown_probes", (double)r.unknown_probes);
+        cJSON_AddNumberToObject(o, "unknown_probes_without_descriptor", (double)r.unknown_probes_without_descriptor);
+        cJSON_AddNumberToObject(o, "false_accepts", (double)r.false_accepts);
+        cJSON_AddItemToObject(o, "far", cli_json_double(r.far));
+        cJSON_AddItemToObject(o, "known_rank1", cli_json_double(r.known_rank1));
+        cJSON_AddItemToObject(o, "known_rank1_at_threshold", cli_json_double(r.known_rank1_at_threshold));
+        cJSON_AddItemToObject(j, "open_set", o);
+        cJSON *later = cJSON_AddArrayToObject(j, "enrolled_later");
+        for (size_t i = 0; later && i < count; i++)
+            if (roles[i] == FK_IDENTIFY_GALLERY && items[i].order > 0)
+                cJSON_AddItemToArray(later, cli_json_string(paths.v[i]));
+        cJSON_AddNumberToObject(j, "threads", fo.threads);
+        cJSON_AddItemToObject(j, "seconds", cli_json_double(round(secs * 10) / 10));
+        if (cli_json_write(stdout, j) != 0) {
+            cli_error("could not write the JSON report");
+            goto done;
+        }
+    } else {
+        printf("identification on %s (%s protocol, %s detector%s%s, %s embedder, jitter %d)\n", imgdir, protocol,
+               dm ? dm->name : "?", fm ? ", fallback " : "", fm ? fm->name : "", em ? em->name : fo.embedder,
+               fo.jitter);
+        printf("  %zu people with two images or more (of %zu looked at), %zu images, %zu without a descriptor\n",
+               r.people, looked, r.images, nodesc);
+        printf("\n  %-26s %7s %8s %7s %10s %9s %9s\n", "", "people", "gallery", "probes", "no descr.", "rank-1",
+               "rank-5");
+        printf("  %-26s %7zu %8zu %7zu %10zu %7.2f %% %7.2f %%\n", "closed set", r.people, r.gallery, r.probes,
+               r.probes_without_descriptor, pct(r.rank1), pct(r.rank5));
+        printf("  %-26s %7zu %8zu %7zu %10zu %7.2f %%\n", "open set: known half", r.known_people, r.open_gallery,
+               r.known_probes, r.known_probes_without_descriptor, pct(r.known_rank1));
+        printf("  %-26s %7s %8s %7s %10s %7.2f %%\n", "  ... and below threshold", "", "", "", "",
+               pct(r.known_rank1_at_threshold));
+        printf("  %-26s %7zu %8s %7zu %10zu   ", "open set: left-out half", r.unknown_people, "-", r.unknown_probes,
+               r.unknown_probes_without_descriptor);
+        if (isnan(r.far))
+            printf("false accepts: no probe to count (one person)\n");
+        else
+            printf("false accepts %.2f %% (%zu of %zu)\n", pct(r.far), r.false_accepts,
+                   r.unknown_probes - r.unknown_probes_without_descriptor);
+        printf("\n  threshold %.4g (%s); open set: %s\n", r.threshold,
+               threshold_given ? "--threshold" : "the embedder's calibrated threshold", rule);
+        printf("  probes without a descriptor are misses at every rank, and are not in the false accept rate\n");
+        if (r.enrolled_later || r.not_enrolled)
+            printf("  %zu people enrolled with a later image (their first has no descriptor), %zu not enrolled "
+                   "(none has one)\n",
+                   r.enrolled_later, r.not_enrolled);
+        for (size_t i = 0, shown = 0; i < count && shown < 10; i++)
+            if (roles[i] == FK_IDENTIFY_GALLERY && items[i].order > 0) {
+                printf("    enrolled with %s\n", paths.v[i]);
+                if (++shown == 10 && r.enrolled_later > 10)
+                    printf("    ... and %zu more (--json lists them all)\n", r.enrolled_later - 10);
+            }
+        printf("  %.1f s, %.1f ms per image on %d thread%s\n", secs, 1000 * secs / (double)count, fo.threads,
+               fo.threads == 1 ? "" : "s");
+    }
+    rc = CLI_EXIT_OK;
+done:
+    cJSON_Delete(j);
+    fk_models_free(models);
+    free(emb);
+    free(roles);
+    free(items);
+    strv_free(&paths);
+    strv_free(&names);
+    free(imgdir);
+    free(rootbuf);
     return rc;
 }
 
@@ -718,20 +1221,23 @@ static int eval_plot(int argc, char **argv)
 int cmd_eval(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs("Usage: facekit eval verify|detect [OPTIONS]\n"
+        fputs("Usage: facekit eval verify|identify|detect|plot [OPTIONS]\n"
               "  verify   face verification on a pair list (LFW pairs.txt or CSV): accuracy, ROC, AUC, TAR@FAR\n"
+              "  identify 1:N identification on LFW's people: rank-1, rank-5, open-set false accepts\n"
               "  detect   face detection against ground-truth boxes (AFW, WIDER, FDDB): average precision\n"
               "  plot     draw ROC or precision-recall curves of several runs on one SVG figure\n"
-              "`facekit eval verify --help` and `facekit eval detect --help` give the details.\n\n",
+              "`facekit eval verify --help`, `eval identify --help` and `eval detect --help` give the details.\n\n",
               stdout);
         print_help();
         return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
     }
     if (strcmp(argv[1], "verify") == 0)
         return eval_verify(argc - 1, argv + 1);
+    if (strcmp(argv[1], "identify") == 0)
+        return eval_identify(argc - 1, argv + 1);
     if (strcmp(argv[1], "detect") == 0)
         return eval_detect(argc - 1, argv + 1);
     if (strcmp(argv[1], "plot") == 0)
         return eval_plot(argc - 1, argv + 1);
-    return cli_usage_error("eval", "unknown evaluation '%s'; there are: verify, detect, plot", argv[1]);
+    return cli_usage_error("eval", "unknown evaluation '%s'; there are: verify, identify, detect, plot", argv[1]);
 }

@@ -22,7 +22,7 @@ static const verb_entry verbs[] = {
     {"demo", cmd_demo, "analyse the demo photos (or yours) and group the faces into persons"},
     {"align", cmd_align, "aligned face chips (dlib 150x150 or ArcFace 112x112) as PNG files"},
     {"models", cmd_models, "the models facekit knows: role, installed, licence, threshold, LFW figure"},
-    {"eval", cmd_eval, "accuracy benchmarks: eval verify (LFW pairs, ROC, AUC, TAR@FAR)"},
+    {"eval", cmd_eval, "accuracy benchmarks: eval verify (LFW pairs, ROC), identify (1:N), detect (AP)"},
     {"enroll", cmd_enroll, "add a person's faces to the gallery of known people"},
     {"identify", cmd_identify, "who is each face: the nearest people in the gallery, known or unknown"},
     {"who", cmd_who, "face_recognition's CLI: known people from a folder against unknown images"},
