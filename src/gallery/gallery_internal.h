@@ -64,6 +64,9 @@ fk_status fk__pg_faces(fk_gallery *g, const char *person, fk_gallery_face **face
 /* what: 0 rename a to b, 1 merge a into b, 2 remove person a, 3 remove face, 4 tag a b, 5 untag */
 fk_status fk__pg_change(fk_gallery *g, int what, const char *a, const char *b, int64_t face, size_t *removed);
 fk_status fk__pg_stats(fk_gallery *g, fk_gallery_stats *s);
+/* Every face and tag of `from` (an export already read and checked into a gallery in memory) in
+ * one server transaction. */
+fk_status fk__pg_import(fk_gallery *g, fk_gallery *from, const char *name, size_t *added);
 fk_status fk__pg_identify(fk_gallery *g, const char *embedder, const float *query, int dim, int k,
                           fk_gallery_match *m, size_t *count);
 

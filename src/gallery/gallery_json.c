@@ -306,9 +306,20 @@ static fk_status import_bytes(fk_gallery *g, const char *bytes, size_t size, con
     size_t added = 0;
     if (faces_added)
         *faces_added = 0;
-    if (g->pg)
-        return fk__gallery_fail(g, FK_E_UNSUPPORTED, "%s: import into PostgreSQL is not built yet; import into a "
-                                "gallery file", name);
+    if (g->pg) {
+        /* read and check the whole export into a gallery in memory first, then copy it over */
+        fk_gallery *mem = NULL;
+        fk_error e;
+        if (fk_gallery_open(":memory:", &mem, &e) != FK_OK)
+            return fk__gallery_fail(g, e.status, "%s: %s", name, e.message);
+        fk_status st = import_bytes(mem, bytes, size, name, only, as, NULL);
+        if (st != FK_OK)
+            fk__gallery_fail(g, st, "%s", fk_gallery_errmsg(mem));
+        else
+            st = fk__pg_import(g, mem, name, faces_added);
+        fk_gallery_close(mem);
+        return st;
+    }
     cJSON *root = cJSON_ParseWithLength(bytes, size);
     if (!root)
         return fk__gallery_fail(g, FK_E_BAD_FORMAT, "%s: not valid JSON (near byte %td)", name,

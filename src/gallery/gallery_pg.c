@@ -216,20 +216,16 @@ static fk_status pg_person(fk_gallery *g, const char *name, bool create, long lo
     return FK_OK;
 }
 
-fk_status fk__pg_enroll(fk_gallery *g, const char *person, const fk_gallery_face_in *f, int64_t *face_id)
+/* One face, inside the caller's transaction (which holds the meta row locked). */
+static fk_status pg_insert_face(fk_gallery *g, const char *person, const fk_gallery_face_in *f, int64_t *face_id)
 {
     if (!fk__gallery_name_ok(person))
         return fk__gallery_fail(g, FK_E_INVALID_ARGUMENT,
                                 "%s: a person's name must be 1 to %d bytes without control characters", g->path,
                                 FK__GALLERY_NAME_MAX);
-    fk_status st = pg_begin(g);
+    fk_status st = fk__gallery_check_descriptor(g, f->embedder, f->descriptor, f->dim);
     if (st != FK_OK)
         return st;
-    /* the meta row locked: enrolls that fix the embedder do it one at a time */
-    if ((st = pg_exec(g, "SELECT value FROM facekit_meta WHERE key = 'embedder' FOR UPDATE", "locking")) != FK_OK ||
-        (st = pg_load_meta(g)) != FK_OK ||
-        (st = fk__gallery_check_descriptor(g, f->embedder, f->descriptor, f->dim)) != FK_OK)
-        return pg_rollback(g, st);
     char dim[16];
     snprintf(dim, sizeof dim, "%d", f->dim);
     if (!g->embedder[0]) {
@@ -238,13 +234,13 @@ fk_status fk__pg_enroll(fk_gallery *g, const char *person, const fk_gallery_face
                          "UPDATE facekit_meta SET value = CASE key WHEN 'embedder' THEN $1 ELSE $2 END "
                          "WHERE key IN ('embedder', 'dim')",
                          2, p)) != FK_OK)
-            return pg_rollback(g, st);
+            return st;
         snprintf(g->embedder, sizeof g->embedder, "%s", f->embedder);
         g->dim = f->dim;
     }
     long long pid = 0;
     if ((st = pg_person(g, person, true, &pid)) != FK_OK)
-        return pg_rollback(g, st);
+        return st;
     const char *version = f->embedder_version;
     if (!version) {
         const fk_model_info *mi = fk_model_find(f->embedder);
@@ -272,11 +268,83 @@ fk_status fk__pg_enroll(fk_gallery *g, const char *person, const fk_gallery_face
                                "$11) RETURNING id",
                                11, NULL, vals, lens, fmts, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
-        return pg_rollback(g, pg_fail(g, "adding a face", r));
+        return pg_fail(g, "adding a face", r);
     if (face_id)
         *face_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
+    return FK_OK;
+}
+
+/* BEGIN with the meta row locked: writers that may fix the embedder go one at a time. */
+static fk_status pg_begin_locked(fk_gallery *g)
+{
+    fk_status st = pg_begin(g);
+    if (st != FK_OK)
+        return st;
+    if ((st = pg_exec(g, "SELECT value FROM facekit_meta WHERE key = 'embedder' FOR UPDATE", "locking")) != FK_OK ||
+        (st = pg_load_meta(g)) != FK_OK)
+        return pg_rollback(g, st);
+    return FK_OK;
+}
+
+fk_status fk__pg_enroll(fk_gallery *g, const char *person, const fk_gallery_face_in *f, int64_t *face_id)
+{
+    fk_status st = pg_begin_locked(g);
+    if (st != FK_OK)
+        return st;
+    if ((st = pg_insert_face(g, person, f, face_id)) != FK_OK) {
+        pg_rollback(g, st);
+        pg_load_meta(g); /* the embedder the rollback undid */
+        return st;
+    }
     return pg_commit(g);
+}
+
+fk_status fk__pg_import(fk_gallery *g, fk_gallery *from, const char *name, size_t *added)
+{
+    fk_gallery_face *faces = NULL;
+    fk_gallery_person *people = NULL;
+    size_t nf = 0, np = 0;
+    fk_status st = fk_gallery_faces(from, NULL, &faces, &nf);
+    if (st == FK_OK)
+        st = fk_gallery_people(from, &people, &np);
+    if (st != FK_OK) {
+        fk_gallery_faces_free(faces, nf);
+        return fk__gallery_fail(g, st, "%s: %s", name, fk_gallery_errmsg(from));
+    }
+    if ((st = pg_begin_locked(g)) != FK_OK)
+        goto out;
+    /* all in one transaction: a refused face (another embedder) leaves the server as it was */
+    for (size_t i = 0; i < nf && st == FK_OK; i++) {
+        const fk_gallery_face *f = &faces[i];
+        fk_gallery_face_in in = {.descriptor = f->descriptor, .dim = f->dim, .embedder = f->embedder,
+                                 .embedder_version = f->embedder_version, .source = f->source, .box = f->box,
+                                 .thumbnail = f->thumbnail, .thumbnail_size = f->thumbnail_size};
+        st = pg_insert_face(g, f->person, &in, NULL);
+    }
+    for (size_t i = 0; i < np && st == FK_OK; i++)
+        for (char *t = people[i].tags, *e; st == FK_OK && t && *t; t = *e ? e + 1 : e) {
+            e = strchr(t, ',');
+            if (!e)
+                e = t + strlen(t);
+            char tag[256];
+            snprintf(tag, sizeof tag, "%.*s", (int)(e - t), t);
+            const char *p[2] = {people[i].name, tag};
+            st = pg_run(g, "importing tags", NULL,
+                        "INSERT INTO facekit_tags SELECT id, $2 FROM facekit_people WHERE name = $1 "
+                        "ON CONFLICT DO NOTHING",
+                        2, p);
+        }
+    if (st != FK_OK) {
+        pg_rollback(g, st);
+        pg_load_meta(g);
+    } else if ((st = pg_commit(g)) == FK_OK && added) {
+        *added = nf;
+    }
+out:
+    fk_gallery_faces_free(faces, nf);
+    fk_gallery_people_free(people, np);
+    return st;
 }
 
 static char *dup_value(PGresult *r, int row, int col)
