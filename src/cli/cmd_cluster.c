@@ -70,6 +70,8 @@ typedef struct face_rec {
     float d[FK_DESCRIPTOR_DIM];
     int dim;
     char thumb[32]; /* file name under REPORT/faces, "" when none */
+    unsigned char *jpeg; /* its bytes, for gallery.json */
+    size_t jpeg_size;
 } face_rec;
 
 typedef struct cluster_ctx {
@@ -111,6 +113,10 @@ static face_rec *add_face(cluster_ctx *c, size_t image, const fk_box *box, const
             f->thumb[0] = 0;
         if (o && fclose(o) != 0)
             f->thumb[0] = 0;
+        if (f->thumb[0] && (f->jpeg = malloc(size))) {
+            memcpy(f->jpeg, jpeg, size);
+            f->jpeg_size = size;
+        }
     }
     c->n++;
     return f;
@@ -357,16 +363,9 @@ static int write_reports(const char *out, const cli_paths *paths, const face_rec
             for (int j = 0; j < faces[i].dim; j++)
                 cJSON_AddItemToArray(d, cli_json_float(faces[i].d[j]));
             cJSON_AddItemToObject(pe, "descriptor", d);
-            if (faces[i].thumb[0]) {
+            if (faces[i].jpeg) {
                 /* the thumbnail travels with the face, so a later run can reuse both */
-                char t[PATH_MAX];
-                snprintf(t, sizeof t, "%s/faces/%s", out, faces[i].thumb);
-                FILE *tf = fopen(t, "rb");
-                unsigned char buf[1 << 16];
-                const size_t got = tf ? fread(buf, 1, sizeof buf, tf) : 0;
-                if (tf)
-                    fclose(tf);
-                char *b64 = got && got < sizeof buf ? fk__base64_encode(buf, got) : NULL;
+                char *b64 = fk__base64_encode(faces[i].jpeg, faces[i].jpeg_size);
                 if (b64)
                     cJSON_AddStringToObject(pe, "thumbnail_jpeg", b64);
                 free(b64);
@@ -508,10 +507,9 @@ int cmd_cluster(int argc, char **argv)
         return CLI_EXIT_FAIL;
     }
     fk_models *models = NULL;
-    fk_session *session = NULL;
     double load_ms = 0;
     const unsigned what = FK_ANALYZE_LANDMARKS | FK_ANALYZE_DESCRIPTOR;
-    if ((rc = cli_open(&o, cli_nets_for_opts(&o, det.detector, what), &models, &session, &load_ms)) != 0) {
+    if ((rc = cli_open(&o, cli_nets_for_opts(&o, det.detector, what), &models, NULL, &load_ms)) != 0) {
         cli_paths_free(&paths);
         return rc;
     }
@@ -536,7 +534,6 @@ int cmd_cluster(int argc, char **argv)
     cli_paths_free(&todo);
     free(todo_index);
     free(done);
-    fk_session_free(session);
     fk_models_free(models);
     int *labels = malloc((c.n ? c.n : 1) * sizeof *labels), *groups = malloc((c.n ? c.n : 1) * sizeof *groups);
     int *classes = truth ? malloc((c.n ? c.n : 1) * sizeof *classes) : NULL;
@@ -630,6 +627,8 @@ int cmd_cluster(int argc, char **argv)
     free(labels);
     free(groups);
     free(classes);
+    for (size_t i = 0; i < c.n; i++)
+        free(c.faces[i].jpeg);
     free(c.faces);
     cli_paths_free(&paths);
     if (rc)

@@ -237,17 +237,15 @@ int cmd_enroll(int argc, char **argv)
         return CLI_EXIT_FAIL;
     }
     fk_models *models = NULL;
-    fk_session *session = NULL;
     double load_ms = 0;
     const unsigned what = FK_ANALYZE_LANDMARKS | FK_ANALYZE_DESCRIPTOR;
-    if ((rc = cli_open(&o, cli_nets_for_opts(&o, det.detector, what), &models, &session, &load_ms)) != 0) {
+    if ((rc = cli_open(&o, cli_nets_for_opts(&o, det.detector, what), &models, NULL, &load_ms)) != 0) {
         fk_gallery_close(c.g);
         cli_paths_free(&paths);
         cli_paths_free(&names);
         return rc;
     }
     rc = cli_enroll_paths(&o, models, &det, &dec, &paths, &names, jobs, largest, c.g, c.embedder, "enroll");
-    fk_session_free(session);
     fk_models_free(models);
     fk_gallery_close(c.g);
     cli_paths_free(&paths);

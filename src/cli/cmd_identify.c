@@ -274,10 +274,9 @@ static int run(int argc, char **argv, int who)
         return CLI_EXIT_FAIL;
     }
     fk_models *models = NULL;
-    fk_session *session = NULL;
     double load_ms = 0;
     const unsigned what = FK_ANALYZE_LANDMARKS | FK_ANALYZE_DESCRIPTOR;
-    if ((rc = cli_open(&o, cli_nets_for_opts(&o, det.detector, what), &models, &session, &load_ms)) != 0)
+    if ((rc = cli_open(&o, cli_nets_for_opts(&o, det.detector, what), &models, NULL, &load_ms)) != 0)
         goto out;
     if (who) {
         /* the known people, as `enroll --known --largest` adds them, into a gallery in memory */
@@ -296,7 +295,6 @@ static int run(int argc, char **argv, int who)
     }
     rc = run_queries(&o, models, &det, &dec, &paths, jobs, &c, threshold, who, verb);
 out:
-    fk_session_free(session);
     fk_models_free(models);
     fk_gallery_close(c.g);
     cli_paths_free(&paths);

@@ -200,6 +200,7 @@ static void one(fk_session *s, size_t i, void *arg)
     fk_session_set_landmarker(s, cli_face_opts_landmarker(o));
     fk_session_set_embedder(s, cli_face_opts_embedder(o));
     fk_session_set_jitter(s, o->jitter, (unsigned)o->seed);
+    fk_session_set_threads(s, o->threads); /* --threads: per worker, as the help says of the nets */
     fk_image *img = NULL;
     fk_face *faces = NULL;
     size_t count = 0;

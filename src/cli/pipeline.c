@@ -317,13 +317,18 @@ int cli_open(const cli_face_opts *o, unsigned nets, fk_models **models, fk_sessi
     fk_error err = {0};
     double t0 = cli_now_ms();
     *models = NULL;
-    *session = NULL;
+    if (session)
+        *session = NULL;
     if (fk_models_load(cli_models_dir(o), nets, models, &err) != FK_OK ||
-        fk_session_new(*models, session, &err) != FK_OK) {
+        (session && fk_session_new(*models, session, &err) != FK_OK)) {
         cli_error("%s", err.message[0] ? err.message : fk_strerror(err.status));
         fk_models_free(*models);
         *models = NULL;
         return CLI_EXIT_FAIL;
+    }
+    if (!session) {
+        *load_ms = cli_now_ms() - t0;
+        return 0;
     }
     fk_session_set_descriptor_crop(*session, cli_face_opts_crop(o));
     fk_session_set_descriptor_flip(*session, o->flip);

@@ -79,7 +79,8 @@ unsigned cli_nets_for(fk_detector detector, unsigned what);
 unsigned cli_nets_for_opts(const cli_face_opts *o, fk_detector detector, unsigned what);
 
 /* Loads the nets and opens a session; prints the library's message and returns CLI_EXIT_FAIL
- * on failure. *load_ms receives the time it took. */
+ * on failure. *load_ms receives the time it took. session NULL: the nets only (batch verbs make
+ * one session per worker thread, cli_embed_batch). */
 int cli_open(const cli_face_opts *o, unsigned nets, fk_models **models, fk_session **session, double *load_ms);
 
 /* Stage mask (FK_ANALYZE_*) to the timed stages (CLI_STAGE_BIT) it runs, decode and detect included. */

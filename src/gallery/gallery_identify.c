@@ -15,19 +15,6 @@ fk_status fk_gallery_set_index_type(fk_gallery *g, fk_index_type type)
     return FK_OK;
 }
 
-static long long count_of(fk_gallery *g, const char *sql, long long arg)
-{
-    sqlite3_stmt *q = NULL;
-    long long v = -1;
-    if (sqlite3_prepare_v2(g->db, sql, -1, &q, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(q, 1, arg);
-        if (sqlite3_step(q) == SQLITE_ROW)
-            v = sqlite3_column_int64(q, 0);
-    }
-    sqlite3_finalize(q);
-    return v;
-}
-
 /* Appends the faces with ids above `after` to the index (ids are face ids). */
 static fk_status load_rows(fk_gallery *g, long long after)
 {
@@ -89,8 +76,8 @@ static fk_status refresh(fk_gallery *g, long long generation)
         return FK_OK;
     fk_status st;
     if (g->ix_valid && g->ix && fk_index_dim(g->ix) == g->dim) {
-        const long long total = count_of(g, "SELECT count(*) FROM faces WHERE ?1 = ?1", 0),
-                        fresh = count_of(g, "SELECT count(*) FROM faces WHERE id > ?", g->ix_max_id);
+        const long long total = fk__gallery_int(g, "SELECT count(*) FROM faces", 0),
+                        fresh = fk__gallery_int(g, "SELECT count(*) FROM faces WHERE id > ?", g->ix_max_id);
         if (total >= 0 && fresh >= 0 && (size_t)(total - fresh) == fk_index_size(g->ix)) {
             g->ix_valid = false;
             if ((st = load_rows(g, g->ix_max_id)) != FK_OK)
@@ -212,6 +199,19 @@ static fk_status ann_refresh(fk_gallery *g, long long generation)
     return FK_OK;
 }
 
+size_t fk__gallery_add_match(fk_gallery_match *m, size_t n, int64_t person_id, const fk_index_hit *hit,
+                             const char *name)
+{
+    for (size_t j = 0; j < n; j++)
+        if (m[j].person_id == person_id)
+            return n;
+    m[n].person_id = person_id;
+    m[n].face_id = hit->id;
+    m[n].distance = hit->distance;
+    snprintf(m[n].name, sizeof m[n].name, "%s", name);
+    return n + 1;
+}
+
 /* The person of each face id, for the hits of one search. */
 static fk_status people_of(fk_gallery *g, const fk_index_hit *hits, size_t n, int64_t *pid, char (*names)[208])
 {
@@ -275,18 +275,8 @@ static fk_status identify_locked(fk_gallery *g, const char *embedder, const floa
         } else if ((st = people_of(g, hits, got, pid, names)) == FK_OK) {
             size_t n = 0;
             for (size_t i = 0; i < got && n < (size_t)k; i++) {
-                if (!pid[i])
-                    continue;
-                bool seen = false;
-                for (size_t j = 0; j < n && !seen; j++)
-                    seen = m[j].person_id == pid[i];
-                if (seen)
-                    continue;
-                m[n].person_id = pid[i];
-                m[n].face_id = hits[i].id;
-                m[n].distance = hits[i].distance;
-                memcpy(m[n].name, names[i], sizeof m[n].name);
-                n++;
+                if (pid[i])
+                    n = fk__gallery_add_match(m, n, pid[i], &hits[i], names[i]);
             }
             *count = n;
             const bool done = n == (size_t)k || got < want || want >= rows || want >= 1000;

@@ -36,6 +36,9 @@ struct fk_gallery {
 fk_status fk__gallery_fail(fk_gallery *g, fk_status status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The same for an SQLite failure: the message names the file, what was being done and SQLite's words. */
 fk_status fk__gallery_sqlfail(fk_gallery *g, const char *doing);
+/* One integer from a query, binding arg to its parameter when it has one; -1 when no row
+ * comes back or on failure. */
+long long fk__gallery_int(fk_gallery *g, const char *sql, long long arg);
 /* Runs SQL without results. */
 fk_status fk__gallery_exec(fk_gallery *g, const char *sql, const char *doing);
 /* BEGIN IMMEDIATE (a writer waits for the others first) / COMMIT that bumps the generation / ROLLBACK. */
@@ -48,11 +51,22 @@ long long fk__gallery_generation(fk_gallery *g);
 fk_status fk__gallery_load_meta(fk_gallery *g);
 /* Checks a name (1..200 bytes, no control characters). */
 bool fk__gallery_name_ok(const char *name);
+/* The same as an error on the handle: FK_E_INVALID_ARGUMENT with the rule. Tags also may not
+ * hold a comma (the lists join them with commas). */
+fk_status fk__gallery_check_name(fk_gallery *g, const char *name);
+fk_status fk__gallery_check_tag(fk_gallery *g, const char *tag);
+/* A face to add: its person's name and its descriptor (fk__gallery_check_descriptor). */
+fk_status fk__gallery_check_face(fk_gallery *g, const char *person, const fk_gallery_face_in *f);
 /* Refuses a descriptor of another embedder or dimension than the gallery's (empty galleries
  * take any); every value finite. */
 fk_status fk__gallery_check_descriptor(fk_gallery *g, const char *embedder, const float *d, int dim);
 /* Adds one face in the open transaction, fixing the embedder when the gallery is empty. */
 fk_status fk__gallery_insert_face(fk_gallery *g, const char *person, const fk_gallery_face_in *face, int64_t *face_id);
+
+/* Appends the hit as person_id's match to m[0..n) unless the person has one already (hits come
+ * nearest first, so the first is the person's nearest face); the new count. */
+size_t fk__gallery_add_match(fk_gallery_match *m, size_t n, int64_t person_id, const fk_index_hit *hit,
+                             const char *name);
 
 /* PostgreSQL (gallery_pg.c): the same operations on a server. */
 bool fk__gallery_is_pg(const char *path);

@@ -365,8 +365,10 @@ fk_status fk_gallery_import(fk_gallery *g, const char *path, size_t *faces_added
 fk_status fk_gallery_import_person(fk_gallery *g, const char *path, const char *person, const char *as,
                                    size_t *faces_added)
 {
-    if (as && !fk__gallery_name_ok(as))
-        return fk__gallery_fail(g, FK_E_INVALID_ARGUMENT, "%s: a person's name must be 1 to %d bytes without control "
-                                "characters", g->path, FK__GALLERY_NAME_MAX);
+    if (as) {
+        const fk_status st = fk__gallery_check_name(g, as);
+        if (st != FK_OK)
+            return st;
+    }
     return import_file(g, path, person, as, faces_added);
 }

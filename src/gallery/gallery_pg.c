@@ -219,11 +219,7 @@ static fk_status pg_person(fk_gallery *g, const char *name, bool create, long lo
 /* One face, inside the caller's transaction (which holds the meta row locked). */
 static fk_status pg_insert_face(fk_gallery *g, const char *person, const fk_gallery_face_in *f, int64_t *face_id)
 {
-    if (!fk__gallery_name_ok(person))
-        return fk__gallery_fail(g, FK_E_INVALID_ARGUMENT,
-                                "%s: a person's name must be 1 to %d bytes without control characters", g->path,
-                                FK__GALLERY_NAME_MAX);
-    fk_status st = fk__gallery_check_descriptor(g, f->embedder, f->descriptor, f->dim);
+    fk_status st = fk__gallery_check_face(g, person, f);
     if (st != FK_OK)
         return st;
     char dim[16];
@@ -534,11 +530,8 @@ fk_status fk__pg_change(fk_gallery *g, int what, const char *a, const char *b, i
             }
         }
         break;
-    default: /* 4: tag a with b, 5: untag */
-        if (!fk__gallery_name_ok(b) || strchr(b, ',')) {
-            st = fk__gallery_fail(g, FK_E_INVALID_ARGUMENT, "%s: a tag must be 1 to %d bytes without commas or control "
-                                  "characters", g->path, FK__GALLERY_NAME_MAX);
-        } else if ((st = need(g, a, &x)) == FK_OK) {
+    default: /* 4: tag a with b, 5: untag (the tag checked by the caller) */
+        if ((st = need(g, a, &x)) == FK_OK) {
             snprintf(sx, sizeof sx, "%lld", x);
             const char *p[2] = {sx, b};
             if (what == 4)
@@ -671,16 +664,7 @@ fk_status fk__pg_identify(fk_gallery *g, const char *embedder, const float *quer
                 return pg_rollback(g, st);
             if (PQntuples(r) == 1) {
                 const int64_t pid = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-                bool seen = false;
-                for (size_t j = 0; j < n && !seen; j++)
-                    seen = m[j].person_id == pid;
-                if (!seen) {
-                    m[n].person_id = pid;
-                    m[n].face_id = hits[i].id;
-                    m[n].distance = hits[i].distance;
-                    snprintf(m[n].name, sizeof m[n].name, "%s", PQgetvalue(r, 0, 1));
-                    n++;
-                }
+                n = fk__gallery_add_match(m, n, pid, &hits[i], PQgetvalue(r, 0, 1));
             }
             PQclear(r);
         }

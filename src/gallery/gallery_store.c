@@ -87,20 +87,23 @@ void fk__gallery_rollback(fk_gallery *g)
         sqlite3_exec(g->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-/* One integer from a query without parameters; -1 when the row is absent or on failure. */
-static long long query_int(fk_gallery *g, const char *sql)
+long long fk__gallery_int(fk_gallery *g, const char *sql, long long arg)
 {
     sqlite3_stmt *q = NULL;
     long long v = -1;
-    if (sqlite3_prepare_v2(g->db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
-        v = sqlite3_column_int64(q, 0);
+    if (sqlite3_prepare_v2(g->db, sql, -1, &q, NULL) == SQLITE_OK) {
+        if (sqlite3_bind_parameter_count(q) > 0)
+            sqlite3_bind_int64(q, 1, arg);
+        if (sqlite3_step(q) == SQLITE_ROW)
+            v = sqlite3_column_int64(q, 0);
+    }
     sqlite3_finalize(q);
     return v;
 }
 
 long long fk__gallery_generation(fk_gallery *g)
 {
-    const long long v = query_int(g, "SELECT value FROM meta WHERE key = 'generation'");
+    const long long v = fk__gallery_int(g, "SELECT value FROM meta WHERE key = 'generation'", 0);
     return v < 0 ? 0 : v;
 }
 
@@ -139,8 +142,8 @@ static fk_status prepare_schema(fk_gallery *g)
     fk_status st = fk__gallery_begin(g);
     if (st != FK_OK)
         return st;
-    const long long has_meta = query_int(g, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'");
-    const long long tables = query_int(g, "SELECT count(*) FROM sqlite_master WHERE type = 'table'");
+    const long long has_meta = fk__gallery_int(g, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'", 0);
+    const long long tables = fk__gallery_int(g, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", 0);
     if (has_meta < 0 || tables < 0) {
         st = fk__gallery_sqlfail(g, "reading the schema");
         goto out;
@@ -159,7 +162,7 @@ static fk_status prepare_schema(fk_gallery *g)
                                   g->path);
             goto out;
         }
-        version = query_int(g, "SELECT value FROM meta WHERE key = 'schema'");
+        version = fk__gallery_int(g, "SELECT value FROM meta WHERE key = 'schema'", 0);
         if (version < 1) {
             st = fk__gallery_fail(g, FK_E_BAD_FORMAT, "%s: the gallery is damaged: no schema version", g->path);
             goto out;
@@ -310,6 +313,30 @@ bool fk__gallery_name_ok(const char *name)
     return true;
 }
 
+fk_status fk__gallery_check_name(fk_gallery *g, const char *name)
+{
+    if (fk__gallery_name_ok(name))
+        return FK_OK;
+    return fk__gallery_fail(g, FK_E_INVALID_ARGUMENT,
+                            "%s: a person's name must be 1 to %d bytes without control characters", g->path,
+                            FK__GALLERY_NAME_MAX);
+}
+
+fk_status fk__gallery_check_tag(fk_gallery *g, const char *tag)
+{
+    if (fk__gallery_name_ok(tag) && !strchr(tag, ','))
+        return FK_OK;
+    return fk__gallery_fail(g, FK_E_INVALID_ARGUMENT,
+                            "%s: a tag must be 1 to %d bytes without commas or control characters", g->path,
+                            FK__GALLERY_NAME_MAX);
+}
+
+fk_status fk__gallery_check_face(fk_gallery *g, const char *person, const fk_gallery_face_in *f)
+{
+    const fk_status st = fk__gallery_check_name(g, person);
+    return st != FK_OK ? st : fk__gallery_check_descriptor(g, f->embedder, f->descriptor, f->dim);
+}
+
 fk_status fk__gallery_check_descriptor(fk_gallery *g, const char *embedder, const float *d, int dim)
 {
     if (!embedder || !*embedder || strlen(embedder) >= sizeof g->embedder)
@@ -357,11 +384,7 @@ static fk_status person_id(fk_gallery *g, const char *name, bool create, int64_t
 
 fk_status fk__gallery_insert_face(fk_gallery *g, const char *person, const fk_gallery_face_in *f, int64_t *face_id)
 {
-    if (!fk__gallery_name_ok(person))
-        return fk__gallery_fail(g, FK_E_INVALID_ARGUMENT,
-                                "%s: a person's name must be 1 to %d bytes without control characters", g->path,
-                                FK__GALLERY_NAME_MAX);
-    fk_status st = fk__gallery_check_descriptor(g, f->embedder, f->descriptor, f->dim);
+    fk_status st = fk__gallery_check_face(g, person, f);
     if (st != FK_OK)
         return st;
     if (!g->embedder[0]) {
@@ -644,12 +667,14 @@ static fk_status need_person(fk_gallery *g, const char *name, int64_t *id)
 
 fk_status fk_gallery_rename(fk_gallery *g, const char *from, const char *to)
 {
-    if (!fk__gallery_name_ok(from) || !fk__gallery_name_ok(to))
-        return fk__gallery_fail(g, FK_E_INVALID_ARGUMENT, "%s: a person's name must be 1 to %d bytes without control "
-                                "characters", g->path, FK__GALLERY_NAME_MAX);
+    fk_status st = fk__gallery_check_name(g, from);
+    if (st == FK_OK)
+        st = fk__gallery_check_name(g, to);
+    if (st != FK_OK)
+        return st;
     if (g->pg)
         return fk__pg_change(g, 0, from, to, 0, NULL);
-    fk_status st = fk__gallery_begin(g);
+    st = fk__gallery_begin(g);
     if (st != FK_OK)
         return st;
     int64_t a, b;
@@ -735,14 +760,12 @@ fk_status fk_gallery_remove_face(fk_gallery *g, int64_t face_id)
 
 static fk_status tag_change(fk_gallery *g, const char *person, const char *tag, bool add)
 {
+    fk_status st = fk__gallery_check_tag(g, tag);
+    if (st != FK_OK)
+        return st;
     if (g->pg)
         return fk__pg_change(g, add ? 4 : 5, person, tag, 0, NULL);
-    if (!fk__gallery_name_ok(tag) || strchr(tag, ','))
-        return fk__gallery_fail(g, FK_E_INVALID_ARGUMENT,
-                                "%s: a tag must be 1 to %d bytes without commas or control characters", g->path,
-                                FK__GALLERY_NAME_MAX);
-    fk_status st = fk__gallery_begin(g);
-    if (st != FK_OK)
+    if ((st = fk__gallery_begin(g)) != FK_OK)
         return st;
     int64_t a = 0;
     int n = 0;
@@ -778,8 +801,8 @@ fk_status fk_gallery_get_stats(fk_gallery *g, fk_gallery_stats *s)
     fk_status st = fk__gallery_load_meta(g);
     if (st != FK_OK)
         return st;
-    const long long p = query_int(g, "SELECT count(*) FROM people"), f = query_int(g, "SELECT count(*) FROM faces"),
-                    t = query_int(g, "SELECT count(*) FROM tags");
+    const long long p = fk__gallery_int(g, "SELECT count(*) FROM people", 0), f = fk__gallery_int(g, "SELECT count(*) FROM faces", 0),
+                    t = fk__gallery_int(g, "SELECT count(*) FROM tags", 0);
     if (p < 0 || f < 0 || t < 0)
         return fk__gallery_sqlfail(g, "counting");
     s->people = (size_t)p;
