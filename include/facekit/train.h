@@ -1,0 +1,171 @@
+/* facekit/train.h: training embeddings: the losses of the field (value and gradient), their mining, and the optimisers. */
+#ifndef FACEKIT_TRAIN_H
+#define FACEKIT_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "facekit/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The losses. The classification ones own a class matrix w (classes × dim):
+ *   SOFTMAX   cross-entropy on x w^T
+ *   FOCAL     -alpha (1 - p_t)^gamma log p_t on x w^T (Lin et al.)
+ *   OHEM      cross-entropy on the hardest `keep` share of the batch only
+ *   ARCFACE   s cos(theta_y + m) for the true class, s cos(theta_j) for the others, x and w normalised
+ *             (past theta + m = pi the target logit is s (cos theta - m sin m), as InsightFace)
+ *   COSFACE   s (cos theta_y - m)
+ *   CENTER    1/(2B) sum |x_i - c_{y_i}|^2 with w the centres (trained beside a softmax, see fk_train)
+ * The metric ones act on the batch's embeddings (L2-normalise them in the net first):
+ *   CONTRASTIVE  every pair: |a - b|^2 / 2 for the same person, max(0, m - |a - b|)^2 / 2 for two; the
+ *                mean over the positive pairs plus the mean over the negative ones
+ *   TRIPLET      max(0, |a - p|^2 - |a - n|^2 + margin), squared L2 as FaceNet, the negatives by `mining`;
+ *                the mean over every triplet formed (active or not)
+ *   COUPLED_CLUSTER  Liu et al.'s: for each class with two samples or more, its centre c (the mean of
+ *                its samples; the gradient flows through it) and the nearest other-class sample n to it; 1/(2K) sum_i max(0, |x_i - c|^2 + margin
+ *                - |n - c|^2), averaged over the classes */
+typedef enum fk_loss {
+    FK_LOSS_SOFTMAX = 0,
+    FK_LOSS_FOCAL,
+    FK_LOSS_OHEM,
+    FK_LOSS_CONTRASTIVE,
+    FK_LOSS_TRIPLET,
+    FK_LOSS_COUPLED_CLUSTER,
+    FK_LOSS_CENTER,
+    FK_LOSS_ARCFACE,
+    FK_LOSS_COSFACE,
+    FK_LOSS_COUNT
+} fk_loss;
+
+/* The triplet loss's negatives. For every anchor-positive pair:
+ *   RANDOM      a negative drawn uniformly (the options' seed)
+ *   SEMIHARD    the nearest negative farther than the positive; when there is none, the farthest
+ *               (FaceNet's rule as TensorFlow Addons implements it)
+ *   BATCH_HARD  one triplet per anchor: its farthest positive and nearest negative (Hermans et al.) */
+typedef enum fk_mining { FK_MINING_RANDOM = 0, FK_MINING_SEMIHARD, FK_MINING_BATCH_HARD, FK_MINING_COUNT } fk_mining;
+
+typedef struct fk_loss_options {
+    fk_loss loss;
+    fk_mining mining; /* TRIPLET only */
+    double margin;    /* triplet, contrastive, coupled cluster: alpha; ArcFace/CosFace: m */
+    double scale;     /* ArcFace/CosFace: s */
+    double gamma, alpha; /* focal */
+    double keep;      /* OHEM: the share of the batch kept, 0 < keep <= 1 */
+    uint64_t seed;    /* random mining */
+} fk_loss_options;
+
+/* The field's usual values for `loss`: triplet margin 0.2 (FaceNet), contrastive 1.0, coupled
+ * cluster 0.2; ArcFace m 0.5 s 64 and CosFace m 0.35 s 64 (their papers); focal gamma 2 alpha 1
+ * (alpha 0.25 is the detection setting); OHEM keeps 0.5; mining semi-hard. */
+void fk_loss_options_init(fk_loss_options *o, fk_loss loss);
+
+/* "softmax", "focal", "ohem", "contrastive", "triplet", "coupled-cluster", "center", "arcface",
+ * "cosface"; and "random", "semi-hard", "batch-hard". -1 for an unknown name. */
+int fk_loss_from_name(const char *name);
+const char *fk_loss_name(fk_loss loss);
+int fk_mining_from_name(const char *name);
+const char *fk_mining_name(fk_mining mining);
+/* whether the loss owns a class matrix (classes × dim) */
+int fk_loss_has_classes(fk_loss loss);
+
+typedef struct fk_loss_result {
+    double value;
+    size_t active; /* terms carrying gradient: triplets or pairs with a positive hinge, OHEM's kept samples */
+    size_t terms;  /* terms formed (triplets, negative pairs, samples) */
+} fk_loss_result;
+
+/* The loss of a batch x (batch × dim, labels 0 <= y[i] < classes when the loss has classes, any
+ * int otherwise) and its gradient: dx (batch × dim) always, dw (classes × dim) when w is given
+ * (classification losses need w; the metric ones ignore w, classes and dw). Gradients are written,
+ * not added. FK_E_INVALID_ARGUMENT for bad sizes, options or labels. */
+fk_status fk_loss_eval(const fk_loss_options *o, const float *x, int batch, int dim, const int *y, const float *w,
+                       int classes, float *dx, float *dw, fk_loss_result *out, fk_error *err);
+
+/* ---- a trainable net
+ *
+ * The architecture is a string of comma-separated layers, NHWC, applied in order to an input of
+ * h × w × c (descriptors: 1 × 1 × dim):
+ *   fc:M              fully connected with bias, M outputs (flattens its input)
+ *   conv:CO:K[:S[:P]] K×K convolution with bias, stride S (1), zero padding P (0) on every side
+ *   dw:K[:S[:P]]      depthwise K×K convolution with bias
+ *   lc:CO:K[:S[:P]]   locally connected (DeepFace): a K×K filter of its own at every output position
+ *   bn                batch norm (batch statistics in training, running ones otherwise; eps 1e-5,
+ *                     momentum 0.1, as PyTorch)
+ *   relu, prelu       PReLU has one slope per channel (0.25 at first)
+ *   max:K[:S[:P]], avg:K[:S[:P]]  pooling (the average over the taps inside the input)
+ *   gap               global average pooling
+ *   drop[:P]          dropout with probability P (0.5), inverted (scaled at training)
+ *   l2                L2 normalisation of each position's channels
+ *   flatten
+ * Example: "conv:16:3:1:1,bn,relu,max:2:2,conv:32:3:1:1,bn,relu,gap,fc:128,l2". */
+typedef struct fk_tnet fk_tnet;
+
+/* Weights: He-normal from seed (biases 0, batch norm at identity). FK_E_INVALID_ARGUMENT names the
+ * layer that is wrong. */
+fk_status fk_tnet_new(const char *arch, int h, int w, int c, uint64_t seed, fk_tnet **out, fk_error *err);
+void fk_tnet_free(fk_tnet *net);
+
+/* The net on a batch of n inputs (n × h × w × c floats); *out: n × out_dim floats, valid until the
+ * next call. train: batch statistics and dropout (and what backward needs is kept). x must stay
+ * valid until fk_tnet_backward. */
+fk_status fk_tnet_forward(fk_tnet *net, const float *x, int n, int train, const float **out, fk_error *err);
+/* Adds the gradient of the last training forward pass, given dL/dout (n × out_dim), to the grads. */
+fk_status fk_tnet_backward(fk_tnet *net, const float *dy, fk_error *err);
+void fk_tnet_zero_grad(fk_tnet *net);
+
+/* Every parameter in one array, and the gradient in the same layout (see fk_tnet_layer). */
+size_t fk_tnet_param_count(const fk_tnet *net);
+float *fk_tnet_params(fk_tnet *net);
+float *fk_tnet_grads(fk_tnet *net);
+int fk_tnet_out_dim(const fk_tnet *net);
+double fk_tnet_flops(const fk_tnet *net); /* multiply-adds × 2 for one input */
+
+typedef struct fk_tnet_layer_info {
+    const char *kind; /* "fc", "conv", ... */
+    size_t weights, weight_count; /* offset and count in the parameter array. fc: out × in (PyTorch's
+                                     Linear); conv: out × kh × kw × in; dw: kh × kw × c; lc: oh × ow ×
+                                     out × kh × kw × in; bn: gamma; prelu: slopes */
+    size_t bias, bias_count;      /* lc: oh × ow × out; bn: beta */
+    int out_h, out_w, out_c;
+} fk_tnet_layer_info;
+int fk_tnet_layer_count(const fk_tnet *net);
+fk_status fk_tnet_layer(const fk_tnet *net, int i, fk_tnet_layer_info *info);
+
+/* ---- optimisers over a parameter array */
+
+typedef enum fk_optim_kind { FK_OPTIM_SGD = 0, FK_OPTIM_ADAM, FK_OPTIM_ADAMW, FK_OPTIM_COUNT } fk_optim_kind;
+
+typedef struct fk_optim_options {
+    fk_optim_kind kind;
+    double lr;
+    double momentum;     /* SGD (0.9) */
+    double weight_decay; /* SGD and Adam: added to the gradient (L2); AdamW: decoupled */
+    double beta1, beta2, eps; /* Adam (0.9, 0.999, 1e-8) */
+    double clip_norm;    /* > 0: the gradient's global L2 norm is clipped to it first */
+} fk_optim_options;
+
+void fk_optim_options_init(fk_optim_options *o, fk_optim_kind kind);
+
+typedef struct fk_optim fk_optim;
+fk_status fk_optim_new(const fk_optim_options *o, size_t count, fk_optim **out, fk_error *err);
+void fk_optim_free(fk_optim *opt);
+/* One update of params by grads at learning rate lr (the schedule's value for this step; the
+ * options' lr is not read here). Returns the gradient's norm before clipping. */
+double fk_optim_step(fk_optim *opt, float *params, const float *grads, double lr);
+/* The optimiser's moments, for checkpoints: 2 × count floats and the step count. */
+float *fk_optim_state(fk_optim *opt, size_t *count, long long **step);
+
+/* Learning-rate schedules: the rate at step t of total, after `warmup` linear warm-up steps.
+ *   constant; step (× gamma every `every` steps); cosine (to 0 at total) */
+typedef enum fk_schedule { FK_SCHEDULE_CONSTANT = 0, FK_SCHEDULE_STEP, FK_SCHEDULE_COSINE, FK_SCHEDULE_COUNT } fk_schedule;
+double fk_schedule_lr(fk_schedule s, double base, long long t, long long total, long long warmup, long long every,
+                      double gamma);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,49 @@
+/* ops.h: the trainable ops' reference kernels, in float (fk__trf_*, training) and double (fk__trd_*, gradient checks). */
+#ifndef FK_TRAIN_OPS_H
+#define FK_TRAIN_OPS_H
+
+#include <stddef.h>
+
+/* The geometry of a convolution, a locally connected layer or a pooling window. Input n × h × w × ci,
+ * output n × oh × ow × co (co == ci for depthwise and pooling), kernel kh × kw, one stride, padding
+ * pt (top) and pl (left). */
+typedef struct tr_conv {
+    int n, h, w, ci, oh, ow, co, kh, kw, stride, pt, pl;
+} tr_conv;
+
+#define FK__TR_DECLARE(R, P)                                                                              \
+    void P##fc_fwd(const R *x, const R *w, const R *b, R *y, int n, int k, int m);                        \
+    void P##fc_bwd(const R *x, const R *w, const R *dy, R *dx, R *dw, R *db, int n, int k, int m);        \
+    void P##relu_fwd(const R *x, R *y, size_t count);                                                     \
+    void P##relu_bwd(const R *x, const R *dy, R *dx, size_t count);                                       \
+    void P##prelu_fwd(const R *x, const R *a, R *y, size_t rows, int c);                                  \
+    void P##prelu_bwd(const R *x, const R *a, const R *dy, R *dx, R *da, size_t rows, int c);             \
+    void P##bn_fwd(const R *x, const R *gamma, const R *beta, R *y, size_t rows, int c, int train, R eps, \
+                   R momentum, R *mean, R *istd, R *run_mean, R *run_var);                                \
+    void P##bn_bwd(const R *x, const R *gamma, const R *mean, const R *istd, const R *dy, R *dx,          \
+                   R *dgamma, R *dbeta, size_t rows, int c);                                              \
+    void P##mul_fwd(const R *x, const R *mask, R *y, size_t count);                                       \
+    void P##mul_bwd(const R *mask, const R *dy, R *dx, size_t count);                                     \
+    void P##l2norm_fwd(const R *x, R *y, R *norm, size_t rows, int c, R eps);                             \
+    void P##l2norm_bwd(const R *x, const R *norm, const R *dy, R *dx, size_t rows, int c, R eps);         \
+    void P##conv_fwd(const R *x, const R *w, const R *b, R *y, const tr_conv *a);                         \
+    void P##conv_bwd(const R *x, const R *w, const R *dy, R *dx, R *dw, R *db, const tr_conv *a);         \
+    void P##dwconv_fwd(const R *x, const R *w, const R *b, R *y, const tr_conv *a);                       \
+    void P##dwconv_bwd(const R *x, const R *w, const R *dy, R *dx, R *dw, R *db, const tr_conv *a);       \
+    void P##lc_fwd(const R *x, const R *w, const R *b, R *y, const tr_conv *a);                           \
+    void P##lc_bwd(const R *x, const R *w, const R *dy, R *dx, R *dw, R *db, const tr_conv *a);           \
+    void P##maxpool_fwd(const R *x, R *y, size_t *arg, const tr_conv *a);                                 \
+    void P##maxpool_bwd(const size_t *arg, const R *dy, R *dx, size_t ycount);                            \
+    void P##avgpool_fwd(const R *x, R *y, const tr_conv *a);                                              \
+    void P##avgpool_bwd(const R *dy, R *dx, const tr_conv *a);                                            \
+    void P##gap_fwd(const R *x, R *y, int n, int hw, int c);                                              \
+    void P##gap_bwd(const R *dy, R *dx, int n, int hw, int c);                                            \
+    void P##add_fwd(const R *a, const R *b, R *y, size_t count);                                          \
+    void P##acc(const R *dy, R *dx, size_t count);                                                        \
+    void P##concat_fwd(const R *a, int ca, const R *b, int cb, R *y, size_t rows);                        \
+    void P##concat_bwd(const R *dy, R *da, int ca, R *db, int cb, size_t rows);
+
+FK__TR_DECLARE(float, fk__trf_)
+FK__TR_DECLARE(double, fk__trd_)
+
+#endif
