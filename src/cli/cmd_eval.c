@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "cli/cmd.h"
+#include "cli/image_batch.h"
+#include "cli/people.h"
 #include "cli/output.h"
 #include "cli/pipeline.h"
 #include "facekit/eval.h"
@@ -162,9 +164,8 @@ static int eval_verify(int argc, char **argv)
                *failures = NULL, *plot = NULL, *dist_path = NULL;
     double threshold = FK_DESCRIPTOR_THRESHOLD;
     int per_class = 0;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int threads;
-    fo.threads = ncpu > 0 ? (int)ncpu : 1; /* here: images in parallel, one thread each */
+    fo.threads = cli_cpu_count(); /* here: images in parallel, one thread each */
     cli_opt opts[16 + CLI_FACE_OPTS_COUNT] = {
         {"pairs", 0, CLI_ARG_STRING, &pairs_path, 0, 0},
         {"root", 0, CLI_ARG_STRING, &root, 0, 0},
@@ -402,7 +403,8 @@ static void print_identify_help(void)
           "out of the gallery; the same probes are searched again. At the threshold (a probe is accepted\n"
           "when its nearest face is nearer than it): the false accept rate (probes of left-out people\n"
           "accepted, over those with a descriptor), and the known half's rank-1 plain and at the\n"
-          "threshold (nearest is the right person and accepted).\n"
+          "threshold (nearest is the right person and accepted); the same two figures at the thresholds\n"
+          "0.30, 0.35, ... 0.60 follow, to choose an open-set threshold for `facekit identify`.\n"
           "--threads sets how many images are processed at once, one thread each (default: the number\n"
           "of CPUs).\n"
           "\n"
@@ -415,7 +417,10 @@ static void print_identify_help(void)
           "  --limit N            only the first N people (by name) with two images or more (quick checks) [all]\n"
           "  --threshold T        the open set's threshold [the embedder's calibrated one: facekit models]\n"
           "  --protocol P         facekit or faceapi, as in eval verify [facekit]\n"
-          "  --failures OUT.txt   write the images without a descriptor, one per line\n",
+          "  --failures OUT.txt   write the images without a descriptor, one per line\n"
+          "  --descriptors OUT.tsv  write every image: path, person (a number, in name order), role\n"
+          "                       (gallery, probe or unused), faces found, the box used (x y w h) and\n"
+          "                       the descriptor, tab-separated, for analysis (scripts/identify_breakdown.py)\n",
           stdout);
     cli_face_opts_help(stdout, 1);
     fputs("  -h, --help           this help\n"
@@ -427,166 +432,51 @@ static void print_identify_help(void)
           stdout);
 }
 
-/* A growable list of owned strings. */
-typedef struct strv {
-    char **v;
-    size_t n, cap;
-} strv;
-
-static void strv_free(strv *s)
-{
-    for (size_t i = 0; i < s->n; i++)
-        free(s->v[i]);
-    free(s->v);
-    memset(s, 0, sizeof *s);
-}
-
-/* Takes `owned` (NULL: an allocation already failed); -1 when out of memory. */
-static int strv_push(strv *s, char *owned)
-{
-    if (!owned)
-        return -1;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        char **v = cap > SIZE_MAX / sizeof *v ? NULL : realloc(s->v, cap * sizeof *v);
-        if (!v) {
-            free(owned);
-            return -1;
-        }
-        s->v = v;
-        s->cap = cap;
-    }
-    s->v[s->n++] = owned;
-    return 0;
-}
-
-static char *dup_str(const char *a)
-{
-    size_t n = strlen(a) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, a, n);
-    return p;
-}
-
-static char *path_join(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > SIZE_MAX - lb - 2)
-        return NULL;
-    char *p = malloc(la + lb + 2);
-    if (p)
-        snprintf(p, la + lb + 2, "%s%s%s", a, la && a[la - 1] == '/' ? "" : "/", b);
-    return p;
-}
-
-static int is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int image_name(const char *name)
-{
-    const char *dot = strrchr(name, '.');
-    return dot && (!strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg") || !strcasecmp(dot, ".png"));
-}
-
-/* The entries of dir that are folders (want_dirs) or image files, by name; -1 with a message on failure. */
-static int list_dir(const char *dir, int want_dirs, strv *out)
-{
-    DIR *d = opendir(dir);
-    if (!d) {
-        cli_error("%s: cannot read the folder", dir);
-        return -1;
-    }
-    int rc = 0;
-    for (struct dirent *e; rc == 0 && (e = readdir(d));) {
-        if (e->d_name[0] == '.' || (!want_dirs && !image_name(e->d_name)))
-            continue;
-        char *p = path_join(dir, e->d_name);
-        if (!p) {
-            rc = -1;
-            break;
-        }
-        struct stat st;
-        int ok = stat(p, &st) == 0 && (want_dirs ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode));
-        free(p);
-        if (ok)
-            rc = strv_push(out, dup_str(e->d_name));
-    }
-    closedir(d);
-    if (rc)
-        cli_error("out of memory listing %s", dir);
-    else if (out->n > 1)
-        qsort(out->v, out->n, sizeof *out->v, cmp_str);
-    return rc;
-}
-
-/* --people FILE: the first word of each line, sorted, without repeats. */
-static int read_people(const char *path, strv *out)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        cli_error("%s: cannot open", path);
-        return -1;
-    }
-    char line[4096];
-    int rc = 0;
-    while (rc == 0 && fgets(line, sizeof line, f)) {
-        char *w = line;
-        while (*w == ' ' || *w == '\t')
-            w++;
-        size_t n = strcspn(w, " \t\r\n");
-        if (!n)
-            continue;
-        w[n] = 0;
-        size_t digits = strspn(w, "0123456789");
-        if (digits == n) /* LFW's fold headers: a count alone */
-            continue;
-        if (strchr(w, '/') || !strcmp(w, "..")) {
-            cli_error("%s: '%s' is not a person's name (a folder name, without '/')", path, w);
-            rc = -2;
-            break;
-        }
-        rc = strv_push(out, dup_str(w));
-    }
-    if (rc == 0 && ferror(f)) {
-        cli_error("%s: read failed", path);
-        rc = -2;
-    }
-    fclose(f);
-    if (rc == -1)
-        cli_error("out of memory reading %s", path);
-    if (rc)
-        return -1;
-    if (out->n > 1)
-        qsort(out->v, out->n, sizeof *out->v, cmp_str);
-    size_t k = 0;
-    for (size_t i = 0; i < out->n; i++) {
-        if (k && !strcmp(out->v[k - 1], out->v[i]))
-            free(out->v[i]);
-        else
-            out->v[k++] = out->v[i];
-    }
-    out->n = k;
-    return 0;
-}
-
 static double pct(double v)
 {
     return 100 * v;
+}
+
+/* --descriptors: what each image gave, so a miss can be traced to its detection or its descriptor. */
+static int write_identify_descriptors(const char *path, const char *const *paths, const fk_identify_image *items,
+                                      const int *roles, const fk_image_embedding *emb, size_t count)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        cli_error("%s: cannot write", path);
+        return -1;
+    }
+    fprintf(f, "# path\tperson\trole\tfaces\tx\ty\tw\th\tdescriptor (%d values, empty without one)\n",
+            FK_DESCRIPTOR_DIM);
+    for (size_t i = 0; i < count; i++) {
+        const char *role = roles[i] == FK_IDENTIFY_GALLERY ? "gallery" : roles[i] == FK_IDENTIFY_PROBE ? "probe"
+                                                                                                     : "unused";
+        const fk_box *b = &emb[i].face.box;
+        fprintf(f, "%s\t%zu\t%s\t%d", paths[i], items[i].person, role, emb[i].faces);
+        if (emb[i].ok) {
+            fprintf(f, "\t%.2f\t%.2f\t%.2f\t%.2f\t", b->x, b->y, b->width, b->height);
+            for (int k = 0; k < FK_DESCRIPTOR_DIM; k++)
+                fprintf(f, "%s%.9g", k ? " " : "", (double)emb[i].face.descriptor[k]);
+        } else {
+            fputs("\t\t\t\t\t", f);
+        }
+        fputc('\n', f);
+    }
+    if (ferror(f) | (fclose(f) != 0)) {
+        cli_error("%s: write failed", path);
+        return -1;
+    }
+    return 0;
 }
 
 static int eval_identify(int argc, char **argv)
 {
     cli_face_opts fo;
     cli_face_opts_init_embed(&fo);
-    const char *root = NULL, *people_path = NULL, *protocol = "facekit", *failures = NULL;
+    const char *root = NULL, *people_path = NULL, *protocol = "facekit", *failures = NULL, *descriptors = NULL;
     double threshold = 0;
     int limit = 0;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    fo.threads = ncpu > 0 ? (int)ncpu : 1; /* here: images in parallel, one thread each */
+    fo.threads = cli_cpu_count(); /* here: images in parallel, one thread each */
     cli_opt opts[16 + CLI_FACE_OPTS_COUNT] = {
         {"root", 0, CLI_ARG_STRING, &root, 0, 0},
         {"people", 0, CLI_ARG_STRING, &people_path, 0, 0},
@@ -594,8 +484,9 @@ static int eval_identify(int argc, char **argv)
         {"threshold", 0, CLI_ARG_FLOAT, &threshold, 1e-9, 1e9},
         {"protocol", 0, CLI_ARG_STRING, &protocol, 0, 0},
         {"failures", 0, CLI_ARG_STRING, &failures, 0, 0},
+        {"descriptors", 0, CLI_ARG_STRING, &descriptors, 0, 0},
     };
-    size_t nopts = 6;
+    size_t nopts = 7;
     nopts += cli_face_opts_table(&fo, opts + nopts);
     int npos = 0;
     int rc = cli_parse("eval identify", argc, argv, 1, opts, nopts, &npos);
@@ -619,7 +510,7 @@ static int eval_identify(int argc, char **argv)
         threshold = em && em->threshold > 0 ? em->threshold : FK_DESCRIPTOR_THRESHOLD;
 
     char *rootbuf = NULL, *imgdir = NULL;
-    strv names = {0}, paths = {0};
+    cli_strv names = {0}, paths = {0};
     fk_identify_image *items = NULL;
     fk_image_embedding *emb = NULL;
     int *roles = NULL;
@@ -629,31 +520,31 @@ static int eval_identify(int argc, char **argv)
     if (!root) {
         /* where the tests and the benchmarks keep LFW */
         const char *shared = getenv("FACEKIT_SHARED");
-        rootbuf = path_join(shared && *shared ? shared : "../shared", "data/lfw-deepfunneled");
+        rootbuf = cli_path_join(shared && *shared ? shared : "../shared", "data/lfw-deepfunneled");
         if (!rootbuf) {
             cli_error("out of memory");
             goto done;
         }
         root = rootbuf;
     }
-    if (!is_dir(root)) {
+    if (!cli_is_dir(root)) {
         cli_error("%s: no such folder (give --root DIR, LFW's folder, or set FACEKIT_SHARED)", root);
         goto done;
     }
-    imgdir = path_join(root, "images_deepfunneled");
+    imgdir = cli_path_join(root, "images_deepfunneled");
     if (!imgdir) {
         cli_error("out of memory");
         goto done;
     }
-    if (!is_dir(imgdir)) {
+    if (!cli_is_dir(imgdir)) {
         free(imgdir);
-        imgdir = dup_str(root);
+        imgdir = cli_dup(root);
         if (!imgdir) {
             cli_error("out of memory");
             goto done;
         }
     }
-    if (people_path ? read_people(people_path, &names) : list_dir(imgdir, 1, &names))
+    if (people_path ? cli_read_people(people_path, &names) : cli_list_dir(imgdir, 1, &names))
         goto done;
 
     /* the images of the first `limit` people with two or more, labelled in name order */
@@ -661,13 +552,13 @@ static int eval_identify(int argc, char **argv)
     const char *first_missing = NULL;
     for (size_t p = 0; p < names.n && (!limit || eligible < (size_t)limit); p++) {
         looked++;
-        char *dir = path_join(imgdir, names.v[p]);
-        strv files = {0};
+        char *dir = cli_path_join(imgdir, names.v[p]);
+        cli_strv files = {0};
         if (!dir) {
             cli_error("out of memory");
             goto done;
         }
-        if (!is_dir(dir)) {
+        if (!cli_is_dir(dir)) {
             /* LFW's lists name people of the whole set, and a copy may hold a part of it */
             missing++;
             if (!first_missing)
@@ -675,7 +566,7 @@ static int eval_identify(int argc, char **argv)
             free(dir);
             continue;
         }
-        if (list_dir(dir, 0, &files)) {
+        if (cli_list_dir(dir, 0, &files)) {
             free(dir);
             goto done;
         }
@@ -688,7 +579,7 @@ static int eval_identify(int argc, char **argv)
                 if (ni)
                     items = ni;
                 if (!ni) {
-                    strv_free(&files);
+                    cli_strv_free(&files);
                     free(dir);
                     cli_error("out of memory");
                     goto done;
@@ -696,8 +587,8 @@ static int eval_identify(int argc, char **argv)
                 cap = ncap;
             }
             for (size_t k = 0; k < files.n; k++) {
-                if (strv_push(&paths, path_join(dir, files.v[k]))) {
-                    strv_free(&files);
+                if (cli_strv_push(&paths, cli_path_join(dir, files.v[k]))) {
+                    cli_strv_free(&files);
                     free(dir);
                     cli_error("out of memory");
                     goto done;
@@ -706,7 +597,7 @@ static int eval_identify(int argc, char **argv)
             }
             eligible++;
         }
-        strv_free(&files);
+        cli_strv_free(&files);
         free(dir);
     }
     if (people_path && missing && !fo.quiet && !fo.json)
@@ -766,6 +657,17 @@ static int eval_identify(int argc, char **argv)
         cli_error("%s", err.message);
         goto done;
     }
+    /* the open set at other thresholds: 0.6 is 1:1's, and 1:N against many people wants a tighter one */
+    enum { SWEEP = 7 };
+    fk_identify_report sweep[SWEEP];
+    for (int k = 0; k < SWEEP; k++)
+        if (fk_identify_evaluate(items, count, FK_DESCRIPTOR_DIM, 0.30 + 0.05 * k, &sweep[k], NULL, &err) != FK_OK) {
+            cli_error("%s", err.message);
+            goto done;
+        }
+    if (descriptors && write_identify_descriptors(descriptors, (const char *const *)paths.v, items, roles, emb,
+                                                  count) != 0)
+        goto done;
     const fk_model_info *dm = fk_model_by_id(FK_ROLE_DETECTOR, eo.detect.detector);
     const fk_model_info *fm = eo.detect.use_fallback ? fk_model_by_id(FK_ROLE_DETECTOR, eo.detect.fallback) : NULL;
     const char *rule = "people in name order, the 2nd, 4th, ... left out of the gallery";
@@ -812,6 +714,16 @@ static int eval_identify(int argc, char **argv)
         cJSON_AddItemToObject(o, "known_rank1", cli_json_double(r.known_rank1));
         cJSON_AddItemToObject(o, "known_rank1_at_threshold", cli_json_double(r.known_rank1_at_threshold));
         cJSON_AddItemToObject(j, "open_set", o);
+        cJSON *sw = cJSON_AddArrayToObject(j, "open_set_sweep");
+        for (int k = 0; sw && k < SWEEP; k++) {
+            cJSON *e = cJSON_CreateObject();
+            if (!e)
+                break;
+            cJSON_AddItemToObject(e, "threshold", cli_json_double(round(sweep[k].threshold * 100) / 100));
+            cJSON_AddItemToObject(e, "far", cli_json_double(sweep[k].far));
+            cJSON_AddItemToObject(e, "known_rank1_at_threshold", cli_json_double(sweep[k].known_rank1_at_threshold));
+            cJSON_AddItemToArray(sw, e);
+        }
         cJSON *later = cJSON_AddArrayToObject(j, "enrolled_later");
         for (size_t i = 0; later && i < count; i++)
             if (roles[i] == FK_IDENTIFY_GALLERY && items[i].order > 0)
@@ -843,6 +755,16 @@ static int eval_identify(int argc, char **argv)
         else
             printf("false accepts %.2f %% (%zu of %zu)\n", pct(r.far), r.false_accepts,
                    r.unknown_probes - r.unknown_probes_without_descriptor);
+        printf("\n  open set at other thresholds:  ");
+        for (int k = 0; k < SWEEP; k++)
+            printf(" %5.2f", sweep[k].threshold);
+        printf("\n    false accepts            ");
+        for (int k = 0; k < SWEEP; k++)
+            printf(" %5.1f", pct(sweep[k].far));
+        printf("  %%\n    known half's rank-1 below ");
+        for (int k = 0; k < SWEEP; k++)
+            printf(" %5.1f", pct(sweep[k].known_rank1_at_threshold));
+        printf("  %%\n");
         printf("\n  threshold %.4g (%s); open set: %s\n", r.threshold,
                threshold_given ? "--threshold" : "the embedder's calibrated threshold", rule);
         printf("  probes without a descriptor are misses at every rank, and are not in the false accept rate\n");
@@ -866,8 +788,8 @@ done:
     free(emb);
     free(roles);
     free(items);
-    strv_free(&paths);
-    strv_free(&names);
+    cli_strv_free(&paths);
+    cli_strv_free(&names);
     free(imgdir);
     free(rootbuf);
     return rc;
@@ -916,9 +838,8 @@ static int eval_detect(int argc, char **argv)
     const char *ann = NULL, *format = "afw", *root = NULL, *pr_path = NULL, *misses = NULL, *plot = NULL;
     double iou = 0.5;
     int limit = 0;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int threads;
-    fo.threads = ncpu > 0 ? (int)ncpu : 1; /* here: images in parallel, one thread each */
+    fo.threads = cli_cpu_count(); /* here: images in parallel, one thread each */
     cli_opt opts[16 + CLI_FACE_OPTS_COUNT] = {
         {"annotations", 0, CLI_ARG_STRING, &ann, 0, 0},
         {"format", 0, CLI_ARG_STRING, &format, 0, 0},
