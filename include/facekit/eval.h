@@ -24,7 +24,7 @@ typedef struct fk_pairs {
     int folds; /* 10 for LFW pairs.txt, 1 for a CSV */
 } fk_pairs;
 
-/* Reads LFW's pairs.txt format (first line "folds per_class", then per fold per_class same-person
+/* Reads LFW's pairs.txt format (first line "folds per_class", or View 1's "per_class" alone, then per fold per_class same-person
  * lines "name n1 n2" and per_class different-person lines "name1 n1 name2 n2"; images are
  * root/name/name_NNNN.jpg), or a CSV with a header and columns img1,img2,same (same: 1/0,
  * yes/no, true/false; images are root/img). The format is told apart by the first line. */

@@ -164,6 +164,86 @@ typedef enum fk_schedule { FK_SCHEDULE_CONSTANT = 0, FK_SCHEDULE_STEP, FK_SCHEDU
 double fk_schedule_lr(fk_schedule s, double base, long long t, long long total, long long warmup, long long every,
                       double gamma);
 
+/* ---- training */
+
+/* Inputs (n × h × w × c floats, row-major) with a label each (0 <= y < classes); borrowed. */
+typedef struct fk_train_set {
+    const float *x;
+    const int *y;
+    size_t n;
+    int h, w, c;
+} fk_train_set;
+
+/* Verification pairs of net inputs: a[i] and b[i] (dim floats each), same[i] 1 for one person. */
+typedef struct fk_pair_set {
+    const float *a, *b;
+    const int *same;
+    size_t n;
+    int dim;
+} fk_pair_set;
+
+typedef struct fk_train_progress {
+    int epoch, epochs;      /* 1-based */
+    long long step, steps;  /* in this epoch */
+    double loss, active;    /* this epoch's means so far; active: the share of terms carrying gradient */
+    double val_accuracy;    /* NaN until the epoch's end, or without validation pairs */
+    double images_per_s;
+    int epoch_done;
+} fk_train_progress;
+typedef void (*fk_train_progress_fn)(const fk_train_progress *p, void *ctx);
+
+typedef struct fk_train_options {
+    const char *arch;      /* see fk_tnet_new */
+    fk_loss_options loss;
+    double center_weight;  /* center loss: softmax + center_weight × center */
+    fk_optim_options optim;
+    fk_schedule schedule;
+    double warmup_epochs;
+    int step_every;        /* FK_SCHEDULE_STEP: every this many epochs ... */
+    double step_gamma;     /* ... the rate is multiplied by this */
+    int epochs;
+    int p, k;              /* a batch: P people × K images each */
+    uint64_t seed;
+    long long max_steps;   /* > 0: at most this many steps an epoch */
+    const char *checkpoint; /* written at the end of every epoch (NULL: none) */
+    int resume;             /* continue from checkpoint */
+    int stop_after;         /* > 0: return after this many epochs of this call (the schedule still
+                               spans `epochs`; resume later to finish) */
+    const char *base;       /* the embedder whose descriptors are the inputs, recorded in the model */
+    const fk_pair_set *val;  /* accuracy after every epoch (NULL: none) */
+    const fk_pair_set *tune; /* the threshold for val's accuracy is chosen on these (NULL: on val itself) */
+    fk_train_progress_fn progress;
+    void *ctx;
+} fk_train_options;
+
+/* A head on descriptors: "fc:256,bn,prelu,fc:128,l2", triplet semi-hard, Adam 1e-3 with cosine
+ * decay after one warm-up epoch, 20 epochs of 32 × 4, seed 1. */
+void fk_train_options_init(fk_train_options *o);
+
+typedef struct fk_train_result {
+    double val_accuracy, threshold; /* after the last epoch (NaN and 0 without val) */
+    int epochs;                     /* run by this call (a resumed run: the rest) */
+    double seconds, loss, active;   /* the last epoch's mean loss and active share */
+    long long steps_per_epoch;
+    int batch;
+} fk_train_result;
+
+/* Trains a new net (or continues the checkpoint, with resume). *out: the trained net. */
+fk_status fk_train_run(const fk_train_options *o, const fk_train_set *data, fk_tnet **out, fk_train_result *res,
+                       fk_error *err);
+
+/* Verification accuracy of the pairs under the net (NULL: the inputs themselves, as they are),
+ * distances between unit vectors: at the threshold best on tune (NULL: best on val itself). */
+fk_status fk_train_pair_eval(fk_tnet *net, const fk_pair_set *val, const fk_pair_set *tune, double *accuracy,
+                             double *threshold, fk_error *err);
+
+/* The model file (FKTN version 1, docs/TRAINING.md): the architecture, the weights, the running
+ * statistics, the base embedder's name and the calibrated threshold; a damaged file is refused. */
+fk_status fk_tnet_save(const fk_tnet *net, const char *path, const char *base, float threshold, fk_error *err);
+fk_status fk_tnet_load(const char *path, fk_tnet **net, char **base, float *threshold, fk_error *err);
+int fk_tnet_input(const fk_tnet *net, int *h, int *w, int *c); /* returns h × w × c */
+const char *fk_tnet_arch(const fk_tnet *net);
+
 #ifdef __cplusplus
 }
 #endif

@@ -15,6 +15,7 @@ int cmd_enroll(int argc, char **argv);
 int cmd_identify(int argc, char **argv);
 int cmd_who(int argc, char **argv);
 int cmd_gallery(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);
 
 /* A per-image verb (detect, landmarks, embed, attributes): its name, the stages it runs after

@@ -28,6 +28,7 @@ static const verb_entry verbs[] = {
     {"who", cmd_who, "face_recognition's CLI: known people from a folder against unknown images"},
     {"cluster", cmd_cluster, "group every face of a photo collection by person: HTML report and JSON"},
     {"gallery", cmd_gallery, "list, show, rename, merge, remove, tag, export, import the gallery"},
+    {"train", cmd_train, "train an embedding head with the losses of the field (triplet, ArcFace, ...)"},
 };
 #define VERB_COUNT (sizeof verbs / sizeof verbs[0])
 

@@ -124,10 +124,17 @@ static fk_status load_lfw(fk__eval_lines *l, char *header, const char *path, con
     size_t cap = 0;
     char *h[3];
     long folds = 0, per = 0;
-    if (split_ws(header, h, 2) != 2 || !parse_long(h[0], 1, FK__PAIRS_MAX_FOLDS, &folds) ||
-        !parse_long(h[1], 1, FK__PAIRS_MAX_PER_FOLD, &per))
-        return fk__fail(err, FK_E_BAD_FORMAT, "%s:%ld: first line must be \"folds pairs_per_class\" (1-%d, 1-%d)",
+    /* View 2 (pairs.txt) says "folds per_class"; View 1 (pairsDevTrain/DevTest.txt) "per_class" alone */
+    int nh = split_ws(header, h, 2);
+    if (nh == 1 && parse_long(h[0], 1, FK__PAIRS_MAX_PER_FOLD, &per)) {
+        folds = 1;
+    } else if (nh != 2 || !parse_long(h[0], 1, FK__PAIRS_MAX_FOLDS, &folds) ||
+               !parse_long(h[1], 1, FK__PAIRS_MAX_PER_FOLD, &per)) {
+        return fk__fail(err, FK_E_BAD_FORMAT,
+                        "%s:%ld: first line must be \"folds pairs_per_class\" (1-%d, 1-%d) or, as View 1, "
+                        "\"pairs_per_class\"",
                         path, l->line, FK__PAIRS_MAX_FOLDS, FK__PAIRS_MAX_PER_FOLD);
+    }
     p->folds = (int)folds;
     char *line;
     fk_status st;

@@ -45,7 +45,7 @@ static R TRL(softmax_family)(const fk_loss_options *o, R *z, int b, int c, const
         for (int j = 1; j < c; j++)
             if (zi[j] > mx)
                 mx = zi[j];
-        R s = 0;
+        R s = 0, zy = zi[y[i]] - mx;
         for (int j = 0; j < c; j++) {
             zi[j] = exp(zi[j] - mx);
             s += zi[j];
@@ -53,15 +53,16 @@ static R TRL(softmax_family)(const fk_loss_options *o, R *z, int b, int c, const
         for (int j = 0; j < c; j++)
             zi[j] /= s; /* now p */
         R pt = zi[y[i]];
-        R logpt = log(pt > 0 ? pt : (R)1e-300);
+        R logpt = zy - log(s); /* log-softmax: finite where pt underflows */
         if (o->loss == FK_LOSS_FOCAL) {
             R g = (R)o->gamma, al = (R)o->alpha, q = 1 - pt;
             R qg = pow(q, g);
             li[i] = -al * qg * logpt;
             /* dL/dpt, then through pt = softmax_y: dpt/dz_j = pt (delta - p_j) */
-            R dpt = -al * ((q > 0 ? -g * pow(q, g - 1) * logpt : 0) + qg / pt);
+            /* dL/dpt times dpt/dz_j = pt (delta - p_j), with pt folded in so pt = 0 stays finite */
+            R dpt_pt = -al * ((q > 0 ? -g * pow(q, g - 1) * logpt * pt : 0) + qg);
             for (int j = 0; j < c; j++)
-                zi[j] = dpt * pt * ((j == y[i]) - zi[j]);
+                zi[j] = dpt_pt * ((j == y[i]) - zi[j]);
         } else {
             li[i] = -logpt;
             zi[y[i]] -= 1; /* p - onehot */

@@ -51,6 +51,8 @@ static fk_status parse_layer(const char *txt, size_t len, tr_layer *l, fk__shape
                         "architecture: unknown layer '%s' (there are fc, conv, dw, lc, bn, relu, prelu, max, avg, "
                         "gap, drop, l2, flatten)",
                         buf);
+    if ((size_t)in.h * (size_t)in.w * (size_t)in.c > ((size_t)1 << 28))
+        return fk__fail(err, FK_E_LIMIT, "architecture: the input of '%s' has more than 2^28 values", buf);
     memset(l, 0, sizeof *l);
     l->kind = (tl_kind)kind;
     l->in = in;
@@ -123,6 +125,9 @@ static fk_status parse_layer(const char *txt, size_t len, tr_layer *l, fk__shape
     } else if (kind == TL_GAP || kind == TL_FLATTEN) {
         o = kind == TL_GAP ? fk__shape_make(in.n, 1, 1, in.c) : fk__shape_make(in.n, 1, 1, in.h * in.w * in.c);
     }
+    if ((size_t)o.h * (size_t)o.w * (size_t)o.c > ((size_t)1 << 28))
+        return fk__fail(err, FK_E_LIMIT, "architecture: '%s' gives %dx%dx%d values a sample, more than 2^28", buf, o.h,
+                        o.w, o.c);
     l->out = o;
     return FK_OK;
 }
@@ -173,6 +178,12 @@ static void init_params(fk_tnet *net, uint64_t seed)
 
 fk_status fk_tnet_new(const char *arch, int h, int w, int c, uint64_t seed, fk_tnet **out, fk_error *err)
 {
+    return fk__tnet_new_limited(arch, h, w, c, seed, (size_t)1 << 31, out, err);
+}
+
+fk_status fk__tnet_new_limited(const char *arch, int h, int w, int c, uint64_t seed, size_t max_params, fk_tnet **out,
+                               fk_error *err)
+{
     if (!arch || !out)
         return fk__fail(err, FK_E_INVALID_ARGUMENT, "fk_tnet_new: NULL argument");
     *out = NULL;
@@ -212,8 +223,8 @@ fk_status fk_tnet_new(const char *arch, int h, int w, int c, uint64_t seed, fk_t
         l->sofs = net->nstate;
         size_t count;
         if (!fk__add_size(net->nparams, l->wcount, &count) || !fk__add_size(count, l->bcount, &net->nparams) ||
-            net->nparams > ((size_t)1 << 31)) {
-            st = fk__fail(err, FK_E_OVERFLOW, "architecture '%s': too many parameters", arch);
+            net->nparams > max_params) {
+            st = fk__fail(err, FK_E_LIMIT, "architecture '%s': more than %zu parameters", arch, max_params);
             break;
         }
         net->nstate += l->scount;

@@ -52,4 +52,9 @@ struct fk_tnet {
     uint64_t rng; /* dropout */
 };
 
+/* fk_tnet_new with a bound on the parameter count, checked before anything is allocated (a model
+ * file's reader passes what its bytes can hold) */
+fk_status fk__tnet_new_limited(const char *arch, int h, int w, int c, uint64_t seed, size_t max_params, fk_tnet **out,
+                               fk_error *err);
+
 #endif

@@ -38,6 +38,15 @@ static void test_lfw_format(void)
     CHECK(pairs->items[2].fold == 1 && pairs->items[3].same == 0);
     fk_pairs_free(pairs);
 
+    /* View 1 (pairsDevTrain.txt, pairsDevTest.txt): the count per class alone, one fold */
+    p = write_file("dev.txt", "1\nAaron\t1\t2\nBob\t3\tCarol\t12\n");
+    CHECK_OK(fk_pairs_load(p, "/root", &pairs, &err));
+    CHECK(pairs && pairs->count == 2 && pairs->folds == 1 && pairs->items[0].same == 1 && pairs->items[1].same == 0);
+    fk_pairs_free(pairs);
+    pairs = NULL;
+    p = write_file("dev_short.txt", "2\nAaron\t1\t2\nBob\t3\tCarol\t12\n");
+    CHECK(fk_pairs_load(p, "", &pairs, &err) == FK_E_BAD_FORMAT && pairs == NULL);
+
     /* a truncated file and a malformed line are errors naming the file and line */
     p = write_file("short.txt", "2\t1\nAaron\t1\t2\n");
     CHECK(fk_pairs_load(p, "", &pairs, &err) == FK_E_BAD_FORMAT && pairs == NULL);
