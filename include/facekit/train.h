@@ -115,6 +115,9 @@ fk_status fk_tnet_forward(fk_tnet *net, const float *x, int n, int train, const 
 /* Adds the gradient of the last training forward pass, given dL/dout (n × out_dim), to the grads. */
 fk_status fk_tnet_backward(fk_tnet *net, const float *dy, fk_error *err);
 void fk_tnet_zero_grad(fk_tnet *net);
+/* on: the plain reference kernels only; off (the default): fully connected and convolution layers
+ * run on sgemm (OpenBLAS, its thread count as fk_train_options.threads sets it) */
+void fk_tnet_set_reference(fk_tnet *net, int on);
 
 /* Every parameter in one array, and the gradient in the same layout (see fk_tnet_layer). */
 size_t fk_tnet_param_count(const fk_tnet *net);
@@ -133,6 +136,16 @@ typedef struct fk_tnet_layer_info {
 } fk_tnet_layer_info;
 int fk_tnet_layer_count(const fk_tnet *net);
 fk_status fk_tnet_layer(const fk_tnet *net, int i, fk_tnet_layer_info *info);
+
+/* The named architectures: "head" (fc:256,bn,prelu,fc:128,l2, on descriptors), "small-cnn" (four
+ * 3×3 conv-bn-relu stages, 16 to 128 channels, with max pooling, then global pooling and fc:128,
+ * for 64×64 chips) and "deepface-lc" (two conv stages, then two locally connected layers as
+ * DeepFace, then fc:128, for 64×64 chips). NULL for another name (an architecture string is taken
+ * as it is). */
+const char *fk_train_arch(const char *name);
+/* The threads sgemm uses in fk_tnet_forward and fk_tnet_backward (fk_train_run sets it from its
+ * options). */
+void fk_train_set_threads(int threads);
 
 /* ---- optimisers over a parameter array */
 
@@ -172,6 +185,9 @@ typedef struct fk_train_set {
     const int *y;
     size_t n;
     int h, w, c;
+    const float *targets; /* distillation: n × target_dim, the teacher's embedding of each input
+                             (unit-normalised here); NULL otherwise */
+    int target_dim;       /* must be the net's output dim */
 } fk_train_set;
 
 /* Verification pairs of net inputs: a[i] and b[i] (dim floats each), same[i] 1 for one person. */
@@ -194,7 +210,8 @@ typedef void (*fk_train_progress_fn)(const fk_train_progress *p, void *ctx);
 
 typedef struct fk_train_options {
     const char *arch;      /* see fk_tnet_new */
-    fk_loss_options loss;
+    fk_loss_options loss;  /* ignored with distill */
+    int distill;           /* 1: the loss is 1/(2B) sum |f_i - t_i|^2 against the set's targets */
     double center_weight;  /* center loss: softmax + center_weight × center */
     fk_optim_options optim;
     fk_schedule schedule;
@@ -207,6 +224,8 @@ typedef struct fk_train_options {
     long long max_steps;   /* > 0: at most this many steps an epoch */
     const char *checkpoint; /* written at the end of every epoch (NULL: none) */
     int resume;             /* continue from checkpoint */
+    int threads;            /* sgemm threads (0: 1). The weights depend on it: the same seed and thread
+                               count give the same bits */
     int stop_after;         /* > 0: return after this many epochs of this call (the schedule still
                                spans `epochs`; resume later to finish) */
     const char *base;       /* the embedder whose descriptors are the inputs, recorded in the model */
@@ -221,6 +240,7 @@ typedef struct fk_train_options {
 void fk_train_options_init(fk_train_options *o);
 
 typedef struct fk_train_result {
+    double initial_accuracy;        /* the untrained net's (NaN without val, or when resumed) */
     double val_accuracy, threshold; /* after the last epoch (NaN and 0 without val) */
     int epochs;                     /* run by this call (a resumed run: the rest) */
     double seconds, loss, active;   /* the last epoch's mean loss and active share */

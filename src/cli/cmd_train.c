@@ -13,7 +13,9 @@
 #include "cli/output.h"
 #include "cli/people.h"
 #include "cli/pipeline.h"
+#include "facekit/align.h"
 #include "facekit/eval.h"
+#include "facekit/image.h"
 #include "facekit/models.h"
 #include "facekit/train.h"
 
@@ -23,14 +25,15 @@ static void print_help(void)
 {
     fputs("Usage: facekit train --data DIR --out MODEL [OPTIONS]\n"
           "\n"
-          "Trains an embedding head on the descriptors a base embedder (--base) gives for a folder of\n"
-          "people (DIR/Name/*.jpg, or DIR/images_deepfunneled/Name/*.jpg as LFW), with one of the losses\n"
-          "of the field, and writes MODEL (FKTN, docs/TRAINING.md). Each image's largest face is found\n"
-          "and described as `facekit embed` does; the descriptors are cached (--cache), so a second run on\n"
-          "the same images starts training at once. Batches are P people × K images (--batch P,K).\n"
-          "With --val-pairs, the verification accuracy of the pairs is measured before training (the\n"
-          "base descriptors as they are) and after every epoch, at the threshold best on --tune-pairs\n"
-          "(else best on the validation pairs themselves), and that threshold is stored in MODEL.\n"
+          "Trains an embedding on a folder of people (DIR/Name/*.jpg, or DIR/images_deepfunneled/Name/*.jpg\n"
+          "as LFW) with one of the losses of the field, and writes MODEL (FKTN, docs/TRAINING.md): a head\n"
+          "on the descriptors a base embedder (--base) gives, or a CNN on aligned face chips. Each\n"
+          "image's largest face is found and described as `facekit embed` does; its descriptor and\n"
+          "landmarks are cached (--cache), so a second run on the same images starts at once. Batches\n"
+          "are P people × K images (--batch P,K). With --val-pairs, the verification accuracy of the\n"
+          "pairs is measured for the inputs themselves (the base descriptors, or raw pixels), for the\n"
+          "untrained net and after every epoch, at the threshold best on --tune-pairs (else best on the\n"
+          "validation pairs themselves); that threshold is stored in MODEL.\n"
           "A checkpoint is written after every epoch (--checkpoint); --resume continues from it and\n"
           "ends with the same weights as an uninterrupted run. The same seed gives the same weights.\n"
           "\n"
@@ -38,10 +41,13 @@ static void print_help(void)
           "  --data DIR           the people's folders (required)\n"
           "  --people FILE        only these people (the first word of each line; LFW's people lists)\n"
           "  --out MODEL          the trained model (required)\n"
-          "  --arch A             head (" HEAD_ARCH "), or an architecture string (facekit/train.h) [head]\n"
+          "  --arch A             head (" HEAD_ARCH ") on descriptors; small-cnn or\n"
+          "                       deepface-lc on aligned chips; or an architecture string (facekit/train.h) [head]\n"
+          "  --chip-size S        train on S×S chips (dlib's alignment) [64 for small-cnn and deepface-lc]\n"
           "  --base NAME          the embedder whose descriptors are trained on [dlib-resnet, as embed]\n"
           "  --loss L             softmax, focal, ohem, contrastive, triplet, coupled-cluster, center,\n"
-          "                       arcface, cosface [triplet]\n"
+          "                       arcface, cosface; distill: a student CNN (small-cnn unless --arch)\n"
+          "                       learns to give the base's descriptor of each image [triplet]\n"
           "  --mining M           triplet negatives: random, semi-hard, batch-hard [semi-hard]\n"
           "  --margin X           triplet/contrastive/coupled-cluster margin; ArcFace/CosFace m [the loss's]\n"
           "  --scale S            ArcFace/CosFace s [64]\n"
@@ -63,7 +69,8 @@ static void print_help(void)
           "  --cache FILE         the descriptor cache [$XDG_CACHE_HOME/facekit/train-EMBEDDER-jJITTER.tsv]\n"
           "  --checkpoint FILE    [MODEL.ckpt]\n"
           "  --resume             continue from the checkpoint\n"
-          "  --threads N          images described at once [the number of CPUs]\n",
+          "  --threads N          images described at once, and the training's sgemm threads [the number\n"
+          "                       of CPUs]; the weights depend on it (same seed and threads: same bits)\n",
           stdout);
     cli_face_opts_help(stdout, 1);
     fputs("  -h, --help           this help\n"
@@ -82,6 +89,8 @@ typedef struct entry {
     char *path;
     float d[FK_DESCRIPTOR_DIM];
     int ok;
+    int nlm;      /* landmarks kept for chips: 68, 5 (dlib's 5-point model) or 0 */
+    float lm[136];
 } entry;
 
 typedef struct cache {
@@ -98,11 +107,11 @@ static int cmp_entry(const void *a, const void *b)
 
 static entry *cache_find(cache *c, const char *path)
 {
-    entry key = {(char *)path, {0}, 0};
+    entry key = {(char *)path, {0}, 0, 0, {0}};
     return c->n ? bsearch(&key, c->e, c->n, sizeof *c->e, cmp_entry) : NULL;
 }
 
-static int cache_add(cache *c, const char *path, const float *d, int ok)
+static int cache_add(cache *c, const char *path, const float *d, int ok, int nlm, const float *lm)
 {
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 1024;
@@ -119,6 +128,9 @@ static int cache_add(cache *c, const char *path, const float *d, int ok)
     x->ok = ok;
     if (ok)
         memcpy(x->d, d, sizeof x->d);
+    x->nlm = ok ? nlm : 0;
+    if (x->nlm)
+        memcpy(x->lm, lm, (size_t)nlm * 2 * sizeof *lm);
     c->n++;
     return 0;
 }
@@ -141,7 +153,13 @@ static void cache_read(cache *c, const char *path, size_t *dropped)
     char *line = NULL;
     size_t cap = 0;
     ssize_t len = getline(&line, &cap, f);
-    if (len <= 0 || strncmp(line, c->header, strlen(c->header)) != 0) {
+    /* version 1 had no landmarks: its lines are read with none, and chips recompute them */
+    const char *v2 = strstr(c->header, " v2: ");
+    size_t pre = v2 ? (size_t)(v2 - c->header) : 0;
+    int ok_header = len > 0 && (strncmp(line, c->header, strlen(c->header)) == 0 ||
+                                (v2 && !strncmp(line, c->header, pre) && !strncmp(line + pre, " v1: ", 5) &&
+                                 !strncmp(line + pre + 5, v2 + 5, strlen(v2 + 5))));
+    if (!ok_header) {
         free(line);
         fclose(f);
         return;
@@ -154,8 +172,8 @@ static void cache_read(cache *c, const char *path, size_t *dropped)
         }
         *tab = 0;
         char *p = tab + 1;
-        float d[FK_DESCRIPTOR_DIM];
-        int ok = 1, k = 0;
+        float d[FK_DESCRIPTOR_DIM], lm[136];
+        int ok = 1, k = 0, nlm = 0;
         if (!strncmp(p, "none", 4)) {
             ok = 0;
         } else {
@@ -167,12 +185,30 @@ static void cache_read(cache *c, const char *path, size_t *dropped)
                     break;
                 p = end;
             }
-            if (k < FK_DESCRIPTOR_DIM) {
+            /* then a tab, the landmark count and the points (none in version 1) */
+            char *end = p;
+            long nl = *p == '\t' ? strtol(p + 1, &end, 10) : *p == '\n' || !*p ? 0 : -1;
+            if (nl == 68 || nl == 5 || nl == 0) {
+                p = end;
+                nlm = (int)nl;
+                for (int q = 0; q < 2 * nlm; q++) {
+                    errno = 0;
+                    lm[q] = strtof(p, &end);
+                    if (end == p || errno || !isfinite(lm[q])) {
+                        nlm = -1;
+                        break;
+                    }
+                    p = end;
+                }
+            } else {
+                nlm = -1;
+            }
+            if (k < FK_DESCRIPTOR_DIM || nlm < 0) {
                 (*dropped)++;
                 continue;
             }
         }
-        if (cache_add(c, line, d, ok))
+        if (cache_add(c, line, d, ok, nlm, lm))
             break;
     }
     free(line);
@@ -224,9 +260,13 @@ static int cache_write(const cache *c, const char *path)
         fprintf(f, "%s\t", c->e[i].path);
         if (!c->e[i].ok)
             fputs("none", f);
-        else
+        else {
             for (int k = 0; k < FK_DESCRIPTOR_DIM; k++)
                 fprintf(f, "%s%.9g", k ? " " : "", (double)c->e[i].d[k]);
+            fprintf(f, "\t%d", c->e[i].nlm);
+            for (int k = 0; k < 2 * c->e[i].nlm; k++)
+                fprintf(f, " %.6g", (double)c->e[i].lm[k]);
+        }
         fputc('\n', f);
     }
     int bad = ferror(f);
@@ -344,27 +384,59 @@ static void pairs_data_free(pairs_data *p)
     free(p->same);
 }
 
-/* the pairs whose two images have a descriptor in the cache */
-static int make_pairs(const fk_pairs *pairs, cache *c, pairs_data *out)
+/* the image's aligned chip (dlib's alignment, padding 0.25) as size × size × 3 floats in [-1, 1] */
+static int make_chip(const entry *e, int size, float *out)
+{
+    fk_image *img = NULL, *chip = NULL;
+    fk_error err = {0};
+    fk_point p[68];
+    for (int q = 0; q < e->nlm; q++)
+        p[q] = (fk_point){e->lm[2 * q], e->lm[2 * q + 1]};
+    if (fk_image_load(e->path, NULL, &img, &err) != FK_OK)
+        return -1;
+    fk_status st = e->nlm == 68 ? fk_align_dlib_chip(img, p, size, 0.25, &chip, NULL, &err)
+                                : fk_align_dlib_chip5(img, p, size, 0.25, &chip, NULL, &err);
+    fk_image_free(img);
+    if (st != FK_OK)
+        return -1;
+    for (int y = 0; y < size; y++)
+        for (int x = 0; x < size * 3; x++)
+            out[(size_t)y * size * 3 + x] = chip->data[(size_t)y * chip->stride + x] / 127.5f - 1;
+    fk_image_free(chip);
+    return 0;
+}
+
+/* what the net takes from an entry: its descriptor, or its chip */
+static int input_of(const entry *e, int chip_size, float *out)
+{
+    if (!e || !e->ok || (chip_size && !e->nlm))
+        return -1;
+    if (!chip_size) {
+        memcpy(out, e->d, sizeof e->d);
+        return 0;
+    }
+    return make_chip(e, chip_size, out);
+}
+
+/* the pairs whose two images have a descriptor (and a chip, with chips) */
+static int make_pairs(const fk_pairs *pairs, cache *c, int chip_size, pairs_data *out)
 {
     memset(out, 0, sizeof *out);
-    size_t n = pairs->count;
-    out->a = malloc((n ? n : 1) * sizeof(float) * FK_DESCRIPTOR_DIM);
-    out->b = malloc((n ? n : 1) * sizeof(float) * FK_DESCRIPTOR_DIM);
+    size_t n = pairs->count, dim = chip_size ? (size_t)chip_size * chip_size * 3 : FK_DESCRIPTOR_DIM;
+    out->a = malloc((n ? n : 1) * sizeof(float) * dim);
+    out->b = malloc((n ? n : 1) * sizeof(float) * dim);
     out->same = malloc((n ? n : 1) * sizeof(int));
     if (!out->a || !out->b || !out->same)
         return -1;
     for (size_t i = 0; i < n; i++) {
         entry *ea = cache_find(c, pairs->items[i].a), *eb = cache_find(c, pairs->items[i].b);
-        if (!ea || !eb || !ea->ok || !eb->ok) {
+        if (input_of(ea, chip_size, out->a + out->n * dim) || input_of(eb, chip_size, out->b + out->n * dim)) {
             out->skipped++;
             continue;
         }
-        memcpy(out->a + out->n * FK_DESCRIPTOR_DIM, ea->d, sizeof ea->d);
-        memcpy(out->b + out->n * FK_DESCRIPTOR_DIM, eb->d, sizeof eb->d);
         out->same[out->n++] = pairs->items[i].same;
     }
-    out->set = (fk_pair_set){out->a, out->b, out->same, out->n, FK_DESCRIPTOR_DIM};
+    out->set = (fk_pair_set){out->a, out->b, out->same, out->n, (int)dim};
     return 0;
 }
 
@@ -391,7 +463,7 @@ int cmd_train(int argc, char **argv)
                *tune_path = NULL, *pairs_root = NULL, *cache_path = NULL, *ckpt = NULL;
     double margin = -1, scale = 0, gamma = -1, alpha = 0, keep = 0, lr = 0, wd = -1, clip = 0, warmup = 1,
            center_weight = 0.01;
-    int epochs = 20, resume = 0;
+    int epochs = 20, resume = 0, chip_size = 0;
     long long max_steps = 0;
     int max_steps_i = 0;
     uint64_t seed = 1;
@@ -425,8 +497,9 @@ int cmd_train(int argc, char **argv)
         {"cache", 0, CLI_ARG_STRING, &cache_path, 0, 0},
         {"checkpoint", 0, CLI_ARG_STRING, &ckpt, 0, 0},
         {"resume", 0, CLI_ARG_FLAG, &resume, 0, 0},
+        {"chip-size", 0, CLI_ARG_INT, &chip_size, 8, 256},
     };
-    size_t nopts = 29;
+    size_t nopts = 30;
     nopts += cli_face_opts_table(&fo, opts + nopts);
     int npos = 0;
     int rc = cli_parse("train", argc, argv, 1, opts, nopts, &npos);
@@ -440,10 +513,11 @@ int cmd_train(int argc, char **argv)
         return cli_usage_error("train", "unexpected argument '%s' (the data is --data DIR)", argv[1]);
     if (!data || !out)
         return cli_usage_error("train", "--data DIR and --out MODEL are required");
-    int lk = fk_loss_from_name(loss), mk = fk_mining_from_name(mining);
+    int distill = !strcmp(loss, "distill");
+    int lk = distill ? FK_LOSS_TRIPLET : fk_loss_from_name(loss), mk = fk_mining_from_name(mining);
     if (lk < 0)
         return cli_usage_error("train", "unknown --loss '%s' (softmax, focal, ohem, contrastive, triplet, "
-                                        "coupled-cluster, center, arcface, cosface)", loss);
+                                        "coupled-cluster, center, arcface, cosface, distill)", loss);
     if (mk < 0)
         return cli_usage_error("train", "unknown --mining '%s' (random, semi-hard, batch-hard)", mining);
     fk_optim_kind ok = !strcmp(optim, "sgd") ? FK_OPTIM_SGD : !strcmp(optim, "adam") ? FK_OPTIM_ADAM
@@ -469,7 +543,13 @@ int cmd_train(int argc, char **argv)
     const fk_model_info *em = fk_model_find(fo.embedder);
     const char *ename = em ? em->name : fo.embedder;
 
-    to.arch = strcmp(arch, "head") ? arch : HEAD_ARCH;
+    if (distill && !strcmp(arch, "head"))
+        arch = "small-cnn"; /* a student learns from images what the base makes of them */
+    const char *named = fk_train_arch(arch);
+    to.arch = named ? named : arch;
+    /* the CNNs take aligned chips; a head and a plain string, descriptors (unless --chip-size) */
+    if (!chip_size && named && strcmp(arch, "head"))
+        chip_size = 64;
     fk_loss_options_init(&to.loss, (fk_loss)lk);
     to.loss.mining = (fk_mining)mk;
     if (margin >= 0)
@@ -494,8 +574,10 @@ int cmd_train(int argc, char **argv)
     to.epochs = epochs;
     to.seed = seed;
     to.max_steps = max_steps;
-    to.base = ename;
+    to.base = chip_size ? "" : ename; /* what the net takes: descriptors of that embedder, or images */
     to.resume = resume;
+    to.threads = fo.threads;
+    to.distill = distill;
 
     char *ckbuf = NULL, *cachebuf = NULL, *imgdir = NULL;
     cli_strv names = {0}, paths = {0}, people = {0};
@@ -504,7 +586,7 @@ int cmd_train(int argc, char **argv)
     fk_pairs *vp = NULL, *tp = NULL;
     pairs_data vd = {0}, td = {0};
     fk_models *models = NULL;
-    float *x = NULL;
+    float *x = NULL, *tgt = NULL;
     int *y = NULL;
     fk_tnet *net = NULL;
     cJSON *j = NULL;
@@ -533,7 +615,7 @@ int cmd_train(int argc, char **argv)
                  xdg && *xdg ? "" : home ? "/.cache" : "", ename, fo.jitter);
         cache_path = cachebuf;
     }
-    snprintf(c.header, sizeof c.header, "# facekit train descriptor cache v1: embedder %s, jitter %d, seed %d, crop %s",
+    snprintf(c.header, sizeof c.header, "# facekit train descriptor cache v2: embedder %s, jitter %d, seed %d, crop %s",
              ename, fo.jitter, fo.seed, fo.crop ? fo.crop : "default");
 
     if (!cli_is_dir(data)) {
@@ -577,7 +659,8 @@ int cmd_train(int argc, char **argv)
         for (size_t i = 0; i < n; i++) {
             const char *p = pass == 0 ? paths.v[i] : pass == 1 ? (i % 2 ? vp->items[i / 2].b : vp->items[i / 2].a)
                                                             : (i % 2 ? tp->items[i / 2].b : tp->items[i / 2].a);
-            if (!cache_find(&c, p) && cli_strv_push(&todo, cli_dup(p))) {
+            const entry *e = cache_find(&c, p);
+            if ((!e || (chip_size && e->ok && !e->nlm)) && cli_strv_push(&todo, cli_dup(p))) {
                 cli_strv_free(&todo);
                 goto oom;
             }
@@ -630,7 +713,22 @@ int cmd_train(int argc, char **argv)
         }
         int failed = 0;
         for (size_t i = 0; i < todo.n; i++) {
-            failed |= cache_add(&c, todo.v[i], emb[i].face.descriptor, emb[i].ok);
+            const fk_face *fc = &emb[i].face;
+            float lm[136];
+            int nlm = fc->has_landmarks ? (fc->landmark_count == 5 ? 5 : 68) : 0;
+            for (int q = 0; q < nlm; q++) {
+                lm[2 * q] = (float)fc->landmarks[q].x;
+                lm[2 * q + 1] = (float)fc->landmarks[q].y;
+            }
+            entry *old = cache_find(&c, todo.v[i]);
+            if (old) { /* a version-1 entry without landmarks, now with them */
+                old->ok = emb[i].ok;
+                memcpy(old->d, fc->descriptor, sizeof old->d);
+                old->nlm = emb[i].ok ? nlm : 0;
+                memcpy(old->lm, lm, (size_t)nlm * 2 * sizeof *lm);
+            } else {
+                failed |= cache_add(&c, todo.v[i], fc->descriptor, emb[i].ok, nlm, lm);
+            }
         }
         free(emb);
         cli_strv_free(&todo);
@@ -642,40 +740,49 @@ int cmd_train(int argc, char **argv)
     }
     cli_strv_free(&todo);
 
-    /* the training set: images with a descriptor, their people relabelled densely */
-    size_t n = 0, nodesc = 0;
-    x = malloc(paths.n * sizeof(float) * FK_DESCRIPTOR_DIM);
+    /* the training set: images with a descriptor (and a chip), with their person's label */
+    size_t n = 0, nodesc = 0, dim = chip_size ? (size_t)chip_size * chip_size * 3 : FK_DESCRIPTOR_DIM;
+    x = malloc(paths.n * sizeof(float) * dim);
     y = malloc(paths.n * sizeof *y);
-    if (!x || !y)
+    tgt = distill ? malloc(paths.n * sizeof(float) * FK_DESCRIPTOR_DIM) : NULL;
+    if (!x || !y || (distill && !tgt))
         goto oom;
-    for (size_t i = 0; i < paths.n; i++) {
-        entry *e = cache_find(&c, paths.v[i]);
-        if (!e || !e->ok) {
-            nodesc++;
-            continue;
+    {
+        cli_progress pr;
+        cli_progress_begin(&pr, "chips", chip_size ? paths.n : 0, fo.quiet || fo.json || !chip_size);
+        for (size_t i = 0; i < paths.n; i++) {
+            const entry *e = cache_find(&c, paths.v[i]);
+            if (input_of(e, chip_size, x + n * dim)) {
+                nodesc++;
+                continue;
+            }
+            if (tgt)
+                memcpy(tgt + n * FK_DESCRIPTOR_DIM, e->d, sizeof e->d);
+            y[n++] = labels[i];
+            if (chip_size)
+                cli_progress_update(&pr, i + 1);
         }
-        memcpy(x + n * FK_DESCRIPTOR_DIM, e->d, sizeof e->d);
-        y[n++] = labels[i];
+        cli_progress_end(&pr);
     }
-    if ((vp && make_pairs(vp, &c, &vd)) || (tp && make_pairs(tp, &c, &td)))
+    if ((vp && make_pairs(vp, &c, chip_size, &vd)) || (tp && make_pairs(tp, &c, chip_size, &td)))
         goto oom;
     to.val = vp ? &vd.set : NULL;
     to.tune = tp ? &td.set : NULL;
-    fk_train_set ts = {x, y, n, 1, 1, FK_DESCRIPTOR_DIM};
+    fk_train_set ts = {x,   y, n, chip_size ? chip_size : 1, chip_size ? chip_size : 1, chip_size ? 3 : FK_DESCRIPTOR_DIM,
+                       tgt, FK_DESCRIPTOR_DIM};
     double base_acc = NAN, base_thr = 0;
     if (vp && fk_train_pair_eval(NULL, &vd.set, to.tune, &base_acc, &base_thr, &err) != FK_OK) {
         cli_error("%s", err.message);
         goto done;
     }
     if (!fo.quiet && !fo.json) {
-        fprintf(stderr, "facekit train: %zu images of %zu people (%zu without a face), %s descriptors; %s with %s%s%s\n",
-                n, people.n, nodesc, ename, to.arch, fk_loss_name(to.loss.loss),
+        fprintf(stderr, "facekit train: %zu images of %zu people (%zu without a face), %s%s; %s with %s%s%s\n",
+                n, people.n, nodesc, chip_size ? "chips by " : "", chip_size ? "dlib's alignment" : ename, to.arch, fk_loss_name(to.loss.loss),
                 to.loss.loss == FK_LOSS_TRIPLET ? ", mining " : "",
                 to.loss.loss == FK_LOSS_TRIPLET ? fk_mining_name(to.loss.mining) : "");
         if (vp)
-            fprintf(stderr, "facekit train: %zu validation pairs (%zu without a face skipped): the base descriptors "
-                            "score %.2f %%\n",
-                    vd.n, vd.skipped, 100 * base_acc);
+            fprintf(stderr, "facekit train: %zu validation pairs (%zu without a face skipped): the %s score %.2f %%\n",
+                    vd.n, vd.skipped, chip_size ? "raw pixels" : "base descriptors", 100 * base_acc);
     }
     train_view view = {cli_want_progress(2, fo.quiet || fo.json), fo.quiet, fo.json};
     to.progress = on_progress;
@@ -685,7 +792,7 @@ int cmd_train(int argc, char **argv)
         cli_error("%s", err.message);
         goto done;
     }
-    if (fk_tnet_save(net, out, ename, (float)res.threshold, &err) != FK_OK) {
+    if (fk_tnet_save(net, out, to.base, (float)res.threshold, &err) != FK_OK) {
         cli_error("%s", err.message);
         goto done;
     }
@@ -695,8 +802,9 @@ int cmd_train(int argc, char **argv)
             goto oom;
         cJSON_AddItemToObject(j, "model", cli_json_string(out));
         cJSON_AddItemToObject(j, "arch", cli_json_string(to.arch));
-        cJSON_AddItemToObject(j, "base", cli_json_string(ename));
-        cJSON_AddItemToObject(j, "loss", cli_json_string(fk_loss_name(to.loss.loss)));
+        cJSON_AddItemToObject(j, "base", chip_size ? cJSON_CreateNull() : cli_json_string(ename));
+        cJSON_AddItemToObject(j, "loss", cli_json_string(distill ? "distill" : fk_loss_name(to.loss.loss)));
+        cJSON_AddItemToObject(j, "gflop_per_input", cli_json_double(fk_tnet_flops(net) / 1e9));
         cJSON_AddItemToObject(j, "mining", to.loss.loss == FK_LOSS_TRIPLET ? cli_json_string(fk_mining_name(to.loss.mining))
                                                                           : cJSON_CreateNull());
         cJSON_AddNumberToObject(j, "images", (double)n);
@@ -710,8 +818,13 @@ int cmd_train(int argc, char **argv)
         cJSON_AddItemToObject(j, "final_active", cli_json_double(res.active));
         cJSON_AddItemToObject(j, "seconds", cli_json_double(round(res.seconds * 10) / 10));
         cJSON_AddNumberToObject(j, "val_pairs", (double)vd.n);
+        /* the inputs' own accuracy: the base descriptors, or with chips the raw pixels */
         cJSON_AddItemToObject(j, "base_accuracy", vp ? cli_json_double(base_acc) : cJSON_CreateNull());
         cJSON_AddItemToObject(j, "accuracy", vp ? cli_json_double(res.val_accuracy) : cJSON_CreateNull());
+        cJSON_AddItemToObject(j, "untrained_accuracy",
+                              vp && !isnan(res.initial_accuracy) ? cli_json_double(res.initial_accuracy) : cJSON_CreateNull());
+        cJSON_AddItemToObject(j, "input", cli_json_string(chip_size ? "chips" : "descriptors"));
+        cJSON_AddNumberToObject(j, "chip_size", chip_size);
         cJSON_AddItemToObject(j, "threshold", cli_json_double(res.threshold));
         cJSON_AddItemToObject(j, "threshold_from",
                               cli_json_string(!vp ? "none" : tp ? "tune pairs" : "validation pairs (best)"));
@@ -720,11 +833,13 @@ int cmd_train(int argc, char **argv)
             goto done;
         }
     } else {
-        printf("trained %s: %s on %s descriptors with %s, %d epochs × %lld steps of %d, %.1f s\n", out, to.arch, ename,
-               fk_loss_name(to.loss.loss), res.epochs, res.steps_per_epoch, res.batch, res.seconds);
+        printf("trained %s: %s on %s%s with %s, %d epochs × %lld steps of %d, %.1f s\n", out, to.arch,
+               chip_size ? "aligned chips" : ename, chip_size ? "" : " descriptors", fk_loss_name(to.loss.loss),
+               res.epochs, res.steps_per_epoch, res.batch, res.seconds);
         if (vp)
-            printf("  validation accuracy %.2f %% (base descriptors %.2f %%), threshold %.4f chosen on the %s\n",
-                   100 * res.val_accuracy, 100 * base_acc, res.threshold, tp ? "tune pairs" : "validation pairs");
+            printf("  validation accuracy %.2f %% (%s %.2f %%, untrained net %.2f %%), threshold %.4f chosen on the %s\n",
+                   100 * res.val_accuracy, chip_size ? "raw pixels" : "base descriptors", 100 * base_acc,
+                   100 * res.initial_accuracy, res.threshold, tp ? "tune pairs" : "validation pairs");
     }
     rc = CLI_EXIT_OK;
     goto done;
@@ -740,6 +855,7 @@ done:
     fk_pairs_free(tp);
     cache_free(&c);
     free(x);
+    free(tgt);
     free(y);
     free(labels);
     cli_strv_free(&names);

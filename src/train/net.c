@@ -143,6 +143,7 @@ void fk_tnet_free(fk_tnet *net)
         free(net->l[i].arg);
     }
     free(net->l);
+    free(net->scratch);
     free(net->params);
     free(net->grads);
     free(net->state);
@@ -247,6 +248,13 @@ fk_status fk__tnet_new_limited(const char *arch, int h, int w, int c, uint64_t s
         return st;
     }
     net->out_dim = cur.h * cur.w * cur.c;
+    for (int i = 0; i < net->nl; i++)
+        if (net->l[i].kind == TL_CONV && 2 * fk__trf_conv_scratch(&net->l[i].g) > net->scratch_n)
+            net->scratch_n = 2 * fk__trf_conv_scratch(&net->l[i].g);
+    if (net->scratch_n && !(net->scratch = malloc(net->scratch_n * sizeof(float)))) {
+        fk_tnet_free(net);
+        return fk__fail(err, FK_E_NO_MEMORY, "fk_tnet_new: out of memory");
+    }
     net->rng = seed ^ 0x5DEECE66Dull;
     init_params(net, seed);
     *out = net;
@@ -318,8 +326,18 @@ fk_status fk_tnet_forward(fk_tnet *net, const float *x, int n, int train, const 
         tr_conv g = l->g;
         g.n = n;
         switch (l->kind) {
-        case TL_FC: fk__trf_fc_fwd(in, w, b, y, n, l->k_in, l->out.c); break;
-        case TL_CONV: fk__trf_conv_fwd(in, w, b, y, &g); break;
+        case TL_FC:
+            if (net->reference)
+                fk__trf_fc_fwd(in, w, b, y, n, l->k_in, l->out.c);
+            else
+                fk__trf_fc_fwd_fast(in, w, b, y, n, l->k_in, l->out.c);
+            break;
+        case TL_CONV:
+            if (net->reference)
+                fk__trf_conv_fwd(in, w, b, y, &g);
+            else
+                fk__trf_conv_fwd_fast(in, w, b, y, &g, net->scratch);
+            break;
         case TL_DW: fk__trf_dwconv_fwd(in, w, b, y, &g); break;
         case TL_LC: fk__trf_lc_fwd(in, w, b, y, &g); break;
         case TL_BN:
@@ -370,8 +388,18 @@ fk_status fk_tnet_backward(fk_tnet *net, const float *dy, fk_error *err)
         tr_conv c = l->g;
         c.n = n;
         switch (l->kind) {
-        case TL_FC: fk__trf_fc_bwd(in, w, g, dx, dw, db, n, l->k_in, l->out.c); break;
-        case TL_CONV: fk__trf_conv_bwd(in, w, g, dx, dw, db, &c); break;
+        case TL_FC:
+            if (net->reference)
+                fk__trf_fc_bwd(in, w, g, dx, dw, db, n, l->k_in, l->out.c);
+            else
+                fk__trf_fc_bwd_fast(in, w, g, dx, dw, db, n, l->k_in, l->out.c);
+            break;
+        case TL_CONV:
+            if (net->reference)
+                fk__trf_conv_bwd(in, w, g, dx, dw, db, &c);
+            else
+                fk__trf_conv_bwd_fast(in, w, g, dx, dw, db, &c, net->scratch);
+            break;
         case TL_DW: fk__trf_dwconv_bwd(in, w, g, dx, dw, db, &c); break;
         case TL_LC: fk__trf_lc_bwd(in, w, g, dx, dw, db, &c); break;
         case TL_BN: {
@@ -408,6 +436,12 @@ fk_status fk_tnet_backward(fk_tnet *net, const float *dy, fk_error *err)
         }
     }
     return FK_OK;
+}
+
+void fk_tnet_set_reference(fk_tnet *net, int on)
+{
+    if (net)
+        net->reference = on != 0;
 }
 
 void fk_tnet_zero_grad(fk_tnet *net)

@@ -50,6 +50,9 @@ struct fk_tnet {
     const float *x; /* the last forward pass's input */
     int n, train;
     uint64_t rng; /* dropout */
+    int reference; /* 1: the plain kernels only (tests compare the two) */
+    float *scratch; /* the convolutions' patches, sized for the largest */
+    size_t scratch_n;
 };
 
 /* fk_tnet_new with a bound on the parameter count, checked before anything is allocated (a model

@@ -46,4 +46,14 @@ typedef struct tr_conv {
 FK__TR_DECLARE(float, fk__trf_)
 FK__TR_DECLARE(double, fk__trd_)
 
+/* The sgemm variants of the float fc and convolution (ops_fast.c); conv needs
+ * fk__trf_conv_scratch floats of scratch forward and twice that backward. */
+void fk__trf_fc_fwd_fast(const float *x, const float *w, const float *b, float *y, int n, int k, int m);
+void fk__trf_fc_bwd_fast(const float *x, const float *w, const float *dy, float *dx, float *dw, float *db, int n,
+                         int k, int m);
+size_t fk__trf_conv_scratch(const tr_conv *a);
+void fk__trf_conv_fwd_fast(const float *x, const float *w, const float *b, float *y, const tr_conv *a, float *cols);
+void fk__trf_conv_bwd_fast(const float *x, const float *w, const float *dy, float *dx, float *dw, float *db,
+                           const tr_conv *a, float *cols);
+
 #endif

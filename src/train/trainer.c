@@ -4,6 +4,7 @@
  * seed through splitmix64, epoch by epoch, and the kernels sum in a fixed order; so a seed gives
  * the same weights bit for bit, and a run resumed from the checkpoint of epoch e continues exactly
  * as the uninterrupted run did. */
+#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,26 @@
 #include "train/loss.h"
 #include "train/net_internal.h"
 #include "train/trainer_internal.h"
+
+const char *fk_train_arch(const char *name)
+{
+    static const char *const names[][2] = {
+        {"head", "fc:256,bn,prelu,fc:128,l2"},
+        {"small-cnn", "conv:16:3:1:1,bn,relu,max:2:2,conv:32:3:1:1,bn,relu,max:2:2,conv:64:3:1:1,bn,relu,max:2:2,"
+                      "conv:128:3:1:1,bn,relu,gap,fc:128,l2"},
+        {"deepface-lc", "conv:32:3:1:1,bn,relu,max:2:2,conv:32:3:1:1,bn,relu,max:2:2,lc:32:3,relu,lc:32:3:2,relu,"
+                        "flatten,fc:128,l2"},
+    };
+    for (size_t i = 0; name && i < sizeof names / sizeof *names; i++)
+        if (!strcmp(name, names[i][0]))
+            return names[i][1];
+    return NULL;
+}
+
+void fk_train_set_threads(int threads)
+{
+    openblas_set_num_threads(threads > 0 ? threads : 1);
+}
 
 void fk_train_options_init(fk_train_options *o)
 {
@@ -301,10 +322,13 @@ fk_status fk_train_run(const fk_train_options *o, const fk_train_set *data, fk_t
         return fk__fail(err, FK_E_INVALID_ARGUMENT, "training: --epochs %d >= 1 and a batch of P %d >= 2 × K %d >= 1 (at most 4096)",
                         o->epochs, o->p, o->k);
     fk_loss loss = o->loss.loss;
-    int metric = !fk_loss_has_classes(loss);
-    if (metric && o->k < 2)
+    int metric = o->distill || !fk_loss_has_classes(loss);
+    if (o->distill && !data->targets)
+        return fk__fail(err, FK_E_INVALID_ARGUMENT, "training: distillation needs the teacher's targets");
+    if (!o->distill && metric && o->k < 2)
         return fk__fail(err, FK_E_INVALID_ARGUMENT, "training: %s needs K >= 2 images of each person in a batch",
                         fk_loss_name(loss));
+    fk_train_set_threads(o->threads);
     sampler sm;
     fk_status st = sampler_init(&sm, data, o->k, err);
     if (st != FK_OK)
@@ -332,12 +356,13 @@ fk_status fk_train_run(const fk_train_options *o, const fk_train_set *data, fk_t
         st = fk__train_read(o->checkpoint, &net, NULL, &thr, &ck, err);
         if (st != FK_OK)
             goto done;
-        if (strcmp(net->arch, o->arch) || strcmp(ck.loss ? ck.loss : "", fk_loss_name(loss)) ||
+        const char *lname = o->distill ? "distill" : fk_loss_name(loss);
+        if (strcmp(net->arch, o->arch) || strcmp(ck.loss ? ck.loss : "", lname) ||
             net->in.h != data->h || net->in.w != data->w || net->in.c != data->c) {
             st = fk__fail(err, FK_E_INVALID_ARGUMENT,
                           "%s: a checkpoint of '%s' with %s on %dx%dx%d inputs; this run is '%s' with %s on %dx%dx%d",
                           o->checkpoint, net->arch, ck.loss ? ck.loss : "?", net->in.h, net->in.w, net->in.c, o->arch,
-                          fk_loss_name(loss), data->h, data->w, data->c);
+                          lname, data->h, data->w, data->c);
             goto done;
         }
         start_epoch = ck.epochs_done;
@@ -347,6 +372,11 @@ fk_status fk_train_run(const fk_train_options *o, const fk_train_set *data, fk_t
             goto done;
     }
     int d = net->out_dim;
+    if (o->distill && data->target_dim != d) {
+        st = fk__fail(err, FK_E_INVALID_ARGUMENT, "distillation: the teacher gives %d values, the net '%s' %d",
+                      data->target_dim, o->arch, d);
+        goto done;
+    }
     /* the loss's own parameters: a class matrix, and for center loss the centres beside a softmax's */
     size_t ncls = 0;
     if (!metric) {
@@ -404,6 +434,15 @@ fk_status fk_train_run(const fk_train_options *o, const fk_train_set *data, fk_t
     if (o->max_steps > 0 && steps_per_epoch > o->max_steps)
         steps_per_epoch = o->max_steps;
     long long total = steps_per_epoch * o->epochs, warm = (long long)(o->warmup_epochs * (double)steps_per_epoch);
+    if (res) {
+        memset(res, 0, sizeof *res);
+        res->initial_accuracy = res->val_accuracy = NAN;
+    }
+    if (res && o->val && o->val->n && start_epoch == 0) {
+        double thr0;
+        if ((st = fk_train_pair_eval(net, o->val, o->tune, &res->initial_accuracy, &thr0, err)) != FK_OK)
+            goto done;
+    }
     double t0 = now_s(), last_loss = 0, last_active = 0;
     size_t images = 0;
     int end_epoch = o->stop_after > 0 && start_epoch + o->stop_after < o->epochs ? start_epoch + o->stop_after : o->epochs;
@@ -423,7 +462,23 @@ fk_status fk_train_run(const fk_train_options *o, const fk_train_set *data, fk_t
             lo.seed = o->seed ^ ((uint64_t)t * 0x9E3779B97F4A7C15ull);
             fk_loss_result lr;
             size_t per = (size_t)sm.classes * d;
-            if (loss == FK_LOSS_CENTER) {
+            if (o->distill) {
+                /* the teacher's unit vector for each sample; the student's output against it */
+                lr.value = 0;
+                lr.active = lr.terms = (size_t)b;
+                for (int i = 0; i < b; i++) {
+                    const float *tg = data->targets + idx[i] * (size_t)d;
+                    double nt = 0;
+                    for (int q = 0; q < d; q++)
+                        nt += (double)tg[q] * tg[q];
+                    float inv = nt > 0 ? (float)(1 / sqrt(nt)) : 0;
+                    for (int q = 0; q < d; q++) {
+                        float diff = emb[(size_t)i * d + q] - tg[q] * inv;
+                        dx[(size_t)i * d + q] = diff / (float)b;
+                        lr.value += 0.5 * (double)diff * diff / b;
+                    }
+                }
+            } else if (loss == FK_LOSS_CENTER) {
                 /* softmax on the first matrix, plus center_weight × the center loss on the second */
                 fk_loss_options so = lo;
                 so.loss = FK_LOSS_SOFTMAX;
@@ -480,7 +535,7 @@ fk_status fk_train_run(const fk_train_options *o, const fk_train_set *data, fk_t
             memcpy(mom, mn, mc * sizeof *mom);
             if (mcls)
                 memcpy(mom + mc, mcls, mcc * sizeof *mom);
-            fk__train_ckpt w = {(char *)fk_loss_name(loss), sm.classes, cls, ncls, mom, mc + mcc,
+            fk__train_ckpt w = {(char *)(o->distill ? "distill" : fk_loss_name(loss)), sm.classes, cls, ncls, mom, mc + mcc,
                                 {*sp, spc ? *spc : 0}, e + 1, net->rng};
             st = fk__train_write(o->checkpoint, net, o->base, (float)vthr, &w, err);
             free(mom);

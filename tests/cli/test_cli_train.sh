@@ -77,6 +77,19 @@ for loss in softmax focal ohem contrastive coupled-cluster center arcface cosfac
   expect_rc 0 "train --loss $loss"
 done
 
+# a CNN on aligned chips, and a student distilled from the base's descriptors
+run train --data "$data" --out "$FK_TMP/cnn.fktn" "${fast[@]}" --val-pairs "$FK_TMP/val.csv" --pairs-root "$lfw" \
+  --arch small-cnn --chip-size 32 --epochs 2 --batch 8,2 --json
+expect_rc 0 "train --arch small-cnn on 32x32 chips"
+json_check 'd["input"] == "chips" and d["chip_size"] == 32 and d["base"] is None and d["images"] == 64 and 0 <= d["untrained_accuracy"] <= 1 and 0 <= d["base_accuracy"] <= 1' \
+  "train small-cnn: chips, the raw-pixel and untrained figures"
+run train --data "$data" --out "$FK_TMP/student.fktn" "${fast[@]}" --loss distill --chip-size 32 --epochs 2 --batch 8,2 --json
+expect_rc 0 "train --loss distill"
+json_check 'd["loss"] == "distill" and d["input"] == "chips" and d["final_loss"] > 0' "train distill: a student on chips"
+run train --data "$data" --out "$FK_TMP/x.fktn" "${fast[@]}" --loss distill --arch "fc:64,l2" --chip-size 32 --epochs 1 --batch 8,2
+expect_rc 1 "train distill into a 64-D student"
+grep -q "64" "$FK_TMP/err" && grep -q "128" "$FK_TMP/err" || fail "a 64-D student: the message gives both sizes"
+
 # a run killed after its first checkpoint, resumed, ends with the bytes of an uninterrupted run
 big=(--arch "fc:1024,bn,prelu,fc:1024,bn,prelu,fc:128,l2" --epochs 6 --batch 8,2 --seed 5 --quiet)
 run train --data "$data" --out "$FK_TMP/whole.fktn" "${fast[@]}" "${big[@]}"

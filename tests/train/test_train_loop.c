@@ -48,7 +48,7 @@ static void make_data(void)
 
 static fk_train_set set(void)
 {
-    fk_train_set t = {xs, ys, PEOPLE * PER, 1, 1, DIM};
+    fk_train_set t = {xs, ys, PEOPLE * PER, 1, 1, DIM, NULL, 0};
     return t;
 }
 

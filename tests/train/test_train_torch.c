@@ -39,7 +39,7 @@ static double rel_err(const float *a, const float *b, size_t n)
     return m > 0 ? d / m : d;
 }
 
-static void run_fixture(const char *path)
+static void run_fixture(const char *path, int reference)
 {
     size_t len = 0;
     char *text = NULL;
@@ -86,6 +86,7 @@ static void run_fixture(const char *path)
     if (fk_tnet_param_count(net) != np)
         goto done;
     memcpy(fk_tnet_params(net), p, np * sizeof *p);
+    fk_tnet_set_reference(net, reference);
     const float *emb = NULL;
     CHECK_OK(fk_tnet_forward(net, x, b, 1, &emb, &err));
     int d = fk_tnet_out_dim(net);
@@ -127,8 +128,8 @@ static void run_fixture(const char *path)
     }
     CHECK_MSG(se <= TOL, "%s: SGD step differs from PyTorch's by %.3g of its size", name, se);
     CHECK_MSG(ae <= TOL, "%s: Adam step differs from PyTorch's by %.3g of its size", name, ae);
-    printf("  %-24s loss %.6f (torch %.6f)  errors: loss %.1e, grads %.1e, class grads %.1e, sgd %.1e, adam %.1e\n",
-           name, r.value, tl, le, ge, ce, se, ae);
+    printf("  %-9s %-24s loss %.6f (torch %.6f)  errors: loss %.1e, grads %.1e, class grads %.1e, sgd %.1e, adam %.1e\n",
+           reference ? "reference" : "sgemm", name, r.value, tl, le, ge, ce, se, ae);
     free(dx);
     free(dw);
 done:
@@ -162,7 +163,8 @@ int main(void)
     for (int i = 0; i < n; i++) {
         char path[8192];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        run_fixture(path);
+        run_fixture(path, 1); /* the plain kernels */
+        run_fixture(path, 0); /* and the fast ones */
         free(names[i]);
     }
     return fk_test_finish("train vs PyTorch");
