@@ -88,7 +88,8 @@ fk_status fk_loss_eval(const fk_loss_options *o, const float *x, int batch, int 
  *
  * The architecture is a string of comma-separated layers, NHWC, applied in order to an input of
  * h × w × c (descriptors: 1 × 1 × dim):
- *   fc:M              fully connected with bias, M outputs (flattens its input)
+ *   fc:M[:1]          fully connected with bias, M outputs (flattens its input); fc:M:1 starts as
+ *                     the identity map (M must be its inputs), so a head starts where its base is
  *   conv:CO:K[:S[:P]] K×K convolution with bias, stride S (1), zero padding P (0) on every side
  *   dw:K[:S[:P]]      depthwise K×K convolution with bias
  *   lc:CO:K[:S[:P]]   locally connected (DeepFace): a K×K filter of its own at every output position

@@ -73,7 +73,7 @@ static fk_status parse_layer(const char *txt, size_t len, tr_layer *l, fk__shape
         return fk__fail(err, FK_E_INVALID_ARGUMENT, "architecture: bad arguments in '%s'", buf);
     int need_min = 0, need_max = 0;
     switch (kind) {
-    case TL_FC: need_min = need_max = 1; break;
+    case TL_FC: need_min = 1, need_max = 2; break;
     case TL_CONV: case TL_LC: need_min = 2, need_max = 4; break;
     case TL_DW: case TL_MAX: case TL_AVG: need_min = 1, need_max = 3; break;
     default: break;
@@ -87,6 +87,11 @@ static fk_status parse_layer(const char *txt, size_t len, tr_layer *l, fk__shape
         if (v[0] < 1)
             return fk__fail(err, FK_E_INVALID_ARGUMENT, "architecture: '%s': no outputs", buf);
         l->k_in = in.h * in.w * in.c;
+        if (nv == 2 && (v[1] > 1 || (v[1] == 1 && v[0] != l->k_in)))
+            return fk__fail(err, FK_E_INVALID_ARGUMENT,
+                            "architecture: '%s': fc:M:1 starts at the identity, so M must be its %d inputs", buf,
+                            l->k_in);
+        l->identity = nv == 2 && v[1] == 1;
         o = fk__shape_make(in.n, 1, 1, v[0]);
         l->wcount = (size_t)v[0] * (size_t)l->k_in;
         l->bcount = (size_t)v[0];
@@ -166,6 +171,11 @@ static void init_params(fk_tnet *net, uint64_t seed)
         if (l->kind == TL_PRELU) {
             for (size_t j = 0; j < l->wcount; j++)
                 w[j] = 0.25f;
+            continue;
+        }
+        if (l->identity) {
+            for (int r = 0; r < l->out.c; r++)
+                w[(size_t)r * l->k_in + r] = 1;
             continue;
         }
         double fan = l->kind == TL_FC ? l->k_in

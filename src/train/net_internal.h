@@ -31,6 +31,7 @@ typedef struct tr_layer {
     fk__shape in, out; /* n is 1 here: the batch is the forward pass's */
     tr_conv g;         /* conv, dw, lc, max, avg */
     int k_in;          /* fc: inputs per sample */
+    int identity;      /* fc:M:1: starts as the identity map */
     float drop;        /* dropout's p */
     size_t wofs, wcount, bofs, bcount; /* in params and grads */
     size_t sofs, scount;               /* in state */

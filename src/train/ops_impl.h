@@ -8,6 +8,7 @@
 #include <assert.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "train/ops.h"
@@ -96,54 +97,85 @@ void TRN(prelu_bwd)(const R *x, const R *a, const R *dy, R *dx, R *da, size_t ro
 void TRN(bn_fwd)(const R *x, const R *gamma, const R *beta, R *y, size_t rows, int c, int train, R eps, R momentum,
                  R *mean, R *istd, R *run_mean, R *run_var)
 {
-    for (int j = 0; j < c; j++) {
-        R mu, is;
-        if (train) {
-            R s = 0, ss = 0;
-            for (size_t r = 0; r < rows; r++)
-                s += x[r * c + j];
-            mu = s / (R)rows;
-            for (size_t r = 0; r < rows; r++) {
-                R d = x[r * c + j] - mu;
-                ss += d * d;
+    /* row-major passes with per-channel accumulators: x is read in memory order */
+    if (train) {
+        for (int j = 0; j < c; j++)
+            mean[j] = istd[j] = 0;
+        for (size_t r = 0; r < rows; r++)
+            for (int j = 0; j < c; j++)
+                mean[j] += x[r * c + j];
+        for (int j = 0; j < c; j++)
+            mean[j] /= (R)rows;
+        for (size_t r = 0; r < rows; r++)
+            for (int j = 0; j < c; j++) {
+                R d = x[r * c + j] - mean[j];
+                istd[j] += d * d; /* the sum of squares, for now */
             }
-            R var = ss / (R)rows;
-            is = 1 / sqrt(var + eps);
-            mean[j] = mu;
-            istd[j] = is;
+        for (int j = 0; j < c; j++) {
+            R ss = istd[j], var = ss / (R)rows;
+            istd[j] = 1 / sqrt(var + eps);
             if (run_mean && run_var) {
                 R unbiased = rows > 1 ? ss / (R)(rows - 1) : var;
-                run_mean[j] = (1 - momentum) * run_mean[j] + momentum * mu;
+                run_mean[j] = (1 - momentum) * run_mean[j] + momentum * mean[j];
                 run_var[j] = (1 - momentum) * run_var[j] + momentum * unbiased;
             }
-        } else {
-            mu = run_mean[j];
-            is = 1 / sqrt(run_var[j] + eps);
         }
-        for (size_t r = 0; r < rows; r++)
-            y[r * c + j] = gamma[j] * (x[r * c + j] - mu) * is + beta[j];
+    } else {
+        for (int j = 0; j < c; j++) {
+            mean[j] = run_mean[j];
+            istd[j] = 1 / sqrt(run_var[j] + eps);
+        }
     }
+    for (size_t r = 0; r < rows; r++)
+        for (int j = 0; j < c; j++)
+            y[r * c + j] = gamma[j] * (x[r * c + j] - mean[j]) * istd[j] + beta[j];
 }
 
 /* the training-mode backward pass (the batch statistics depend on x) */
 void TRN(bn_bwd)(const R *x, const R *gamma, const R *mean, const R *istd, const R *dy, R *dx, R *dgamma, R *dbeta,
                  size_t rows, int c)
 {
-    for (int j = 0; j < c; j++) {
-        R sg = 0, sgx = 0;
-        for (size_t r = 0; r < rows; r++) {
-            R xh = (x[r * c + j] - mean[j]) * istd[j];
-            sg += dy[r * c + j];
-            sgx += dy[r * c + j] * xh;
+    R small[2 * 512];
+    R *sg = c <= 512 ? small : (R *)malloc(2 * (size_t)c * sizeof(R));
+    if (!sg) {
+        /* no memory for the accumulators: the same sums channel by channel, slower */
+        for (int j = 0; j < c; j++) {
+            R a = 0, bsum = 0;
+            for (size_t r = 0; r < rows; r++) {
+                R xh = (x[r * c + j] - mean[j]) * istd[j];
+                a += dy[r * c + j];
+                bsum += dy[r * c + j] * xh;
+            }
+            dbeta[j] += a;
+            dgamma[j] += bsum;
+            R k = gamma[j] * istd[j] / (R)rows;
+            for (size_t r = 0; r < rows; r++) {
+                R xh = (x[r * c + j] - mean[j]) * istd[j];
+                dx[r * c + j] += k * ((R)rows * dy[r * c + j] - a - xh * bsum);
+            }
         }
-        dbeta[j] += sg;
-        dgamma[j] += sgx;
-        R k = gamma[j] * istd[j] / (R)rows;
-        for (size_t r = 0; r < rows; r++) {
-            R xh = (x[r * c + j] - mean[j]) * istd[j];
-            dx[r * c + j] += k * ((R)rows * dy[r * c + j] - sg - xh * sgx);
-        }
+        return;
     }
+    R *sgx = sg + c;
+    for (int j = 0; j < c; j++)
+        sg[j] = sgx[j] = 0;
+    for (size_t r = 0; r < rows; r++)
+        for (int j = 0; j < c; j++) {
+            R g = dy[r * c + j];
+            sg[j] += g;
+            sgx[j] += g * (x[r * c + j] - mean[j]) * istd[j];
+        }
+    for (int j = 0; j < c; j++) {
+        dbeta[j] += sg[j];
+        dgamma[j] += sgx[j];
+    }
+    for (size_t r = 0; r < rows; r++)
+        for (int j = 0; j < c; j++) {
+            R xh = (x[r * c + j] - mean[j]) * istd[j];
+            dx[r * c + j] += gamma[j] * istd[j] / (R)rows * ((R)rows * dy[r * c + j] - sg[j] - xh * sgx[j]);
+        }
+    if (sg != small)
+        free(sg);
 }
 
 /* ---- dropout: mask holds 0 or 1/(1 - p) per element (drawn by the caller's seeded generator) */
