@@ -42,6 +42,7 @@
 #include "facekit/landmarks.h"
 #include "facekit/models.h"
 #include "facekit/status.h"
+#include "facekit/train.h"
 
 #define FACEKIT_VERSION_MAJOR 0
 #define FACEKIT_VERSION_MINOR 1

@@ -69,8 +69,8 @@ static void print_help(void)
           "  --cache FILE         the descriptor cache [$XDG_CACHE_HOME/facekit/train-EMBEDDER-jJITTER.tsv]\n"
           "  --checkpoint FILE    [MODEL.ckpt]\n"
           "  --resume             continue from the checkpoint\n"
-          "  --threads N          images described at once, and the training's sgemm threads [the number\n"
-          "                       of CPUs]; the weights depend on it (same seed and threads: same bits)\n",
+          "  --threads N          images described at once [the number of CPUs]; training itself runs on\n"
+          "                       one thread, so the same seed gives the same bits\n",
           stdout);
     cli_face_opts_help(stdout, 1);
     fputs("  -h, --help           this help\n"
@@ -576,7 +576,9 @@ int cmd_train(int argc, char **argv)
     to.max_steps = max_steps;
     to.base = chip_size ? "" : ename; /* what the net takes: descriptors of that embedder, or images */
     to.resume = resume;
-    to.threads = fo.threads;
+    /* measured: OpenBLAS on 2 threads makes a small-cnn step slower (178 against 164 ms at batch
+     * 64), its per-sample products being too small to split; training runs on one */
+    to.threads = 1;
     to.distill = distill;
 
     char *ckbuf = NULL, *cachebuf = NULL, *imgdir = NULL;

@@ -213,6 +213,14 @@ static void test_arch_errors(void)
     CHECK(fk_tnet_new("fc:1000000,fc:1000000", 1, 1, 4, 1, &net, &err) == FK_E_LIMIT);
     CHECK_OK(fk_tnet_new("conv:4:3:2:1,bn,relu,dw:3:1:1,lc:2:2,max:2:2,avg:1,gap,fc:3,l2", 12, 12, 3, 1, &net, &err));
     fk_tnet_free(net);
+    net = NULL;
+    /* fc:M:1 starts as the identity, so a head starts where its base is */
+    CHECK(fk_tnet_new("fc:5:1", 1, 1, 4, 1, &net, &err) == FK_E_INVALID_ARGUMENT && strstr(err.message, "4 inputs"));
+    CHECK_OK(fk_tnet_new("fc:16:1", 1, 1, DIM, 1, &net, &err));
+    const float *y = NULL;
+    CHECK_OK(fk_tnet_forward(net, xs, 3, 0, &y, &err));
+    CHECK(y && memcmp(y, xs, 3 * DIM * sizeof(float)) == 0);
+    fk_tnet_free(net);
 }
 
 int main(void)
