@@ -22,7 +22,7 @@ static int cmp_d(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     const char *arch = "small-cnn";
-    int batch = 64, threads = 1, runs = 10, size = 64;
+    int batch = 64, threads = 1, runs = 10, size = 64, forward = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--arch") && i + 1 < argc)
             arch = argv[++i];
@@ -34,8 +34,10 @@ int main(int argc, char **argv)
             runs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--size") && i + 1 < argc)
             size = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--forward"))
+            forward = 1; /* inference only: one input at a time, as an embedder runs */
         else {
-            fprintf(stderr, "usage: bench_train [--arch NAME|STRING] [--batch N] [--threads N] [--runs N] [--size S]\n");
+            fprintf(stderr, "usage: bench_train [--arch NAME|STRING] [--batch N] [--threads N] [--runs N] [--size S] [--forward]\n");
             return 2;
         }
     }
@@ -68,6 +70,22 @@ int main(int argc, char **argv)
     if (fk_optim_new(&oo, fk_tnet_param_count(net), &opt, &err) != FK_OK)
         return 1;
     double *t = malloc((size_t)(runs + 2) * sizeof *t);
+    if (forward) {
+        for (int r = 0; r < runs + 2; r++) {
+            double t0 = now_ms();
+            const float *e;
+            if (fk_tnet_forward(net, x, 1, 0, &e, &err) != FK_OK)
+                return 1;
+            t[r] = now_ms() - t0;
+        }
+        qsort(t + 2, (size_t)runs, sizeof *t, cmp_d);
+        printf("{\"arch\":\"%s\",\"input\":%d,\"forward_ms_median\":%.3f,\"gflop\":%.4f,\"threads\":%d}\n", arch, size,
+               t[2 + runs / 2], fk_tnet_flops(net) / 1e9, threads);
+        fk_optim_free(opt);
+        fk_tnet_free(net);
+        free(x), free(dx), free(y), free(t);
+        return 0;
+    }
     for (int r = 0; r < runs + 2; r++) {
         double t0 = now_ms();
         const float *e;

@@ -807,8 +807,9 @@ int cmd_train(int argc, char **argv)
         cJSON_AddItemToObject(j, "base", chip_size ? cJSON_CreateNull() : cli_json_string(ename));
         cJSON_AddItemToObject(j, "loss", cli_json_string(distill ? "distill" : fk_loss_name(to.loss.loss)));
         cJSON_AddItemToObject(j, "gflop_per_input", cli_json_double(fk_tnet_flops(net) / 1e9));
-        cJSON_AddItemToObject(j, "mining", to.loss.loss == FK_LOSS_TRIPLET ? cli_json_string(fk_mining_name(to.loss.mining))
-                                                                          : cJSON_CreateNull());
+        cJSON_AddItemToObject(j, "mining", to.loss.loss == FK_LOSS_TRIPLET && !distill
+                                               ? cli_json_string(fk_mining_name(to.loss.mining))
+                                               : cJSON_CreateNull());
         cJSON_AddNumberToObject(j, "images", (double)n);
         cJSON_AddNumberToObject(j, "people", (double)people.n);
         cJSON_AddNumberToObject(j, "images_without_face", (double)nodesc);
