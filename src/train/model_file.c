@@ -31,7 +31,7 @@ typedef struct wbuf {
 
 static void put(wbuf *b, const void *v, size_t n)
 {
-    if (b->oom)
+    if (b->oom || n == 0) /* an empty string's bytes may be NULL */
         return;
     if (b->n + n > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;
