@@ -126,36 +126,6 @@ static size_t index_of(char *const *sorted, size_t n, const char *path)
     return (size_t)(hit - sorted);
 }
 
-/* The embed options of a protocol ("facekit" or "faceapi") and the parsed face options; shared by
- * eval verify and eval identify so that both measure the same descriptors. */
-static void embed_options_for(const char *protocol, const cli_face_opts *fo, const fk_detect_options *det,
-                              fk_embed_options *eo)
-{
-    if (strcmp(protocol, "faceapi") == 0)
-        fk_embed_options_faceapi(eo);
-    else
-        fk_embed_options_init(eo);
-    /* face-api's protocol fixes the close-up pass, the retry and the fallback; facekit's takes the
-     * options as `facekit embed` does */
-    eo->embedder = cli_face_opts_embedder(fo);
-    eo->jitter = fo->jitter;
-    eo->jitter_seed = (unsigned)fo->seed;
-    fk_closeup closeup = eo->detect.closeup;
-    eo->detect = *det;
-    if (strcmp(protocol, "faceapi") == 0) {
-        eo->detect.closeup = closeup;
-        eo->detect.use_fallback = 0;
-        eo->detect.retry_min_score = 0;
-    } else {
-        eo->retry_min_score = 0; /* det's own, from --retry */
-    }
-    if (strcmp(protocol, "facekit") == 0) {
-        eo->crop = cli_face_opts_crop(fo);
-        eo->landmarker = cli_face_opts_landmarker(fo);
-        eo->flip = fo->flip;
-    }
-}
-
 static int eval_verify(int argc, char **argv)
 {
     cli_face_opts fo;
@@ -271,7 +241,7 @@ static int eval_verify(int argc, char **argv)
         goto done;
     }
     fk_embed_options eo;
-    embed_options_for(protocol, &fo, &det, &eo);
+    cli_embed_options(protocol, &fo, &det, &eo);
     progress pr = {!fo.quiet && isatty(2), time(NULL)};
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -622,7 +592,7 @@ static int eval_identify(int argc, char **argv)
         goto done;
     }
     fk_embed_options eo;
-    embed_options_for(protocol, &fo, &det, &eo);
+    cli_embed_options(protocol, &fo, &det, &eo);
     progress pr = {!fo.quiet && isatty(2), time(NULL)};
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);

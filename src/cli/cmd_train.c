@@ -440,11 +440,6 @@ static int make_pairs(const fk_pairs *pairs, cache *c, int chip_size, pairs_data
     return 0;
 }
 
-static int cmp_path(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void embed_progress(size_t done, size_t total, void *ctx)
 {
     (void)total;
@@ -668,18 +663,7 @@ int cmd_train(int argc, char **argv)
             }
         }
     }
-    if (todo.n) {
-        /* repeats (an image in several pairs) described once */
-        qsort(todo.v, todo.n, sizeof *todo.v, cmp_path);
-        size_t k = 0;
-        for (size_t i = 0; i < todo.n; i++) {
-            if (k && !strcmp(todo.v[k - 1], todo.v[i]))
-                free(todo.v[i]);
-            else
-                todo.v[k++] = todo.v[i];
-        }
-        todo.n = k;
-    }
+    cli_strv_sort_unique(&todo); /* an image in several pairs is described once */
     if (todo.n) {
         if (fk_models_load(fo.models, cli_nets_for_opts(&fo, det.detector, FK_ANALYZE_DESCRIPTOR), &models, &err) !=
             FK_OK) {
@@ -688,15 +672,7 @@ int cmd_train(int argc, char **argv)
             goto done;
         }
         fk_embed_options eo;
-        fk_embed_options_init(&eo);
-        eo.embedder = cli_face_opts_embedder(&fo);
-        eo.jitter = fo.jitter;
-        eo.jitter_seed = (unsigned)fo.seed;
-        eo.detect = det;
-        eo.retry_min_score = 0;
-        eo.crop = cli_face_opts_crop(&fo);
-        eo.landmarker = cli_face_opts_landmarker(&fo);
-        eo.flip = fo.flip;
+        cli_embed_options("facekit", &fo, &det, &eo);
         fk_image_embedding *emb = calloc(todo.n, sizeof *emb);
         if (!emb) {
             cli_strv_free(&todo);

@@ -142,16 +142,21 @@ int cli_read_people(const char *path, cli_strv *out)
         cli_error("out of memory reading %s", path);
     if (rc)
         return -1;
-    if (out->n > 1)
-        qsort(out->v, out->n, sizeof *out->v, cmp_str);
-    size_t k = 0;
-    for (size_t i = 0; i < out->n; i++) {
-        if (k && !strcmp(out->v[k - 1], out->v[i]))
-            free(out->v[i]);
-        else
-            out->v[k++] = out->v[i];
-    }
-    out->n = k;
+    cli_strv_sort_unique(out);
     return 0;
+}
+
+void cli_strv_sort_unique(cli_strv *s)
+{
+    if (s->n > 1)
+        qsort(s->v, s->n, sizeof *s->v, cmp_str);
+    size_t k = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        if (k && !strcmp(s->v[k - 1], s->v[i]))
+            free(s->v[i]);
+        else
+            s->v[k++] = s->v[i];
+    }
+    s->n = k;
 }
 

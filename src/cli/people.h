@@ -14,6 +14,8 @@ void cli_strv_free(cli_strv *s);
 /* Takes `owned` (NULL: an allocation already failed); -1 when out of memory. */
 int cli_strv_push(cli_strv *s, char *owned);
 char *cli_dup(const char *a);
+/* Sorts the strings and frees the repeats. */
+void cli_strv_sort_unique(cli_strv *s);
 char *cli_path_join(const char *a, const char *b);
 int cli_is_dir(const char *path);
 /* The entries of dir that are folders (want_dirs) or image files, by name; -1 with a message on failure. */

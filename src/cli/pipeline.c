@@ -492,3 +492,33 @@ int cli_want_progress(size_t n, int quiet)
 {
     return !quiet && n > 10 && isatty(STDERR_FILENO);
 }
+
+/* The embed options of a protocol ("facekit" or "faceapi") and the parsed face options; shared by
+ * eval verify, eval identify and train so that all measure the same descriptors. */
+void cli_embed_options(const char *protocol, const cli_face_opts *fo, const fk_detect_options *det,
+                       fk_embed_options *eo)
+{
+    if (strcmp(protocol, "faceapi") == 0)
+        fk_embed_options_faceapi(eo);
+    else
+        fk_embed_options_init(eo);
+    /* face-api's protocol fixes the close-up pass, the retry and the fallback; facekit's takes the
+     * options as `facekit embed` does */
+    eo->embedder = cli_face_opts_embedder(fo);
+    eo->jitter = fo->jitter;
+    eo->jitter_seed = (unsigned)fo->seed;
+    fk_closeup closeup = eo->detect.closeup;
+    eo->detect = *det;
+    if (strcmp(protocol, "faceapi") == 0) {
+        eo->detect.closeup = closeup;
+        eo->detect.use_fallback = 0;
+        eo->detect.retry_min_score = 0;
+    } else {
+        eo->retry_min_score = 0; /* det's own, from --retry */
+    }
+    if (strcmp(protocol, "facekit") == 0) {
+        eo->crop = cli_face_opts_crop(fo);
+        eo->landmarker = cli_face_opts_landmarker(fo);
+        eo->flip = fo->flip;
+    }
+}

@@ -8,6 +8,7 @@
 
 #include "cli/args.h"
 #include "cli/timing.h"
+#include "facekit/eval.h"
 #include "facekit/face.h"
 #include "facekit/image.h"
 
@@ -104,5 +105,10 @@ const char *cli_basename(const char *path);
 
 /* Whether progress lines `[i/n]` should go to stderr: a TTY, more than 10 inputs, not quiet. */
 int cli_want_progress(size_t n, int quiet);
+
+/* The embed options of a protocol ("facekit": as `facekit embed`, or "faceapi": face-api's LFW
+ * protocol) from the parsed face options: what eval verify, eval identify and train describe with. */
+void cli_embed_options(const char *protocol, const cli_face_opts *fo, const fk_detect_options *det,
+                       fk_embed_options *eo);
 
 #endif

@@ -88,16 +88,7 @@ static fk_status embed_all(fk_tnet *net, const float *x, size_t n, float **out, 
         }
         memcpy(e + i * d, y, (size_t)m * d * sizeof(float));
     }
-    /* compared as unit vectors whatever the net ends with */
-    for (size_t i = 0; i < n; i++) {
-        double s = 0;
-        for (size_t k = 0; k < d; k++)
-            s += (double)e[i * d + k] * e[i * d + k];
-        float inv = s > 0 ? (float)(1 / sqrt(s)) : 0;
-        for (size_t k = 0; k < d; k++)
-            e[i * d + k] *= inv;
-    }
-    *out = e;
+    *out = e; /* pair_distances compares them as unit vectors */
     return FK_OK;
 }
 
@@ -112,7 +103,7 @@ static int cmp_scored(const void *a, const void *b)
     return (x->d > y->d) - (x->d < y->d);
 }
 
-/* distances of the pairs under the net (NULL: of the inputs themselves, unit-normalised) */
+/* distances of the pairs as unit vectors, under the net (NULL: of the inputs themselves) */
 static fk_status pair_distances(fk_tnet *net, const fk_pair_set *ps, scored **out, fk_error *err)
 {
     float *ea = NULL, *eb = NULL;
@@ -343,7 +334,7 @@ fk_status fk_train_run(const fk_train_options *o, const fk_train_set *data, fk_t
         p = sm.neligible;
     fk_tnet *net = NULL;
     fk_optim *opt_net = NULL, *opt_cls = NULL;
-    float *cls = NULL, *dcls = NULL, *xb = NULL, *dx = NULL, *dx2 = NULL, *dcen = NULL;
+    float *cls = NULL, *dcls = NULL, *xb = NULL, *dx = NULL, *dx2 = NULL;
     size_t *idx = NULL;
     int *lab = NULL;
     fk__train_ckpt ck = {0};
@@ -573,7 +564,6 @@ done:
     free(xb);
     free(dx);
     free(dx2);
-    free(dcen);
     free(idx);
     free(lab);
     sampler_free(&sm);
