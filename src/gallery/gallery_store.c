@@ -220,6 +220,21 @@ const char *fk_gallery_default_path(char *buf, size_t size)
     return buf;
 }
 
+/* Two enrolls creating one gallery at once: a sanitizer CI run saw one fail with "stayed locked"
+ * while opening, despite the 30 s busy timeout. SQLite documents that it may answer SQLITE_BUSY
+ * without calling the busy handler where waiting could deadlock; which statement failed was not
+ * caught, and the WAL switch (the one that needs an exclusive lock) is retried here for as long
+ * as the busy timeout. */
+static fk_status set_wal(fk_gallery *g)
+{
+    for (int tries = 0;; tries++) {
+        fk_status st = fk__gallery_exec(g, "PRAGMA journal_mode = WAL", "opening");
+        if (st == FK_OK || (sqlite3_errcode(g->db) & 0xff) != SQLITE_BUSY || tries >= 3000)
+            return st;
+        sqlite3_sleep(10);
+    }
+}
+
 fk_status fk_gallery_open(const char *path, fk_gallery **out, fk_error *err)
 {
     if (!out)
@@ -255,7 +270,7 @@ fk_status fk_gallery_open(const char *path, fk_gallery **out, fk_error *err)
     sqlite3_extended_result_codes(g->db, 1);
     sqlite3_busy_timeout(g->db, 30000);
     /* WAL: readers never block the writer, and a killed writer leaves the last commit intact */
-    if ((st = fk__gallery_exec(g, "PRAGMA journal_mode = WAL", "opening")) != FK_OK ||
+    if ((st = set_wal(g)) != FK_OK ||
         (st = fk__gallery_exec(g, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL", "opening")) != FK_OK ||
         (st = prepare_schema(g)) != FK_OK || (st = fk__gallery_load_meta(g)) != FK_OK)
         goto fail;
