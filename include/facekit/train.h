@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "facekit/face.h"
+#include "facekit/image.h"
 #include "facekit/status.h"
 
 #ifdef __cplusplus
@@ -116,8 +118,8 @@ fk_status fk_tnet_forward(fk_tnet *net, const float *x, int n, int train, const 
 /* Adds the gradient of the last training forward pass, given dL/dout (n × out_dim), to the grads. */
 fk_status fk_tnet_backward(fk_tnet *net, const float *dy, fk_error *err);
 void fk_tnet_zero_grad(fk_tnet *net);
-/* on: the plain reference kernels only; off (the default): fully connected and convolution layers
- * run on sgemm (OpenBLAS, its thread count as fk_train_options.threads sets it) */
+/* on: the plain reference kernels only, on the calling thread; off (the default): the fast kernels
+ * (sgemm for fully connected and convolution layers), the batch split over fk_train_set_threads */
 void fk_tnet_set_reference(fk_tnet *net, int on);
 
 /* Every parameter in one array, and the gradient in the same layout (see fk_tnet_layer). */
@@ -144,8 +146,10 @@ fk_status fk_tnet_layer(const fk_tnet *net, int i, fk_tnet_layer_info *info);
  * DeepFace, then fc:128, for 64×64 chips). NULL for another name (an architecture string is taken
  * as it is). */
 const char *fk_train_arch(const char *name);
-/* The threads sgemm uses in fk_tnet_forward and fk_tnet_backward (fk_train_run sets it from its
- * options). */
+/* The threads fk_tnet_forward and fk_tnet_backward split each batch over (fk_train_run sets it
+ * from its options). Each thread takes a fixed share of the samples and the shares' weight
+ * gradients are summed in thread order, so one thread count always gives the same bits; another
+ * count can differ in the last bits. */
 void fk_train_set_threads(int threads);
 
 /* ---- optimisers over a parameter array */
@@ -225,8 +229,8 @@ typedef struct fk_train_options {
     long long max_steps;   /* > 0: at most this many steps an epoch */
     const char *checkpoint; /* written at the end of every epoch (NULL: none) */
     int resume;             /* continue from checkpoint */
-    int threads;            /* sgemm threads (0: 1). The weights depend on it: the same seed and thread
-                               count give the same bits */
+    int threads;            /* the threads a batch is split over (0: 1). The weights depend on it: the
+                               same seed and thread count give the same bits */
     int stop_after;         /* > 0: return after this many epochs of this call (the schedule still
                                spans `epochs`; resume later to finish) */
     const char *base;       /* the embedder whose descriptors are the inputs, recorded in the model */
@@ -263,6 +267,9 @@ fk_status fk_train_pair_eval(fk_tnet *net, const fk_pair_set *val, const fk_pair
 fk_status fk_tnet_save(const fk_tnet *net, const char *path, const char *base, float threshold, fk_error *err);
 fk_status fk_tnet_load(const char *path, fk_tnet **net, char **base, float *threshold, fk_error *err);
 int fk_tnet_input(const fk_tnet *net, int *h, int *w, int *c); /* returns h × w × c */
+/* A CNN's input for a face: dlib's aligned chip (padding 0.25) from its 68 or 5 landmarks (np),
+ * size × size × 3 floats in [-1, 1], into out. */
+fk_status fk_train_chip(const fk_image *img, const fk_point *p, int np, int size, float *out, fk_error *err);
 const char *fk_tnet_arch(const fk_tnet *net);
 
 #ifdef __cplusplus

@@ -35,7 +35,8 @@ static void print_help(void)
           "untrained net and after every epoch, at the threshold best on --tune-pairs (else best on the\n"
           "validation pairs themselves); that threshold is stored in MODEL.\n"
           "A checkpoint is written after every epoch (--checkpoint); --resume continues from it and\n"
-          "ends with the same weights as an uninterrupted run. The same seed gives the same weights.\n"
+          "ends with the same weights as an uninterrupted run. The same seed and --threads give the same\n"
+          "weights.\n"
           "\n"
           "Options:\n"
           "  --data DIR           the people's folders (required)\n"
@@ -69,8 +70,8 @@ static void print_help(void)
           "  --cache FILE         the descriptor cache [$XDG_CACHE_HOME/facekit/train-EMBEDDER-jJITTER.tsv]\n"
           "  --checkpoint FILE    [MODEL.ckpt]\n"
           "  --resume             continue from the checkpoint\n"
-          "  --threads N          images described at once [the number of CPUs]; training itself runs on\n"
-          "                       one thread, so the same seed gives the same bits\n",
+          "  --threads N          images described at once, and the threads each batch is split over\n"
+          "                       [the number of CPUs]; the same seed and thread count give the same bits\n",
           stdout);
     cli_face_opts_help(stdout, 1);
     fputs("  -h, --help           this help\n"
@@ -384,26 +385,19 @@ static void pairs_data_free(pairs_data *p)
     free(p->same);
 }
 
-/* the image's aligned chip (dlib's alignment, padding 0.25) as size × size × 3 floats in [-1, 1] */
+/* the image's aligned chip as the net takes it (fk_train_chip: what --embedder gives every verb) */
 static int make_chip(const entry *e, int size, float *out)
 {
-    fk_image *img = NULL, *chip = NULL;
+    fk_image *img = NULL;
     fk_error err = {0};
     fk_point p[68];
     for (int q = 0; q < e->nlm; q++)
         p[q] = (fk_point){e->lm[2 * q], e->lm[2 * q + 1]};
     if (fk_image_load(e->path, NULL, &img, &err) != FK_OK)
         return -1;
-    fk_status st = e->nlm == 68 ? fk_align_dlib_chip(img, p, size, 0.25, &chip, NULL, &err)
-                                : fk_align_dlib_chip5(img, p, size, 0.25, &chip, NULL, &err);
+    fk_status st = fk_train_chip(img, p, e->nlm, size, out, &err);
     fk_image_free(img);
-    if (st != FK_OK)
-        return -1;
-    for (int y = 0; y < size; y++)
-        for (int x = 0; x < size * 3; x++)
-            out[(size_t)y * size * 3 + x] = chip->data[(size_t)y * chip->stride + x] / 127.5f - 1;
-    fk_image_free(chip);
-    return 0;
+    return st == FK_OK ? 0 : -1;
 }
 
 /* what the net takes from an entry: its descriptor, or its chip */
@@ -571,10 +565,7 @@ int cmd_train(int argc, char **argv)
     to.max_steps = max_steps;
     to.base = chip_size ? "" : ename; /* what the net takes: descriptors of that embedder, or images */
     to.resume = resume;
-    /* measured: OpenBLAS on 2 threads makes a small-cnn step slower (178 against 164 ms at batch
-     * 64; a profile of a 2-thread run spends 35 % of its samples in sched_yield, its system call and
-     * the scheduler); training runs on one */
-    to.threads = 1;
+    to.threads = fo.threads;
     to.distill = distill;
 
     char *ckbuf = NULL, *cachebuf = NULL, *imgdir = NULL;

@@ -148,7 +148,7 @@ void fk_tnet_free(fk_tnet *net)
         free(net->l[i].arg);
     }
     free(net->l);
-    free(net->scratch);
+    fk__tnet_fast_free(net);
     free(net->params);
     free(net->grads);
     free(net->state);
@@ -258,12 +258,15 @@ fk_status fk__tnet_new_limited(const char *arch, int h, int w, int c, uint64_t s
         return st;
     }
     net->out_dim = cur.h * cur.w * cur.c;
-    for (int i = 0; i < net->nl; i++)
-        if (net->l[i].kind == TL_CONV && 2 * fk__trf_conv_scratch(&net->l[i].g) > net->scratch_n)
-            net->scratch_n = 2 * fk__trf_conv_scratch(&net->l[i].g);
-    if (net->scratch_n && !(net->scratch = malloc(net->scratch_n * sizeof(float)))) {
-        fk_tnet_free(net);
-        return fk__fail(err, FK_E_NO_MEMORY, "fk_tnet_new: out of memory");
+    for (int i = 0; i < net->nl; i++) {
+        tr_layer *l = &net->l[i];
+        if (l->kind == TL_CONV) {
+            l->sub = fk__trf_conv_sub(&l->g);
+            if (2 * fk__trf_conv_scratch(&l->g, l->sub) > net->scratch_n)
+                net->scratch_n = 2 * fk__trf_conv_scratch(&l->g, l->sub);
+        }
+        if (l->in.c > net->cmax)
+            net->cmax = l->in.c;
     }
     net->rng = seed ^ 0x5DEECE66Dull;
     init_params(net, seed);
@@ -323,6 +326,8 @@ fk_status fk_tnet_forward(fk_tnet *net, const float *x, int n, int train, const 
     if (!net || !x || !out || n < 1)
         return fk__fail(err, FK_E_INVALID_ARGUMENT, "fk_tnet_forward: bad argument");
     fk_status st = reserve(net, n, err);
+    if (st == FK_OK && !net->reference)
+        st = fk__tnet_fast_prepare(net, err);
     if (st != FK_OK)
         return st;
     net->x = x;
@@ -335,19 +340,13 @@ fk_status fk_tnet_forward(fk_tnet *net, const float *x, int n, int train, const 
         size_t cnt = rows_of(l->out, n) * (size_t)l->out.c;
         tr_conv g = l->g;
         g.n = n;
+        if (!net->reference && fk__tnet_fast_fwd(net, l, in, y, n, train)) {
+            in = y;
+            continue;
+        }
         switch (l->kind) {
-        case TL_FC:
-            if (net->reference)
-                fk__trf_fc_fwd(in, w, b, y, n, l->k_in, l->out.c);
-            else
-                fk__trf_fc_fwd_fast(in, w, b, y, n, l->k_in, l->out.c);
-            break;
-        case TL_CONV:
-            if (net->reference)
-                fk__trf_conv_fwd(in, w, b, y, &g);
-            else
-                fk__trf_conv_fwd_fast(in, w, b, y, &g, net->scratch);
-            break;
+        case TL_FC: fk__trf_fc_fwd(in, w, b, y, n, l->k_in, l->out.c); break;
+        case TL_CONV: fk__trf_conv_fwd(in, w, b, y, &g); break;
         case TL_DW: fk__trf_dwconv_fwd(in, w, b, y, &g); break;
         case TL_LC: fk__trf_lc_fwd(in, w, b, y, &g); break;
         case TL_BN:
@@ -392,24 +391,16 @@ fk_status fk_tnet_backward(fk_tnet *net, const float *dy, fk_error *err)
         const float *in = i == 0 ? net->x : net->l[i - 1].act;
         float *dx = i == 0 ? NULL : net->l[i - 1].dact; /* the input image needs no gradient */
         size_t icnt = rows_of(l->in, n) * (size_t)l->in.c;
+        if (!net->reference && fk__tnet_fast_bwd(net, l, in, g, dx, n))
+            continue;
         if (dx)
             memset(dx, 0, icnt * sizeof(float));
         float *w = net->params + l->wofs, *dw = net->grads + l->wofs, *db = net->grads + l->bofs;
         tr_conv c = l->g;
         c.n = n;
         switch (l->kind) {
-        case TL_FC:
-            if (net->reference)
-                fk__trf_fc_bwd(in, w, g, dx, dw, db, n, l->k_in, l->out.c);
-            else
-                fk__trf_fc_bwd_fast(in, w, g, dx, dw, db, n, l->k_in, l->out.c);
-            break;
-        case TL_CONV:
-            if (net->reference)
-                fk__trf_conv_bwd(in, w, g, dx, dw, db, &c);
-            else
-                fk__trf_conv_bwd_fast(in, w, g, dx, dw, db, &c, net->scratch);
-            break;
+        case TL_FC: fk__trf_fc_bwd(in, w, g, dx, dw, db, n, l->k_in, l->out.c); break;
+        case TL_CONV: fk__trf_conv_bwd(in, w, g, dx, dw, db, &c); break;
         case TL_DW: fk__trf_dwconv_bwd(in, w, g, dx, dw, db, &c); break;
         case TL_LC: fk__trf_lc_bwd(in, w, g, dx, dw, db, &c); break;
         case TL_BN: {

@@ -38,7 +38,15 @@ typedef struct tr_layer {
     float *act, *dact; /* this layer's output and its gradient, for the batch */
     float *save;       /* bn: mean, istd; l2: norms; dropout: the mask */
     size_t *arg;       /* max pooling's winners */
+    int sub;           /* conv: samples per sgemm in the fast path */
 } tr_layer;
+
+/* one training thread's own buffers (net_fast.c) */
+typedef struct tr_thread {
+    float *scratch; /* the convolutions' patches and their gradient */
+    float *grads;   /* weight gradients of its samples, summed into the net's in thread order (not thread 0's) */
+    double *part;   /* batch norm's partial sums: 2 × the widest layer */
+} tr_thread;
 
 struct fk_tnet {
     char *arch;
@@ -52,9 +60,21 @@ struct fk_tnet {
     int n, train;
     uint64_t rng; /* dropout */
     int reference; /* 1: the plain kernels only (tests compare the two) */
-    float *scratch; /* the convolutions' patches, sized for the largest */
-    size_t scratch_n;
+    size_t scratch_n; /* floats of scratch per thread, for the largest convolution */
+    int cmax;         /* the most channels of any layer */
+    struct fk__pool *pool; /* the fast path's workers (net_fast.c), made for nth threads */
+    int nth;
+    tr_thread *t;
+    float *bnbuf; /* batch norm's per-channel factors: 5 × cmax */
 };
+
+/* The fast path (net_fast.c): fk__tnet_fast_prepare makes the workers for the current thread
+ * count; the layer calls return 0 for a layer they leave to the reference code. */
+fk_status fk__tnet_fast_prepare(fk_tnet *net, fk_error *err);
+int fk__tnet_fast_fwd(fk_tnet *net, tr_layer *l, const float *in, float *y, int n, int train);
+int fk__tnet_fast_bwd(fk_tnet *net, tr_layer *l, const float *in, const float *g, float *dx, int n);
+void fk__tnet_fast_free(fk_tnet *net);
+void fk__tnet_set_threads(int threads);
 
 /* fk_tnet_new with a bound on the parameter count, checked before anything is allocated (a model
  * file's reader passes what its bytes can hold) */

@@ -46,14 +46,26 @@ typedef struct tr_conv {
 FK__TR_DECLARE(float, fk__trf_)
 FK__TR_DECLARE(double, fk__trd_)
 
-/* The sgemm variants of the float fc and convolution (ops_fast.c); conv needs
- * fk__trf_conv_scratch floats of scratch forward and twice that backward. */
+/* The fast variants (ops_fast.c). The convolution works on sub samples per sgemm
+ * (fk__trf_conv_sub) and needs fk__trf_conv_scratch floats of scratch forward and twice that
+ * backward. Max pooling takes one sample; its arg indexes that sample. */
 void fk__trf_fc_fwd_fast(const float *x, const float *w, const float *b, float *y, int n, int k, int m);
 void fk__trf_fc_bwd_fast(const float *x, const float *w, const float *dy, float *dx, float *dw, float *db, int n,
                          int k, int m);
-size_t fk__trf_conv_scratch(const tr_conv *a);
-void fk__trf_conv_fwd_fast(const float *x, const float *w, const float *b, float *y, const tr_conv *a, float *cols);
+int fk__trf_conv_sub(const tr_conv *a);
+size_t fk__trf_conv_scratch(const tr_conv *a, int sub);
+void fk__trf_conv_fwd_fast(const float *x, const float *w, const float *b, float *y, const tr_conv *a, float *cols,
+                           int sub);
 void fk__trf_conv_bwd_fast(const float *x, const float *w, const float *dy, float *dx, float *dw, float *db,
-                           const tr_conv *a, float *cols);
+                           const tr_conv *a, float *cols, int sub);
+void fk__trf_maxpool_fwd_fast(const float *x, float *y, size_t *arg, const tr_conv *a);
+void fk__trf_relu_bwd_set(const float *x, const float *dy, float *dx, size_t count);
+/* batch norm in two passes over row ranges: sums (added to, in double), then the rows */
+void fk__trf_bn_sums(const float *x, size_t rows, int c, double *sum, double *sq);
+void fk__trf_bn_apply(const float *x, const float *scale, const float *shift, float *y, size_t rows, int c);
+void fk__trf_bn_bwd_sums(const float *x, const float *mean, const float *istd, const float *dy, size_t rows, int c,
+                         double *sdy, double *sdyx);
+void fk__trf_bn_bwd_apply(const float *x, const float *mean, const float *istd, const float *dy, const float *k,
+                          const float *a, const float *b, float total, float *dx, size_t rows, int c);
 
 #endif

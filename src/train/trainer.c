@@ -35,7 +35,9 @@ const char *fk_train_arch(const char *name)
 
 void fk_train_set_threads(int threads)
 {
-    openblas_set_num_threads(threads > 0 ? threads : 1);
+    /* our workers split the batch; sgemm inside each stays on its thread */
+    openblas_set_num_threads(1);
+    fk__tnet_set_threads(threads > 0 ? threads : 1);
 }
 
 void fk_train_options_init(fk_train_options *o)
