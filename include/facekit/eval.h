@@ -67,6 +67,8 @@ typedef struct fk_embed_options {
     fk_embedder embedder; /* which net makes the descriptor (load its FK_NET_* bit) */
     int jitter;           /* dlib's jitter copies (fk_session_set_jitter), 0 or 1: off */
     unsigned jitter_seed;
+    const char *trained;  /* a model of facekit train's (FKTN) as the embedder, on top of `embedder`
+                             for a head (fk_session_set_trained_embedder); NULL: none */
 } fk_embed_options;
 
 /* facekit's protocol: detection with the close-up pass always merged in (portraits often fill the

@@ -188,11 +188,22 @@ void fk_session_set_descriptor_crop(fk_session *s, fk_descriptor_crop crop);
 typedef enum fk_embedder {
     FK_EMBEDDER_FACEAPI = 0, /* face-api's port of dlib's ResNet, weights quantised to uint8 */
     FK_EMBEDDER_DLIB,        /* dlib's own float ResNet (needs FK_NET_DLIB_RESNET) */
-    FK_EMBEDDER_COUNT
+    FK_EMBEDDER_COUNT,
+    FK_EMBEDDER_TRAINED = 64 /* a model of facekit train's (fk_session_set_trained_embedder) */
 } fk_embedder;
 
-/* The embedder fk_face_descriptor uses from now on in this session (default FK_EMBEDDER_FACEAPI). */
+/* The embedder fk_face_descriptor uses from now on in this session (default FK_EMBEDDER_FACEAPI).
+ * A trained embedder is no longer used (it stays loaded: setting it again costs nothing). */
 void fk_session_set_embedder(fk_session *s, fk_embedder embedder);
+
+/* A model `facekit train` wrote (FKTN, docs/TRAINING.md) as this session's embedder from now on:
+ * a head runs on the descriptor of the base embedder it was trained on (set as the session's
+ * embedder; that model must be loaded), a CNN on dlib's aligned chip at its input size. Its
+ * output (128 values, unit length) is the face's descriptor, with embedder FK_EMBEDDER_TRAINED.
+ * *threshold (may be NULL) receives the distance threshold calibrated when it was trained (0:
+ * none). Jitter and flip apply to a head's base only. A damaged file or one whose net does not
+ * give 128 values is an error naming the file. */
+fk_status fk_session_set_trained_embedder(fk_session *s, const char *path, float *threshold);
 
 /* dlib's jitter (compute_face_descriptor's num_jitters): with n > 1 the descriptor is the mean of
  * the net's outputs on n randomly jittered copies of the chip (dlib's jitter_image: a random

@@ -514,11 +514,10 @@ int cmd_cluster(int argc, char **argv)
         return rc;
     }
     cluster_ctx c = {.out = out, .largest = largest};
-    const fk_model_info *emb0 = fk_model_by_id(FK_ROLE_EMBEDDER, cli_face_opts_embedder(&o));
     unsigned char *done = calloc(paths.n ? paths.n : 1, 1);
     size_t *todo_index = malloc((paths.n ? paths.n : 1) * sizeof *todo_index);
     cli_paths todo = {0};
-    if (!done || !todo_index || (!fresh && reuse_report(&c, &paths, emb0 ? emb0->name : "", done) != 0)) {
+    if (!done || !todo_index || (!fresh && reuse_report(&c, &paths, cli_face_opts_embedder_name(&o), done) != 0)) {
         cli_error("%s: cannot reuse the last report", out);
         rc = CLI_EXIT_FAIL;
     }
@@ -544,7 +543,6 @@ int cmd_cluster(int argc, char **argv)
     float *desc = rc == 0 ? malloc((c.n ? c.n : 1) * sizeof(float) * FK_DESCRIPTOR_DIM) : NULL;
     size_t k = 0;
     fk_cluster_scores scores;
-    const fk_model_info *emb = fk_model_by_id(FK_ROLE_EMBEDDER, cli_face_opts_embedder(&o));
     if (rc == 0 && desc) {
         for (size_t i = 0; i < c.n; i++) {
             memcpy(desc + i * FK_DESCRIPTOR_DIM, c.faces[i].d, sizeof c.faces[i].d);
@@ -570,7 +568,7 @@ int cmd_cluster(int argc, char **argv)
             m = FK_CLUSTER_CHINESE_WHISPERS;
         method = fk_cluster_method_name((fk_cluster_method)m);
         if (!threshold_given)
-            threshold = fk_cluster_default_threshold((fk_cluster_method)m);
+            threshold = cli_face_opts_threshold(&o, fk_cluster_default_threshold((fk_cluster_method)m));
         fk_cluster_options co;
         fk_cluster_options_init(&co);
         co.method = (fk_cluster_method)m;
@@ -583,7 +581,7 @@ int cmd_cluster(int argc, char **argv)
             (truth && fk_cluster_score(labels, classes, c.n, &scores, &err) != FK_OK)) {
             cli_error("%s", err.message);
             rc = CLI_EXIT_FAIL;
-        } else if (write_reports(out, &paths, c.faces, c.n, labels, k, emb ? emb->name : "", method, threshold,
+        } else if (write_reports(out, &paths, c.faces, c.n, labels, k, cli_face_opts_embedder_name(&o), method, threshold,
                                  truth ? &scores : NULL) != 0) {
             rc = CLI_EXIT_FAIL;
         }

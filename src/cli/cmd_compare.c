@@ -94,7 +94,7 @@ int cmd_compare(int argc, char **argv)
 {
     cli_face_opts o;
     cli_face_opts_init_embed(&o);
-    double threshold = FK_DESCRIPTOR_THRESHOLD;
+    double threshold = -1; /* not given: the embedder's */
     cli_opt table[CLI_FACE_OPTS_COUNT + 1];
     size_t nopts = cli_face_opts_table(&o, table);
     table[nopts++] = (cli_opt){"threshold", 0, CLI_ARG_FLOAT, &threshold, 0, 1000};
@@ -108,12 +108,14 @@ int cmd_compare(int argc, char **argv)
         return rc;
     if (npos != 2)
         return cli_usage_error("compare", "compare takes two images, A and B; %d given", npos);
-    if (!(threshold > 0))
+    if (threshold != -1 && !(threshold > 0))
         return cli_usage_error("compare", "--threshold: %g is not above 0", threshold);
     fk_detect_options det;
     fk_decode_options dec;
     if ((rc = cli_face_opts_resolve("compare", &o, &det, &dec)) != 0)
         return rc;
+    if (threshold == -1)
+        threshold = cli_face_opts_threshold(&o, FK_DESCRIPTOR_THRESHOLD);
 
     const unsigned what = FK_ANALYZE_LANDMARKS | FK_ANALYZE_DESCRIPTOR;
     fk_models *models = NULL;

@@ -226,8 +226,7 @@ int cmd_enroll(int argc, char **argv)
         cli_paths_free(&names);
         return CLI_EXIT_FAIL;
     }
-    const fk_model_info *emb = fk_model_by_id(FK_ROLE_EMBEDDER, cli_face_opts_embedder(&o));
-    c.embedder = emb ? emb->name : "";
+    c.embedder = cli_face_opts_embedder_name(&o);
     if (fk_gallery_embedder(c.g)[0] && strcmp(fk_gallery_embedder(c.g), c.embedder) != 0) {
         cli_error("%s: the gallery holds %s descriptors; these would be %s, another space: use --embedder %s",
                   fk_gallery_path(c.g), fk_gallery_embedder(c.g), c.embedder, fk_gallery_embedder(c.g));

@@ -477,7 +477,7 @@ static int eval_identify(int argc, char **argv)
     const fk_model_info *em = fk_model_find(fo.embedder);
     int threshold_given = threshold > 0;
     if (!threshold_given)
-        threshold = em && em->threshold > 0 ? em->threshold : FK_DESCRIPTOR_THRESHOLD;
+        threshold = cli_face_opts_threshold(&fo, em && em->threshold > 0 ? em->threshold : FK_DESCRIPTOR_THRESHOLD);
 
     char *rootbuf = NULL, *imgdir = NULL;
     cli_strv names = {0}, paths = {0};

@@ -251,7 +251,7 @@ static int run(int argc, char **argv, int who)
         return rc;
     const fk_model_info *emb = fk_model_by_id(FK_ROLE_EMBEDDER, cli_face_opts_embedder(&o));
     if (!(threshold > 0))
-        threshold = emb && emb->threshold > 0 ? emb->threshold : FK_DESCRIPTOR_THRESHOLD;
+        threshold = cli_face_opts_threshold(&o, emb && emb->threshold > 0 ? emb->threshold : FK_DESCRIPTOR_THRESHOLD);
 
     cli_paths paths = {0};
     for (int i = who ? 2 : 1; i <= npos; i++)
@@ -260,7 +260,7 @@ static int run(int argc, char **argv, int who)
             return CLI_EXIT_FAIL;
         }
     fk_error err = {0};
-    query_ctx c = {.top = top, .embedder = emb ? emb->name : ""};
+    query_ctx c = {.top = top, .embedder = cli_face_opts_embedder_name(&o)};
     if (fk_gallery_open(who ? ":memory:" : db, &c.g, &err) != FK_OK) {
         cli_error("%s", err.message);
         cli_paths_free(&paths);

@@ -199,6 +199,8 @@ static void one(fk_session *s, size_t i, void *arg)
     fk_session_set_descriptor_flip(s, o->flip);
     fk_session_set_landmarker(s, cli_face_opts_landmarker(o));
     fk_session_set_embedder(s, cli_face_opts_embedder(o));
+    if (o->trained)
+        fk_session_set_trained_embedder(s, o->trained, NULL); /* checked by cli_face_opts_resolve */
     fk_session_set_jitter(s, o->jitter, (unsigned)o->seed);
     fk_session_set_threads(s, o->threads); /* --threads: per worker, as the help says of the nets */
     fk_image *img = NULL;

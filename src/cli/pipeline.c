@@ -8,6 +8,7 @@
 
 #include "cli/pipeline.h"
 #include "facekit/models.h"
+#include "facekit/train.h"
 
 void cli_face_opts_init(cli_face_opts *o)
 {
@@ -107,7 +108,9 @@ void cli_face_opts_help(FILE *f, int embed)
             "                       CC0) [%s]\n"
             "  --embedder NAME      faceapi-resnet (face-api's uint8 port of dlib's ResNet) or\n"
             "                       dlib-resnet (dlib's own float weights); descriptors of the two are\n"
-            "                       not comparable [%s]\n"
+            "                       not comparable; or FILE.fktn, a model of `facekit train`'s (a head\n"
+            "                       on its base's descriptors, or a CNN on chips; its threshold is the\n"
+            "                       default) [%s]\n"
             "  --jitter N           descriptors: the mean over N randomly jittered copies of the chip,\n"
             "                       as dlib's num_jitters (N times the cost); 0 or 1 is off [%d]\n"
             "  --seed S             the jitter's random seed (the same seed, the same descriptor) [%d]\n"
@@ -154,10 +157,70 @@ static unsigned cli_fallback_net(const cli_face_opts *o)
     return fb ? fb->net : 0;
 }
 
+/* --embedder FILE.fktn (or any path): a model of facekit train's, checked here so that a damaged
+ * file stops the verb before any image is read */
+static int resolve_trained(const char *verb, cli_face_opts *o)
+{
+    size_t len = strlen(o->embedder);
+    if (o->trained || (!(len > 5 && !strcmp(o->embedder + len - 5, ".fktn")) && !strchr(o->embedder, '/')))
+        return 0;
+    fk_tnet *net = NULL;
+    char *base = NULL;
+    float thr = 0;
+    fk_error err = {0};
+    if (fk_tnet_load(o->embedder, &net, &base, &thr, &err) != FK_OK) {
+        cli_error("%s: --embedder: %s", verb, err.message);
+        return CLI_EXIT_FAIL;
+    }
+    int dim = fk_tnet_out_dim(net);
+    fk_tnet_free(net);
+    const fk_model_info *bi = base[0] ? fk_model_find(base) : NULL;
+    if (dim != FK_DESCRIPTOR_DIM || (base[0] && (!bi || bi->role != FK_ROLE_EMBEDDER))) {
+        cli_error("%s: --embedder %s: %s", verb, o->embedder,
+                  dim != FK_DESCRIPTOR_DIM ? "its net does not give 128 values" : "its base embedder is unknown");
+        free(base);
+        return CLI_EXIT_FAIL;
+    }
+    free(base);
+    const char *slash = strrchr(o->embedder, '/');
+    snprintf(o->trained_name, sizeof o->trained_name, "fktn:%s", slash ? slash + 1 : o->embedder);
+    o->trained = o->embedder;
+    o->trained_chips = bi == NULL;
+    o->trained_threshold = thr;
+    /* a head needs its base's descriptors; a CNN on chips needs no ResNet (cli_nets_for_opts) */
+    o->embedder = bi ? bi->name : "dlib-resnet";
+    o->embedder_default = 0;
+    return 0;
+}
+
+const char *cli_face_opts_embedder_name(const cli_face_opts *o)
+{
+    if (o->trained)
+        return o->trained_name;
+    const fk_model_info *e = fk_model_by_id(FK_ROLE_EMBEDDER, cli_face_opts_embedder(o));
+    return e ? e->name : "";
+}
+
+double cli_face_opts_threshold(const cli_face_opts *o, double fallback)
+{
+    return o->trained && o->trained_threshold > 0 ? o->trained_threshold : fallback;
+}
+
+int cli_session_trained(fk_session *s, const cli_face_opts *o)
+{
+    if (!o->trained || fk_session_set_trained_embedder(s, o->trained, NULL) == FK_OK)
+        return 0;
+    cli_error("%s", fk_session_errmsg(s));
+    return CLI_EXIT_FAIL;
+}
+
 int cli_face_opts_resolve(const char *verb, cli_face_opts *o, fk_detect_options *det, fk_decode_options *dec)
 {
     if (o->no_flip)
         o->flip = 0;
+    int trc = resolve_trained(verb, o);
+    if (trc)
+        return trc;
     /* the verb's default jitter works on dlib's chip: face-api's crop turns it off */
     if (o->embedder_default && o->jitter == 4 && o->crop && strcmp(o->crop, "faceapi") == 0)
         o->jitter = 0;
@@ -283,7 +346,7 @@ unsigned cli_nets_for_opts(const cli_face_opts *o, fk_detector detector, unsigne
         nets = (nets & ~(unsigned)FK_NET_LANDMARKS) | l->net;
     const fk_model_info *e = fk_model_find(o->embedder);
     if (e && (what & FK_ANALYZE_DESCRIPTOR))
-        nets = (nets & ~(unsigned)FK_NET_DESCRIPTOR) | e->net;
+        nets = (nets & ~(unsigned)FK_NET_DESCRIPTOR) | (o->trained_chips ? 0u : e->net);
     return nets | cli_fallback_net(o);
 }
 
@@ -342,6 +405,13 @@ int cli_open(const cli_face_opts *o, unsigned nets, fk_models **models, fk_sessi
     }
     fk_session_set_landmarker(*session, cli_face_opts_landmarker(o));
     fk_session_set_embedder(*session, cli_face_opts_embedder(o));
+    if (cli_session_trained(*session, o) != 0) {
+        fk_session_free(*session);
+        fk_models_free(*models);
+        *session = NULL;
+        *models = NULL;
+        return CLI_EXIT_FAIL;
+    }
     if (fk_session_set_jitter(*session, o->jitter, (unsigned)o->seed) != FK_OK) {
         cli_error("%s", fk_session_errmsg(*session));
         fk_session_free(*session);
@@ -505,6 +575,7 @@ void cli_embed_options(const char *protocol, const cli_face_opts *fo, const fk_d
     /* face-api's protocol fixes the close-up pass, the retry and the fallback; facekit's takes the
      * options as `facekit embed` does */
     eo->embedder = cli_face_opts_embedder(fo);
+    eo->trained = fo->trained;
     eo->jitter = fo->jitter;
     eo->jitter_seed = (unsigned)fo->seed;
     fk_closeup closeup = eo->detect.closeup;

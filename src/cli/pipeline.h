@@ -24,7 +24,12 @@ typedef struct cli_face_opts {
     int tiles;           /* 0: off; n >= 2: an n x n grid of tiles as well */
     const char *crop;    /* "faceapi", "dlib" (descriptor crop) */
     const char *landmarker; /* a landmarker's registry name (faceapi68, dlib68, dlib5; cnn and ert too) */
-    const char *embedder;   /* an embedder's registry name (faceapi-resnet, dlib-resnet) */
+    const char *embedder;   /* an embedder's registry name (faceapi-resnet, dlib-resnet); for a
+                               trained model, its base's (cli_face_opts_resolve sets it) */
+    const char *trained;    /* --embedder FILE.fktn: a model of facekit train's (NULL: none) */
+    int trained_chips;      /* it is a CNN on chips (no ResNet needed) */
+    float trained_threshold; /* its calibrated threshold (0: none) */
+    char trained_name[300];  /* the space its descriptors live in: fktn:FILENAME */
     int upsample;           /* hog, mmod: times the image is doubled first */
     int jitter;             /* dlib's jitter copies */
     int seed;               /* the jitter's seed */
@@ -67,6 +72,13 @@ fk_descriptor_crop cli_face_opts_crop(const cli_face_opts *o);
 /* The landmarker and embedder the options name (checked by cli_face_opts_resolve). */
 fk_landmarker cli_face_opts_landmarker(const cli_face_opts *o);
 fk_embedder cli_face_opts_embedder(const cli_face_opts *o);
+/* The name of the descriptors' space, as galleries and reports record it: the embedder's registry
+ * name, or fktn:FILENAME for a trained model. */
+const char *cli_face_opts_embedder_name(const cli_face_opts *o);
+/* The trained model's calibrated threshold when there is one, else fallback. */
+double cli_face_opts_threshold(const cli_face_opts *o, double fallback);
+/* Gives a session the trained embedder the options name, if any; 0, or an error printed. */
+int cli_session_trained(fk_session *s, const cli_face_opts *o);
 
 /* Whether detected boxes are reported in dlib's style (--box-style dlib; fk_box_dlib_style). */
 int cli_face_opts_dlib_boxes(const cli_face_opts *o);

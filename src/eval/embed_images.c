@@ -41,6 +41,10 @@ static void embed_one(fk_session *s, const char *path, const fk_embed_options *o
     fk_session_set_descriptor_flip(s, o->flip);
     fk_session_set_embedder(s, o->embedder);
     fk_error err = {0};
+    if (o->trained && fk_session_set_trained_embedder(s, o->trained, NULL) != FK_OK) {
+        snprintf(e->error, sizeof e->error, "%s", fk_session_errmsg(s));
+        return;
+    }
     if (fk_session_set_jitter(s, o->jitter, o->jitter_seed) != FK_OK) {
         snprintf(e->error, sizeof e->error, "%s: %s", path, fk_session_errmsg(s));
         return;

@@ -1,9 +1,10 @@
-/* descriptor.c: fk_face_descriptor: face-api's "dlib" crop from the eyes and mouth, then the 128-D ResNet. */
+/* descriptor.c: fk_face_descriptor: face-api's "dlib" crop or dlib's chip, then the 128-D ResNet, or a model trained by facekit train. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
+#include "facekit/train.h"
 #include "face/align_internal.h"
 #include "face/jitter.h"
 #include "face/session.h"
@@ -150,12 +151,48 @@ void fk__chip_footprint(const fk__chip *chip, fk_box *crop)
 
 static fk_status describe(fk_session *s, const fk_image *img, fk_face *face);
 
+/* A trained embedder: its head on the base's descriptor, or its CNN on dlib's chip at its size. */
+static fk_status describe_trained(fk_session *s, const fk_image *img, fk_face *face)
+{
+    int h, w, c;
+    size_t n = (size_t)fk_tnet_input(s->tnet, &h, &w, &c);
+    fk_error e = {0};
+    fk_status st;
+    if (s->tnet_base[0]) {
+        if ((st = describe(s, img, face)) != FK_OK)
+            return st;
+        face->has_descriptor = 0;
+        if (!fk__session_input(s, n))
+            return FK_E_NO_MEMORY;
+        memcpy(s->input, face->descriptor, n * sizeof(float));
+    } else {
+        if (!fk__session_input(s, n))
+            return FK_E_NO_MEMORY;
+        int np = face->landmark_count == 5 ? 5 : 68;
+        if ((st = fk_train_chip(img, face->landmarks, np, h, s->input, &e)) != FK_OK)
+            return fk__session_take(s, st, &e);
+        fk__chip chip;
+        if (fk__face_dlib_chip(face, &chip, &e) == FK_OK)
+            fk__chip_footprint(&chip, &face->descriptor_crop);
+    }
+    const float *out;
+    if ((st = fk_tnet_forward(s->tnet, s->input, 1, 0, &out, &e)) != FK_OK)
+        return fk__session_take(s, st, &e);
+    memcpy(face->descriptor, out, FK_DESCRIPTOR_DIM * sizeof(float));
+    face->has_descriptor = 1;
+    return FK_OK;
+}
+
 fk_status fk_face_descriptor(fk_session *s, const fk_image *img, fk_face *face)
 {
-    fk_status st = describe(s, img, face);
+    fk_status st;
+    if (s && s->tnet_active && img && img->data && face && face->has_landmarks)
+        st = describe_trained(s, img, face);
+    else
+        st = describe(s, img, face);
     if (st == FK_OK) {
         face->descriptor_dim = FK_DESCRIPTOR_DIM;
-        face->embedder = s->embedder;
+        face->embedder = s->tnet_active ? FK_EMBEDDER_TRAINED : s->embedder;
     }
     return st;
 }

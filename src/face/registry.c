@@ -243,6 +243,8 @@ const char *fk_face_embedder_name(const fk_face *face)
 {
     if (!face || !face->has_descriptor)
         return "";
+    if (face->embedder == FK_EMBEDDER_TRAINED)
+        return "trained";
     const fk_model_info *info = fk_model_by_id(FK_ROLE_EMBEDDER, face->embedder);
     return info ? info->name : "";
 }

@@ -7,6 +7,8 @@
 #include "core/pool.h"
 #include "face/hog/hog.h"
 #include "face/session.h"
+#include "facekit/models.h"
+#include "facekit/train.h"
 #include "nn/plan.h"
 
 fk_status fk_session_new(const fk_models *models, fk_session **out, fk_error *err)
@@ -37,6 +39,9 @@ void fk_session_free(fk_session *s)
     fk__plan_free(s->dlib_resnet_plan);
     fk__pool_free(s->pool);
     fk__hog_ctx_free(s->hog_ctx);
+    fk_tnet_free(s->tnet);
+    free(s->tnet_base);
+    free(s->tnet_path);
     free(s->input);
     free(s);
 }
@@ -84,6 +89,9 @@ void fk_session_set_embedder(fk_session *s, fk_embedder embedder)
 {
     if (s && embedder >= 0 && embedder < FK_EMBEDDER_COUNT)
         s->embedder = embedder;
+    /* a trained embedder stays loaded (set again cheaply) but is no longer used */
+    if (s)
+        s->tnet_active = 0;
 }
 
 fk_status fk_session_set_jitter(fk_session *s, int n, unsigned seed)
@@ -195,4 +203,68 @@ void fk__session_run_crop(fk_session *s, fk__plan *plan, fk__net_kind kind, cons
     fk__net_input(img, r, size, centered, s->input);
     fk__net_normalize(kind, s->input, fk__plan_input(plan), pixels);
     fk__plan_run_pool(plan, s->pool);
+}
+
+fk_status fk_session_set_trained_embedder(fk_session *s, const char *path, float *threshold)
+{
+    if (!s)
+        return FK_E_INVALID_ARGUMENT;
+    if (!path)
+        return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "fk_session_set_trained_embedder: NULL path");
+    if (s->tnet && s->tnet_path && !strcmp(s->tnet_path, path)) {
+        const fk_model_info *bi = s->tnet_base[0] ? fk_model_find(s->tnet_base) : NULL;
+        if (bi)
+            s->embedder = (fk_embedder)bi->id;
+        s->tnet_active = 1;
+        if (threshold)
+            *threshold = s->tnet_threshold;
+        return FK_OK;
+    }
+    fk_tnet *net = NULL;
+    char *base = NULL;
+    float thr = 0;
+    fk_error e = {0};
+    fk_status st = fk_tnet_load(path, &net, &base, &thr, &e);
+    if (st != FK_OK)
+        return fk__session_take(s, st, &e);
+    int h, w, c;
+    fk_tnet_input(net, &h, &w, &c);
+    const fk_model_info *bi = base[0] ? fk_model_find(base) : NULL;
+    if (fk_tnet_out_dim(net) != FK_DESCRIPTOR_DIM)
+        st = fk__session_fail(s, FK_E_INVALID_ARGUMENT, "%s: the net gives %d values; a descriptor has %d", path,
+                              fk_tnet_out_dim(net), FK_DESCRIPTOR_DIM);
+    else if (base[0] && (!bi || bi->role != FK_ROLE_EMBEDDER))
+        st = fk__session_fail(s, FK_E_INVALID_ARGUMENT, "%s: its base embedder '%s' is not one facekit knows", path,
+                              base);
+    else if (base[0] && (h != 1 || w != 1 || c != FK_DESCRIPTOR_DIM))
+        st = fk__session_fail(s, FK_E_INVALID_ARGUMENT, "%s: a head on %s takes %d values, not %dx%dx%d", path, base,
+                              FK_DESCRIPTOR_DIM, h, w, c);
+    else if (!base[0] && (c != 3 || h != w || h < 8 || h > 1024))
+        st = fk__session_fail(s, FK_E_INVALID_ARGUMENT, "%s: a net on chips takes square RGB chips, not %dx%dx%d", path,
+                              h, w, c);
+    if (st != FK_OK) {
+        fk_tnet_free(net);
+        free(base);
+        return st;
+    }
+    char *pcopy = malloc(strlen(path) + 1);
+    if (!pcopy) {
+        fk_tnet_free(net);
+        free(base);
+        return fk__session_fail(s, FK_E_NO_MEMORY, "out of memory loading %s", path);
+    }
+    strcpy(pcopy, path);
+    if (bi)
+        s->embedder = (fk_embedder)bi->id;
+    fk_tnet_free(s->tnet);
+    free(s->tnet_base);
+    free(s->tnet_path);
+    s->tnet = net;
+    s->tnet_base = base;
+    s->tnet_path = pcopy;
+    s->tnet_threshold = thr;
+    s->tnet_active = 1;
+    if (threshold)
+        *threshold = thr;
+    return FK_OK;
 }

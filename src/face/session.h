@@ -46,6 +46,11 @@ struct fk_session {
     int flip; /* descriptors average the face's and its mirror image's */
     fk_landmarker landmarker;
     fk_embedder embedder;
+    struct fk_tnet *tnet; /* a trained embedder (NULL: none) */
+    char *tnet_base;      /* its base embedder's name ("": it takes chips) */
+    char *tnet_path;      /* the file it came from (set again with the same path: kept) */
+    float tnet_threshold;
+    int tnet_active;      /* 0 after fk_session_set_embedder */
     int jitter;             /* dlib jitter copies; 0 or 1 off */
     unsigned jitter_seed;
     fk__plan *dlib_resnet_plan;

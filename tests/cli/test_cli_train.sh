@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_cli_train.sh: `facekit train`: usage errors, a real head trained on LFW people with validation pairs, the descriptor cache, a SIGKILLed run resumed to the same model bytes, damaged checkpoints.
+# test_cli_train.sh: `facekit train`: usage errors, a real head trained on LFW people with validation pairs, the descriptor cache, the trained models as other verbs' embedder, a SIGKILLed run resumed to the same model bytes, damaged checkpoints.
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -81,6 +81,7 @@ done
 run train --data "$data" --out "$FK_TMP/cnn.fktn" "${fast[@]}" --val-pairs "$FK_TMP/val.csv" --pairs-root "$lfw" \
   --arch small-cnn --chip-size 32 --epochs 2 --batch 8,2 --json
 expect_rc 0 "train --arch small-cnn on 32x32 chips"
+cp "$FK_TMP/out" "$FK_TMP/cnn.json"
 json_check 'd["input"] == "chips" and d["chip_size"] == 32 and d["base"] is None and d["images"] == 64 and 0 <= d["untrained_accuracy"] <= 1 and 0 <= d["base_accuracy"] <= 1' \
   "train small-cnn: chips, the raw-pixel and untrained figures"
 run train --data "$data" --out "$FK_TMP/student.fktn" "${fast[@]}" --loss distill --chip-size 32 --epochs 2 --batch 8,2 --json
@@ -89,6 +90,32 @@ json_check 'd["loss"] == "distill" and d["input"] == "chips" and d["final_loss"]
 run train --data "$data" --out "$FK_TMP/x.fktn" "${fast[@]}" --loss distill --arch "fc:64,l2" --chip-size 32 --epochs 1 --batch 8,2
 expect_rc 1 "train distill into a 64-D student"
 grep -q "64" "$FK_TMP/err" && grep -q "128" "$FK_TMP/err" || fail "a 64-D student: the message gives both sizes"
+
+# the trained models as every verb's embedder (--embedder FILE.fktn)
+cnn_thr=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["threshold"])' "$FK_TMP/cnn.json" 2>/dev/null || echo 0)
+p1=$(head -1 "$FK_TMP/valpeople")
+a1=$(ls "$lfw/$p1" | head -1); a2=$(ls "$lfw/$p1" | sed -n 2p)
+for m in head cnn; do
+  run embed --embedder "$FK_TMP/$m.fktn" --jitter 0 --json "$lfw/$p1/$a1"
+  expect_rc 0 "embed --embedder $m.fktn"
+  json_check '(lambda f: abs(sum(v * v for v in f["descriptor"]) - 1) < 1e-4 and f["embedder"] == "trained" and len(f["descriptor"]) == 128)(d[0]["faces"][0])' \
+    "embed --embedder $m.fktn: a unit 128-D descriptor of the trained space"
+done
+run compare --embedder "$FK_TMP/cnn.fktn" --json "$lfw/$p1/$a1" "$lfw/$p1/$a1"
+expect_rc 0 "compare --embedder cnn.fktn"
+json_check "d['distance'] < 1e-5 and abs(d['threshold'] - $cnn_thr) < 1e-6" "compare --embedder: an image against itself at the model's own threshold"
+run compare --embedder "$FK_TMP/cnn.fktn" --json "$lfw/$p1/$a1" "$lfw/$p1/$a2"
+expect_rc 0 "compare --embedder cnn.fktn on two images"
+json_check 'd["distance"] > 1e-4' "compare --embedder: two images of one person are apart"
+gal="$FK_TMP/trained.db"
+run enroll --db "$gal" --embedder "$FK_TMP/cnn.fktn" --quiet "$p1" "$lfw/$p1/$a1"; expect_rc 0 "enroll --embedder cnn.fktn"
+run identify --db "$gal" --embedder "$FK_TMP/cnn.fktn" --json "$lfw/$p1/$a1"; expect_rc 0 "identify --embedder cnn.fktn"
+grep -q "$p1" "$FK_TMP/out" || fail "identify --embedder cnn.fktn: the enrolled image is its person"
+run enroll --db "$gal" --embedder "$FK_TMP/head.fktn" --quiet Other "$lfw/$p1/$a2"; expect_rc 1 "enroll with another trained model"
+grep -q "fktn:cnn.fktn" "$FK_TMP/err" || fail "another trained model: the message names the gallery's space"
+printf 'FKTN-not-really' > "$FK_TMP/broken.fktn"
+run embed --embedder "$FK_TMP/broken.fktn" "$lfw/$p1/$a1"; expect_rc 1 "embed --embedder with a damaged model"
+grep -q "broken.fktn" "$FK_TMP/err" || fail "a damaged --embedder model: the error names the file"
 
 # a run killed after its first checkpoint, resumed, ends with the bytes of an uninterrupted run
 big=(--arch "fc:1024,bn,prelu,fc:1024,bn,prelu,fc:128,l2" --epochs 6 --batch 8,2 --seed 5 --quiet)
