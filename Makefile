@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 export FACEKIT_MODELS ?= $(CURDIR)/models/face-api
 
-.PHONY: all deps models build build-san build-fuzz test test-fast test-san test-python demo install python eval bench fuzz fuzz-replay clean help
+.PHONY: all deps models build build-san build-fuzz test test-fast test-san test-python demo install python eval bench train-demo fuzz fuzz-replay clean help
 
 all: build
 
@@ -19,6 +19,7 @@ help:
 	@echo "make python    build libfacekit in place and print how to use python/ from this clone"
 	@echo "make eval      accuracy on ../shared/data (LFW pairs)"
 	@echo "make bench     speed of every stage"
+	@echo "make train-demo  the training recipes on LFW View 1 (docs/TRAINING.md; about 2 hours on 2 cores)"
 	@echo "make fuzz      build and run the fuzzers for a short while (clang; FUZZ_SECONDS=60 each)"
 	@echo "make fuzz-replay  every fuzz seed once under clang's ASan+UBSan (part of make test)"
 
@@ -76,6 +77,9 @@ test-python: models build
 
 eval: models build
 	scripts/eval.sh $(BUILD)
+
+train-demo: models build
+	scripts/train_demo.sh $(BUILD)
 
 bench: models build
 	$(BUILD)/bench/bench_stages --threads 1 $(if $(BENCH_OUT),--json $(BENCH_OUT))

@@ -185,6 +185,24 @@ double fk_schedule_lr(fk_schedule s, double base, long long t, long long total, 
 /* ---- training */
 
 /* Inputs (n × h × w × c floats, row-major) with a label each (0 <= y < classes); borrowed. */
+/* Augmentation of image inputs while training: each sample of each batch is mirrored (with
+ * probability 1/2 when flip), scaled by a factor drawn in [1 - scale, 1 + scale] about its centre,
+ * moved by up to shift × its side in x and y, and its values v (in [-1, 1]) become k v + b with k in
+ * [1 - contrast, 1 + contrast] and b in [-brightness, brightness], clamped. All zero: off. */
+typedef struct fk_augment_options {
+    int flip;
+    double shift, scale, brightness, contrast;
+} fk_augment_options;
+/* flip on, shift and scale 0.05, brightness and contrast 0.1 */
+void fk_augment_options_default(fk_augment_options *a);
+int fk_augment_active(const fk_augment_options *a);
+/* One sample (h × w × c) into out, its parameters drawn from rng. */
+void fk_train_augment(const float *in, float *out, int h, int w, int c, const fk_augment_options *a, uint64_t *rng);
+/* The same with the parameters given (tests): mirror, scale about the centre, shift in pixels, then
+ * contrast and brightness. */
+void fk__train_warp(const float *in, float *out, int h, int w, int c, int flip, double scale, double dx, double dy,
+                    double contrast, double brightness);
+
 typedef struct fk_train_set {
     const float *x;
     const int *y;
@@ -234,6 +252,7 @@ typedef struct fk_train_options {
     int stop_after;         /* > 0: return after this many epochs of this call (the schedule still
                                spans `epochs`; resume later to finish) */
     const char *base;       /* the embedder whose descriptors are the inputs, recorded in the model */
+    fk_augment_options augment; /* image inputs only (h, w > 1); off by default */
     const fk_pair_set *val;  /* accuracy after every epoch (NULL: none) */
     const fk_pair_set *tune; /* the threshold for val's accuracy is chosen on these (NULL: on val itself) */
     fk_train_progress_fn progress;

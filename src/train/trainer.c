@@ -436,6 +436,7 @@ fk_status fk_train_run(const fk_train_options *o, const fk_train_set *data, fk_t
         if ((st = fk_train_pair_eval(net, o->val, o->tune, &res->initial_accuracy, &thr0, err)) != FK_OK)
             goto done;
     }
+    int aug = fk_augment_active(&o->augment) && data->h > 1 && data->w > 1;
     double t0 = now_s(), last_loss = 0, last_active = 0;
     size_t images = 0;
     int end_epoch = o->stop_after > 0 && start_epoch + o->stop_after < o->epochs ? start_epoch + o->stop_after : o->epochs;
@@ -446,8 +447,16 @@ fk_status fk_train_run(const fk_train_options *o, const fk_train_set *data, fk_t
         for (long long s = 0; s < steps_per_epoch; s++) {
             long long t = (long long)e * steps_per_epoch + s;
             sampler_draw(&sm, p, o->k, &rng, idx, lab);
-            for (int i = 0; i < b; i++)
-                memcpy(xb + (size_t)i * in_dim, data->x + idx[i] * in_dim, in_dim * sizeof *xb);
+            if (aug) {
+                /* its own stream per step, so the sampler's draws and a resumed run are unchanged */
+                uint64_t ar = o->seed ^ 0xA5A5F00DULL ^ ((uint64_t)(t + 1) * 0xD1B54A32D192ED03ull);
+                for (int i = 0; i < b; i++)
+                    fk_train_augment(data->x + idx[i] * in_dim, xb + (size_t)i * in_dim, data->h, data->w, data->c,
+                                     &o->augment, &ar);
+            } else {
+                for (int i = 0; i < b; i++)
+                    memcpy(xb + (size_t)i * in_dim, data->x + idx[i] * in_dim, in_dim * sizeof *xb);
+            }
             const float *emb;
             if ((st = fk_tnet_forward(net, xb, b, 1, &emb, err)) != FK_OK)
                 goto done;

@@ -13,6 +13,8 @@ run train --data x --out m --mining most;  expect_rc 2 "train: unknown --mining"
 run train --data x --out m --batch 1,4;    expect_rc 2 "train: --batch with one person"
 run train --data x --out m --batch 8;      expect_rc 2 "train: --batch without K"
 run train --data x --out m --optim lbfgs;  expect_rc 2 "train: unknown --optim"
+run train --data x --out m --arch small-cnn --augment blur; expect_rc 2 "train: unknown --augment"
+run train --data x --out m --augment default; expect_rc 2 "train: --augment on descriptors"
 
 shared=${FACEKIT_SHARED:-${FK_TEST_SHARED_DEFAULT:-}}
 lfw="$shared/data/lfw-deepfunneled/images_deepfunneled"
@@ -79,10 +81,10 @@ done
 
 # a CNN on aligned chips, and a student distilled from the base's descriptors
 run train --data "$data" --out "$FK_TMP/cnn.fktn" "${fast[@]}" --val-pairs "$FK_TMP/val.csv" --pairs-root "$lfw" \
-  --arch small-cnn --chip-size 32 --epochs 2 --batch 8,2 --json
-expect_rc 0 "train --arch small-cnn on 32x32 chips"
+  --arch small-cnn --chip-size 32 --epochs 2 --batch 8,2 --augment flip,shift=0.1,contrast=0.2 --json
+expect_rc 0 "train --arch small-cnn on 32x32 chips, augmented"
 cp "$FK_TMP/out" "$FK_TMP/cnn.json"
-json_check 'd["input"] == "chips" and d["chip_size"] == 32 and d["base"] is None and d["images"] == 64 and 0 <= d["untrained_accuracy"] <= 1 and 0 <= d["base_accuracy"] <= 1' \
+json_check 'd["input"] == "chips" and d["chip_size"] == 32 and d["augment"] == "flip,shift=0.1,contrast=0.2" and d["base"] is None and d["images"] == 64 and 0 <= d["untrained_accuracy"] <= 1 and 0 <= d["base_accuracy"] <= 1' \
   "train small-cnn: chips, the raw-pixel and untrained figures"
 run train --data "$data" --out "$FK_TMP/student.fktn" "${fast[@]}" --loss distill --chip-size 32 --epochs 2 --batch 8,2 --json
 expect_rc 0 "train --loss distill"
