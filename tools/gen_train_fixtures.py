@@ -33,10 +33,18 @@ def splitmix(state):
 
 def parse_arch(arch, h, w, c):
     """The layers with their shapes and parameter counts, as net.c lays them out."""
-    layers = []
+    layers, skips = [], []
     for txt in arch.split(","):
         name, *args = txt.split(":")
         L = dict(kind=name, h=h, w=w, c=c)
+        if name == "skip":
+            skips.append((h, w, c))
+        elif name == "add":
+            assert skips.pop() == (h, w, c)
+        elif name == "cat":
+            sh, sw, sc = skips.pop()
+            assert (sh, sw) == (h, w)
+            c += sc
         if name == "fc":
             m = int(args[0])
             L.update(k_in=h * w * c, wshape=(m, h * w * c), bshape=(m,))
@@ -83,6 +91,7 @@ def to_torch(L, wt, bt):
 def forward(layers, x, ws, bs):
     """x: N × H × W × C; returns N × D."""
     t = x.permute(0, 3, 1, 2)
+    skips = []
     for L, wt, bt in zip(layers, ws, bs):
         k = L["kind"]
         W, B = to_torch(L, wt, bt) if wt is not None else (None, None)
@@ -113,6 +122,12 @@ def forward(layers, x, ws, bs):
             t = F.normalize(t, dim=1, eps=1e-12)
         elif k == "flatten":
             t = t.permute(0, 2, 3, 1).reshape(t.shape[0], -1)[:, :, None, None]
+        elif k == "skip":
+            skips.append(t)
+        elif k == "add":
+            t = t + skips.pop()
+        elif k == "cat":
+            t = torch.cat([t, skips.pop()], dim=1)  # the input's channels first, as net.c
         else:
             raise ValueError(k)
     return t.permute(0, 2, 3, 1).reshape(t.shape[0], -1)
@@ -279,6 +294,8 @@ def main():
     head_l2 = head + ",l2"
     cnn = "conv:4:3:1:1,bn,relu,max:2:2,dw:3:1:1,prelu,lc:3:2,avg:2:1:1,flatten,fc:6,l2"
     cnn2 = "conv:5:3:2:1,relu,gap,fc:6"
+    # a residual block around a concat of a nested branch
+    res = "conv:4:3:1:1,bn,relu,skip,conv:4:3:1:1,bn,relu,skip,dw:3:1:1,cat,conv:4:1,add,max:2:2,fc:6,l2"
     fxs = [
         fixture("softmax", head, (1, 1, 10), pk, "softmax", 1, classes=4),
         fixture("focal", head, (1, 1, 10), pk, "focal", 2, classes=4),
@@ -294,6 +311,11 @@ def main():
         fixture("cnn-triplet-batchhard", cnn, (8, 8, 3), [0, 1, 2, 0, 1, 2], "triplet", 12, mining="batch-hard",
                 margin=0.5),
         fixture("cnn-softmax", cnn2, (9, 7, 2), [0, 1, 2, 0, 1, 2], "softmax", 13, classes=3),
+        fixture("cnn-residual-triplet", res, (8, 8, 3), [0, 1, 2, 0, 1, 2], "triplet", 14, mining="batch-hard",
+                margin=0.5),
+        # a skip on the input and an add as the last layer: the two ends of a branch
+        fixture("cnn-residual-ends", "skip,conv:2:3:1:1,bn,relu,skip,dw:3:1:1,cat,conv:2:1,add", (4, 4, 2),
+                [0, 1, 2, 0, 1, 2], "softmax", 15, classes=3),
     ]
     for fx in fxs:
         path = os.path.join(out, fx["name"] + ".json")

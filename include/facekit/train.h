@@ -103,7 +103,14 @@ fk_status fk_loss_eval(const fk_loss_options *o, const float *x, int batch, int 
  *   drop[:P]          dropout with probability P (0.5), inverted (scaled at training)
  *   l2                L2 normalisation of each position's channels
  *   flatten
- * Example: "conv:16:3:1:1,bn,relu,max:2:2,conv:32:3:1:1,bn,relu,gap,fc:128,l2". */
+ *   skip              marks a branch point: the identity, whose output a later add or cat takes
+ *   add               adds the output of the nearest open skip (a residual block; the shapes must
+ *                     be equal) and closes it
+ *   cat               appends the nearest open skip's channels after its input's (same height and
+ *                     width) and closes it
+ * Skips nest: add and cat close the latest skip still open; every skip must be closed.
+ * Example: "conv:16:3:1:1,bn,relu,max:2:2,conv:32:3:1:1,bn,relu,gap,fc:128,l2"; with a residual
+ * block: "conv:16:3:1:1,bn,relu,skip,conv:16:3:1:1,bn,relu,conv:16:3:1:1,bn,add,relu,gap,fc:128". */
 typedef struct fk_tnet fk_tnet;
 
 /* Weights: He-normal from seed (biases 0, batch norm at identity). FK_E_INVALID_ARGUMENT names the

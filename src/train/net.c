@@ -1,4 +1,4 @@
-/* net.c: a trainable sequential net built from an architecture string, its forward and backward passes over a batch.
+/* net.c: a trainable net built from an architecture string (a sequence, with skip/add/cat branches), its forward and backward passes over a batch.
  *
  * Invariants: params and grads share one layout (each layer's weights then bias at its offsets);
  * state holds what is learnt without a gradient (batch norm's running statistics). Activations
@@ -15,8 +15,8 @@
 #include "train/net_internal.h"
 #include "train/ops.h"
 
-static const char *const kind_names[TL_COUNT] = {"fc",  "conv", "dw",  "lc",  "bn",   "relu",
-                                                 "prelu", "max", "avg", "gap", "drop", "l2", "flatten"};
+static const char *const kind_names[TL_COUNT] = {"fc",  "conv", "dw",   "lc",      "bn",   "relu", "prelu", "max",
+                                                 "avg", "gap",  "drop", "l2",      "flatten", "skip", "add", "cat"};
 
 static int parse_ints(const char *s, int *v, int max)
 {
@@ -49,7 +49,7 @@ static fk_status parse_layer(const char *txt, size_t len, tr_layer *l, fk__shape
     if (kind < 0)
         return fk__fail(err, FK_E_INVALID_ARGUMENT,
                         "architecture: unknown layer '%s' (there are fc, conv, dw, lc, bn, relu, prelu, max, avg, "
-                        "gap, drop, l2, flatten)",
+                        "gap, drop, l2, flatten, skip, add, cat)",
                         buf);
     if ((size_t)in.h * (size_t)in.w * (size_t)in.c > ((size_t)1 << 28))
         return fk__fail(err, FK_E_LIMIT, "architecture: the input of '%s' has more than 2^28 values", buf);
@@ -213,6 +213,7 @@ fk_status fk__tnet_new_limited(const char *arch, int h, int w, int c, uint64_t s
     fk__shape cur = net->in;
     const char *p = arch;
     fk_status st = FK_OK;
+    int open[64], nopen = 0; /* the skips not yet closed, latest last */
     while (st == FK_OK && *p) {
         size_t len = strcspn(p, ",");
         if (len == 0) {
@@ -229,6 +230,37 @@ fk_status fk__tnet_new_limited(const char *arch, int h, int w, int c, uint64_t s
         if (st != FK_OK)
             break;
         tr_layer *l = &net->l[net->nl++];
+        if (l->kind == TL_SKIP) {
+            if (nopen == (int)(sizeof open / sizeof *open)) {
+                st = fk__fail(err, FK_E_LIMIT, "architecture '%s': more than 64 skips open at once", arch);
+                break;
+            }
+            open[nopen++] = net->nl - 1;
+        } else if (l->kind == TL_ADD || l->kind == TL_CAT) {
+            if (!nopen) {
+                st = fk__fail(err, FK_E_INVALID_ARGUMENT, "architecture '%s': layer %d (%s) has no open skip to take",
+                              arch, net->nl, kind_names[l->kind]);
+                break;
+            }
+            tr_layer *s = &net->l[open[--nopen]];
+            fk__shape so = s->out;
+            int same = so.h == cur.h && so.w == cur.w && (l->kind == TL_CAT || so.c == cur.c);
+            if (!same) {
+                st = fk__fail(err, FK_E_INVALID_ARGUMENT,
+                              "architecture '%s': layer %d (%s) takes %dx%dx%d from its skip on a %dx%dx%d input", arch,
+                              net->nl, kind_names[l->kind], so.h, so.w, so.c, cur.h, cur.w, cur.c);
+                break;
+            }
+            if (l->kind == TL_CAT && (size_t)cur.h * cur.w * ((size_t)cur.c + so.c) > ((size_t)1 << 28)) {
+                st = fk__fail(err, FK_E_LIMIT, "architecture '%s': layer %d (cat) gives more than 2^28 values a sample",
+                              arch, net->nl);
+                break;
+            }
+            if (l->kind == TL_CAT)
+                l->out.c = cur.c + so.c;
+            l->partner = open[nopen];
+            s->partner = net->nl - 1;
+        }
         l->wofs = net->nparams;
         l->bofs = l->wofs + l->wcount;
         l->sofs = net->nstate;
@@ -246,6 +278,9 @@ fk_status fk__tnet_new_limited(const char *arch, int h, int w, int c, uint64_t s
     }
     if (st == FK_OK && net->nl == 0)
         st = fk__fail(err, FK_E_INVALID_ARGUMENT, "architecture '%s': no layers", arch);
+    if (st == FK_OK && nopen)
+        st = fk__fail(err, FK_E_INVALID_ARGUMENT, "architecture '%s': the skip at layer %d is never closed by add or cat",
+                      arch, open[nopen - 1] + 1);
     if (st == FK_OK) {
         net->params = calloc(net->nparams ? net->nparams : 1, sizeof(float));
         net->grads = calloc(net->nparams ? net->nparams : 1, sizeof(float));
@@ -292,6 +327,8 @@ static fk_status reserve(fk_tnet *net, int n, fk_error *err)
             scnt = (size_t)n * l->out.h * l->out.w;
         else if (l->kind == TL_DROPOUT)
             scnt = cnt;
+        else if (l->kind == TL_CAT)
+            scnt = (size_t)n * l->out.h * l->out.w * (size_t)(l->out.c - l->in.c);
         float *a = realloc(l->act, cnt * sizeof(float)), *da = a ? realloc(l->dact, cnt * sizeof(float)) : NULL;
         if (a)
             l->act = a;
@@ -369,7 +406,11 @@ fk_status fk_tnet_forward(fk_tnet *net, const float *x, int n, int train, const 
             }
             break;
         case TL_L2NORM: fk__trf_l2norm_fwd(in, y, l->save, rows_of(l->in, n), l->in.c, 1e-12f); break;
-        case TL_FLATTEN: memcpy(y, in, cnt * sizeof(float)); break;
+        case TL_FLATTEN: case TL_SKIP: memcpy(y, in, cnt * sizeof(float)); break;
+        case TL_ADD: fk__trf_add_fwd(in, net->l[l->partner].act, y, cnt); break;
+        case TL_CAT:
+            fk__trf_concat_fwd(in, l->in.c, net->l[l->partner].act, l->out.c - l->in.c, y, rows_of(l->out, n));
+            break;
         default: break;
         }
         in = y;
@@ -423,9 +464,28 @@ fk_status fk_tnet_backward(fk_tnet *net, const float *dy, fk_error *err)
             case TL_GAP: fk__trf_gap_bwd(g, dx, n, l->in.h * l->in.w, l->in.c); break;
             case TL_DROPOUT: fk__trf_mul_bwd(l->save, g, dx, icnt); break;
             case TL_L2NORM: fk__trf_l2norm_bwd(in, l->save, g, dx, rows_of(l->in, n), l->in.c, 1e-12f); break;
-            case TL_FLATTEN: fk__trf_acc(g, dx, icnt); break;
+            case TL_FLATTEN: case TL_ADD: fk__trf_acc(g, dx, icnt); break;
+            case TL_SKIP: {
+                /* both of its consumers: the next layer (its dact) and its add or cat */
+                const tr_layer *q = &net->l[l->partner];
+                fk__trf_acc(g, dx, icnt);
+                const float *qg = q->kind == TL_CAT ? q->save : l->partner == net->nl - 1 ? dy : q->dact;
+                fk__trf_acc(qg, dx, icnt);
+                break;
+            }
             default: break;
             }
+        }
+        if (l->kind == TL_CAT) {
+            /* the skip's share waits in save until the skip's own turn (layers between overwrite dacts) */
+            size_t rows = rows_of(l->out, n), cb = (size_t)(l->out.c - l->in.c);
+            memset(l->save, 0, rows * cb * sizeof(float));
+            float *tmp = dx;
+            if (!tmp && !(tmp = calloc(icnt, sizeof(float))))
+                return fk__fail(err, FK_E_NO_MEMORY, "fk_tnet_backward: out of memory");
+            fk__trf_concat_bwd(g, tmp, l->in.c, l->save, (int)cb, rows);
+            if (!dx)
+                free(tmp);
         }
         if (l->kind == TL_PRELU) {
             float *tmp = dx;

@@ -175,6 +175,8 @@ int fk__tnet_fast_fwd(fk_tnet *net, tr_layer *l, const float *in, float *y, int 
 {
     if (l->kind == TL_DROPOUT)
         return 0; /* its mask follows one generator through the batch: the reference code's */
+    if (l->kind == TL_SKIP || l->kind == TL_ADD || l->kind == TL_CAT)
+        return 0; /* copies: the reference code's, which knows the branch */
     job j = {.net = net, .l = l, .in = in, .y = y, .n = n, .train = train};
     if (l->kind == TL_BN) {
         if (train)
@@ -301,7 +303,7 @@ static void bwd_part(void *ctx, int ith, int nth)
 
 int fk__tnet_fast_bwd(fk_tnet *net, tr_layer *l, const float *in, const float *g, float *dx, int n)
 {
-    if (l->kind == TL_DROPOUT)
+    if (l->kind == TL_DROPOUT || l->kind == TL_SKIP || l->kind == TL_ADD || l->kind == TL_CAT)
         return 0;
     if (l->kind == TL_PRELU && !dx && !net->scratch_n)
         return 0; /* no scratch to put the unused input gradient in */

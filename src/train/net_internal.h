@@ -23,6 +23,9 @@ typedef enum tl_kind {
     TL_DROPOUT,
     TL_L2NORM,
     TL_FLATTEN,
+    TL_SKIP,
+    TL_ADD,
+    TL_CAT,
     TL_COUNT
 } tl_kind;
 
@@ -36,9 +39,10 @@ typedef struct tr_layer {
     size_t wofs, wcount, bofs, bcount; /* in params and grads */
     size_t sofs, scount;               /* in state */
     float *act, *dact; /* this layer's output and its gradient, for the batch */
-    float *save;       /* bn: mean, istd; l2: norms; dropout: the mask */
+    float *save;       /* bn: mean, istd; l2: norms; dropout: the mask; cat: the skip's share of the gradient */
     size_t *arg;       /* max pooling's winners */
     int sub;           /* conv: samples per sgemm in the fast path */
+    int partner;       /* skip: its add or cat; add, cat: its skip */
 } tr_layer;
 
 /* one training thread's own buffers (net_fast.c) */

@@ -119,6 +119,8 @@ int main(void)
     compare("dw:3:1:1,prelu,lc:4:3,relu,avg:2:2,flatten,fc:5", 9, 8, 2, 5);
     compare("bn,prelu,conv:4:3:1:1,bn,relu,flatten,fc:6,bn,prelu,fc:3", 6, 5, 3, 7); /* bn and prelu first */
     compare("fc:7,relu,fc:3", 1, 1, 4, 2); /* fewer samples than threads */
+    compare("conv:4:3:1:1,skip,conv:4:3:1:1,bn,relu,skip,dw:3:1:1,cat,conv:4:1,add,gap,fc:5,l2", 7, 6, 3, 5);
+    compare("skip,conv:3:3:1:1,bn,relu,add", 5, 4, 3, 3); /* a branch from the input to the output */
     repeat("conv:8:3:1:1,bn,relu,max:2:2,conv:16:3:1:1,bn,relu,gap,fc:10,l2", 16, 16, 3, 21, 2);
     return fk_test_finish("train sgemm kernels");
 }

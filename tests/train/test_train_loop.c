@@ -214,6 +214,20 @@ static void test_arch_errors(void)
     CHECK_OK(fk_tnet_new("conv:4:3:2:1,bn,relu,dw:3:1:1,lc:2:2,max:2:2,avg:1,gap,fc:3,l2", 12, 12, 3, 1, &net, &err));
     fk_tnet_free(net);
     net = NULL;
+    /* branches: every skip closed by one add or cat, with shapes that fit */
+    CHECK(fk_tnet_new("fc:4,skip,relu", 1, 1, 4, 1, &net, &err) == FK_E_INVALID_ARGUMENT && !net);
+    CHECK(strstr(err.message, "never closed") != NULL);
+    CHECK(fk_tnet_new("fc:4,add", 1, 1, 4, 1, &net, &err) == FK_E_INVALID_ARGUMENT);
+    CHECK(strstr(err.message, "no open skip") != NULL);
+    CHECK(fk_tnet_new("skip,fc:5,add", 1, 1, 4, 1, &net, &err) == FK_E_INVALID_ARGUMENT);
+    CHECK(strstr(err.message, "1x1x4 from its skip on a 1x1x5") != NULL);
+    CHECK(fk_tnet_new("conv:2:1,skip,max:2:2,cat", 4, 4, 1, 1, &net, &err) == FK_E_INVALID_ARGUMENT);
+    CHECK_OK(fk_tnet_new("conv:2:1,skip,conv:3:1,cat,skip,conv:5:1,add", 4, 4, 1, 1, &net, &err));
+    fk_tnet_layer_info li;
+    CHECK_OK(fk_tnet_layer(net, 6, &li));
+    CHECK(!strcmp(li.kind, "add") && li.out_c == 5 && fk_tnet_out_dim(net) == 4 * 4 * 5);
+    fk_tnet_free(net);
+    net = NULL;
     /* fc:M:1 starts as the identity, so a head starts where its base is */
     CHECK(fk_tnet_new("fc:5:1", 1, 1, 4, 1, &net, &err) == FK_E_INVALID_ARGUMENT && strstr(err.message, "4 inputs"));
     CHECK_OK(fk_tnet_new("fc:16:1", 1, 1, DIM, 1, &net, &err));
