@@ -295,8 +295,8 @@ fk_status fk__tnet_new_limited(const char *arch, int h, int w, int c, uint64_t s
     net->out_dim = cur.h * cur.w * cur.c;
     for (int i = 0; i < net->nl; i++) {
         tr_layer *l = &net->l[i];
-        if (l->kind == TL_CONV) {
-            l->sub = fk__trf_conv_sub(&l->g);
+        if (l->kind == TL_CONV || l->kind == TL_LC) {
+            l->sub = l->kind == TL_CONV ? fk__trf_conv_sub(&l->g) : fk__trf_lc_sub(&l->g);
             if (2 * fk__trf_conv_scratch(&l->g, l->sub) > net->scratch_n)
                 net->scratch_n = 2 * fk__trf_conv_scratch(&l->g, l->sub);
         }

@@ -111,7 +111,7 @@ static void fwd_part(void *ctx, int ith, int nth)
     case TL_FC: fk__trf_fc_fwd_fast(x, w, bias, y, cnt, l->k_in, l->out.c); break;
     case TL_CONV: fk__trf_conv_fwd_fast(x, w, bias, y, &g, net->t[ith].scratch, cnt < l->sub ? cnt : l->sub); break;
     case TL_DW: fk__trf_dwconv_fwd(x, w, bias, y, &g); break;
-    case TL_LC: fk__trf_lc_fwd(x, w, bias, y, &g); break;
+    case TL_LC: fk__trf_lc_fwd_fast(x, w, bias, y, &g, net->t[ith].scratch, cnt < l->sub ? cnt : l->sub); break;
     case TL_BN: {
         int c = l->in.c;
         if (j->phase == 0) {
@@ -265,7 +265,9 @@ static void bwd_part(void *ctx, int ith, int nth)
         fk__trf_conv_bwd_fast(x, w, dy, dx, dw, db, &g, net->t[ith].scratch, cnt < l->sub ? cnt : l->sub);
         break;
     case TL_DW: fk__trf_dwconv_bwd(x, w, dy, dx, dw, db, &g); break;
-    case TL_LC: fk__trf_lc_bwd(x, w, dy, dx, dw, db, &g); break;
+    case TL_LC:
+        fk__trf_lc_bwd_fast(x, w, dy, dx, dw, db, &g, net->t[ith].scratch, cnt < l->sub ? cnt : l->sub);
+        break;
     case TL_PRELU:
         if (dx)
             fk__trf_prelu_bwd(x, w, dy, dx, dw, (size_t)cnt * hw, l->in.c);

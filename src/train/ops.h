@@ -58,6 +58,14 @@ void fk__trf_conv_fwd_fast(const float *x, const float *w, const float *b, float
                            int sub);
 void fk__trf_conv_bwd_fast(const float *x, const float *w, const float *dy, float *dx, float *dw, float *db,
                            const tr_conv *a, float *cols, int sub);
+/* The locally connected layer takes the convolution's patches (fk__trf_conv_scratch(a, sub) of
+ * scratch, twice that backward) and runs one sgemm per output position over the sub samples;
+ * fk__trf_lc_sub gives it more samples than a convolution's, as each product is one row a sample. */
+int fk__trf_lc_sub(const tr_conv *a);
+void fk__trf_lc_fwd_fast(const float *x, const float *w, const float *b, float *y, const tr_conv *a, float *cols,
+                         int sub);
+void fk__trf_lc_bwd_fast(const float *x, const float *w, const float *dy, float *dx, float *dw, float *db,
+                         const tr_conv *a, float *cols, int sub);
 void fk__trf_maxpool_fwd_fast(const float *x, float *y, size_t *arg, const tr_conv *a);
 void fk__trf_relu_bwd_set(const float *x, const float *dy, float *dx, size_t count);
 /* batch norm in two passes over row ranges: sums (added to, in double), then the rows */

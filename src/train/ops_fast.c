@@ -1,4 +1,4 @@
-/* ops_fast.c: the fast float kernels (sgemm fully connected and convolution, 2x2 max pooling, batch norm in two passes) beside their reference kernels in ops_impl.h and tested against them. */
+/* ops_fast.c: the fast float kernels (sgemm fully connected, convolution and locally connected layers, 2x2 max pooling, batch norm in two passes) beside their reference kernels in ops_impl.h and tested against them. */
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
@@ -144,6 +144,67 @@ void fk__trf_conv_bwd_fast(const float *x, const float *w, const float *dy, floa
             for (size_t p = 0; p < (size_t)s * P; p++)
                 for (int o = 0; o < a->co; o++)
                     db[o] += dyn[p * a->co + o];
+    }
+}
+
+int fk__trf_lc_sub(const tr_conv *a)
+{
+    /* the whole share of a batch of 64 on 2 threads where 2^21 floats of patches allow: each
+     * position's weights are read once per sub samples */
+    size_t PK = (size_t)a->oh * a->ow * a->kh * a->kw * a->ci;
+    size_t sub = PK ? ((size_t)1 << 21) / PK : 32;
+    return sub < 1 ? 1 : sub > 32 ? 32 : (int)sub;
+}
+
+/* cols holds s samples' patches, sample j's position p at row j * P + p: position p's rows over
+ * the samples are one matrix with leading dimension P × K */
+void fk__trf_lc_fwd_fast(const float *x, const float *w, const float *b, float *y, const tr_conv *a, float *cols,
+                         int sub)
+{
+    int P = a->oh * a->ow, K = a->kh * a->kw * a->ci, co = a->co;
+    size_t xs = (size_t)a->h * a->w * a->ci, ys = (size_t)P * co, cs = (size_t)P * K, wp = (size_t)co * K;
+    for (int n = 0; n < a->n; n += sub) {
+        int s = a->n - n < sub ? a->n - n : sub;
+        float *yn = y + (size_t)n * ys;
+        for (int j = 0; j < s; j++)
+            im2col(x + (size_t)(n + j) * xs, cols + (size_t)j * cs, a);
+        for (int p = 0; p < P; p++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s, co, K, 1.0f, cols + (size_t)p * K, (int)cs,
+                        w + (size_t)p * wp, K, 0.0f, yn + (size_t)p * co, (int)ys);
+        if (b)
+            for (int j = 0; j < s; j++)
+                for (size_t q = 0; q < ys; q++)
+                    yn[(size_t)j * ys + q] += b[q];
+    }
+}
+
+void fk__trf_lc_bwd_fast(const float *x, const float *w, const float *dy, float *dx, float *dw, float *db,
+                         const tr_conv *a, float *cols, int sub)
+{
+    int P = a->oh * a->ow, K = a->kh * a->kw * a->ci, co = a->co;
+    size_t xs = (size_t)a->h * a->w * a->ci, ys = (size_t)P * co, cs = (size_t)P * K, wp = (size_t)co * K;
+    float *dcols = cols + (size_t)sub * cs;
+    for (int n = 0; n < a->n; n += sub) {
+        int s = a->n - n < sub ? a->n - n : sub;
+        const float *dyn = dy + (size_t)n * ys;
+        if (dw) {
+            for (int j = 0; j < s; j++)
+                im2col(x + (size_t)(n + j) * xs, cols + (size_t)j * cs, a);
+            for (int p = 0; p < P; p++)
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, co, K, s, 1.0f, dyn + (size_t)p * co, (int)ys,
+                            cols + (size_t)p * K, (int)cs, 1.0f, dw + (size_t)p * wp, K);
+        }
+        if (dx) {
+            for (int p = 0; p < P; p++)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s, K, co, 1.0f, dyn + (size_t)p * co, (int)ys,
+                            w + (size_t)p * wp, K, 0.0f, dcols + (size_t)p * K, (int)cs);
+            for (int j = 0; j < s; j++)
+                col2im_add(dcols + (size_t)j * cs, dx + (size_t)(n + j) * xs, a);
+        }
+        if (db)
+            for (int j = 0; j < s; j++)
+                for (size_t q = 0; q < ys; q++)
+                    db[q] += dyn[(size_t)j * ys + q];
     }
 }
 

@@ -121,6 +121,8 @@ int main(void)
     compare("fc:7,relu,fc:3", 1, 1, 4, 2); /* fewer samples than threads */
     compare("conv:4:3:1:1,skip,conv:4:3:1:1,bn,relu,skip,dw:3:1:1,cat,conv:4:1,add,gap,fc:5,l2", 7, 6, 3, 5);
     compare("skip,conv:3:3:1:1,bn,relu,add", 5, 4, 3, 3); /* a branch from the input to the output */
+    compare("lc:5:3:2:1,relu,lc:3:2,flatten,fc:4", 9, 7, 3, 37); /* stride 2 and padding; lc_sub splits 37 */
+    compare("conv:4:3:1:1,lc:6:1,fc:3", 4, 5, 2, 1); /* 1x1, one sample */
     repeat("conv:8:3:1:1,bn,relu,max:2:2,conv:16:3:1:1,bn,relu,gap,fc:10,l2", 16, 16, 3, 21, 2);
     return fk_test_finish("train sgemm kernels");
 }
