@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# train_demo.sh: `make train-demo`: the LFW View 1 training recipes of docs/TRAINING.md end to end (small-cnn from scratch, the CNN and head loss tables, distillation), each result as JSON under OUT and the tables on stdout.
+# train_demo.sh: `make train-demo`: the LFW View 1 training recipes of docs/TRAINING.md end to end (small-cnn and deepface-lc from scratch, the CNN and head loss tables, distillation), each result as JSON under OUT and the tables on stdout.
 # Usage: scripts/train_demo.sh BUILD_DIR [OUT_DIR]   Environment: LFW (default ../shared/data/lfw-deepfunneled),
-# TRAIN_DEMO_PARTS (default "cnn cnn-table head-table distill"), THREADS (default: the CPUs).
+# TRAIN_DEMO_PARTS (default "cnn lc cnn-table head-table distill"; LC_EPOCHS for lc, 50), THREADS (default: the CPUs).
 set -eu
 build=${1:?usage: train_demo.sh BUILD_DIR [OUT_DIR]}
 out=${2:-$build/train-demo}
@@ -16,13 +16,19 @@ mkdir -p "$out"
 common=(--data "$lfw" --people "$lfw/peopleDevTrain.txt" --val-pairs "$lfw/pairsDevTest.txt"
   --tune-pairs "$lfw/pairsDevTrain.txt" --threads "$threads")
 chips=(--jitter 0 --cache "$out/devtrain_j0.tsv")
-for part in ${TRAIN_DEMO_PARTS:-cnn cnn-table head-table distill}; do
+for part in ${TRAIN_DEMO_PARTS:-cnn lc cnn-table head-table distill}; do
   case $part in
   cnn) # the recipe: small-cnn from scratch, batch-hard triplets, 100 epochs of 32 x 4
     echo "== small-cnn, triplet batch-hard, 100 epochs" >&2
     "$fk" train "${common[@]}" "${chips[@]}" --arch small-cnn --loss triplet --mining batch-hard --epochs 100 \
       --batch 32,4 --out "$out/small-cnn.fktn" --json > "$out/small-cnn.json"
     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("small-cnn: DevTest %.2f %% (raw pixels %.2f %%, untrained %.2f %%) in %.0f s" % (100*d["accuracy"], 100*d["base_accuracy"], 100*d["untrained_accuracy"], d["seconds"]))' "$out/small-cnn.json"
+    ;;
+  lc) # deepface-lc from scratch: convolutions, then locally connected layers
+    echo "== deepface-lc, triplet batch-hard, ${LC_EPOCHS:-50} epochs" >&2
+    "$fk" train "${common[@]}" "${chips[@]}" --arch deepface-lc --loss triplet --mining batch-hard \
+      --epochs "${LC_EPOCHS:-50}" --batch 32,4 --out "$out/deepface-lc.fktn" --json > "$out/deepface-lc.json"
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("deepface-lc: DevTest %.2f %% (raw pixels %.2f %%, untrained %.2f %%) in %.0f s" % (100*d["accuracy"], 100*d["base_accuracy"], 100*d["untrained_accuracy"], d["seconds"]))' "$out/deepface-lc.json"
     ;;
   cnn-table) # every loss on small-cnn, 20 epochs each
     FACEKIT=$fk LFW=$lfw scripts/train_table.sh "$out/cnn-table" "${chips[@]}" --arch small-cnn --epochs 20 \
