@@ -142,7 +142,7 @@ def loss_fn(o, x, y, W):
     b = x.shape[0]
     yl = y.tolist()
     if name in ("softmax", "focal", "ohem"):
-        z = x @ W.t()
+        z = o["scale"] * (x @ W.t())
         ce = F.cross_entropy(z, y, reduction="none")
         if name == "softmax":
             return ce.mean()
@@ -223,7 +223,7 @@ def loss_fn(o, x, y, W):
     raise ValueError(name)
 
 
-DEFAULTS = dict(margin=0.2, scale=64.0, gamma=2.0, alpha=1.0, keep=0.5, seed=1, mining="semi-hard")
+DEFAULTS = dict(margin=0.2, scale=1.0, gamma=2.0, alpha=1.0, keep=0.5, seed=1, mining="semi-hard")
 
 
 def fixture(name, arch, shape, labels, loss, data_seed, classes=0, **opts):
@@ -252,6 +252,8 @@ def fixture(name, arch, shape, labels, loss, data_seed, classes=0, **opts):
         ws.append(wt)
         bs.append(bt)
     o = dict(DEFAULTS, loss=loss, **opts)
+    if loss in ("arcface", "cosface") and "scale" not in opts:
+        o["scale"] = 64.0
     out_dim = layers[-1]["oh_"] * layers[-1]["ow_"] * layers[-1]["oc_"]
     Wc = None
     if classes:
@@ -300,6 +302,9 @@ def main():
         fixture("softmax", head, (1, 1, 10), pk, "softmax", 1, classes=4),
         fixture("focal", head, (1, 1, 10), pk, "focal", 2, classes=4),
         fixture("ohem", head, (1, 1, 10), pk, "ohem", 3, classes=4, keep=0.4),
+        # NormFace: a scale on the logits of a unit-length embedding
+        fixture("softmax-scaled", head_l2, (1, 1, 10), pk, "softmax", 16, classes=4, scale=10.0),
+        fixture("focal-scaled", head_l2, (1, 1, 10), pk, "focal", 17, classes=4, scale=10.0),
         fixture("center", head, (1, 1, 10), pk, "center", 4, classes=4),
         fixture("arcface", head, (1, 1, 10), pk, "arcface", 5, classes=4, scale=16.0, margin=0.5),
         fixture("cosface", head, (1, 1, 10), pk, "cosface", 6, classes=4, scale=16.0, margin=0.35),

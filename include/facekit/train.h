@@ -53,14 +53,15 @@ typedef struct fk_loss_options {
     fk_loss loss;
     fk_mining mining; /* TRIPLET only */
     double margin;    /* triplet, contrastive, coupled cluster: alpha; ArcFace/CosFace: m */
-    double scale;     /* ArcFace/CosFace: s */
+    double scale;     /* the logits' factor s: s·cos for ArcFace/CosFace, s·W·x for softmax, focal, OHEM */
     double gamma, alpha; /* focal */
     double keep;      /* OHEM: the share of the batch kept, 0 < keep <= 1 */
     uint64_t seed;    /* random mining */
 } fk_loss_options;
 
 /* The field's usual values for `loss`: triplet margin 0.2 (FaceNet), contrastive 1.0, coupled
- * cluster 0.2; ArcFace m 0.5 s 64 and CosFace m 0.35 s 64 (their papers); focal gamma 2 alpha 1
+ * cluster 0.2; ArcFace m 0.5 s 64 and CosFace m 0.35 s 64 (their papers), s 1 for
+ * the plain softmax family; focal gamma 2 alpha 1
  * (alpha 0.25 is the detection setting); OHEM keeps 0.5; mining semi-hard. */
 void fk_loss_options_init(fk_loss_options *o, fk_loss loss);
 

@@ -18,7 +18,7 @@ void fk_loss_options_init(fk_loss_options *o, fk_loss loss)
     o->loss = loss;
     o->mining = FK_MINING_SEMIHARD;
     o->margin = loss == FK_LOSS_CONTRASTIVE ? 1.0 : loss == FK_LOSS_ARCFACE ? 0.5 : loss == FK_LOSS_COSFACE ? 0.35 : 0.2;
-    o->scale = 64;
+    o->scale = loss == FK_LOSS_ARCFACE || loss == FK_LOSS_COSFACE ? 64 : 1;
     o->gamma = 2;
     o->alpha = 1;
     o->keep = 0.5;

@@ -169,7 +169,7 @@ int TRL(loss_eval)(const fk_loss_options *o, const R *x, int b, int d, const int
                 for (int k = 0; k < d; k++)
                     t += a[k] * v[k];
                 if (!margin) {
-                    z[(size_t)i * c + j] = t;
+                    z[(size_t)i * c + j] = s * t;
                     continue;
                 }
                 cosm[(size_t)i * c + j] = t;
@@ -193,7 +193,7 @@ int TRL(loss_eval)(const fk_loss_options *o, const R *x, int b, int d, const int
         if (!margin) {
             for (int i = 0; i < b; i++)
                 for (int j = 0; j < c; j++) {
-                    R g = z[(size_t)i * c + j];
+                    R g = z[(size_t)i * c + j] * s;
                     if (g == 0)
                         continue;
                     for (int k = 0; k < d; k++) {

@@ -313,6 +313,8 @@ static void run_loss(fk_loss loss, fk_mining mining, double scale_x, int normali
     l.o.mining = mining;
     if (loss == FK_LOSS_ARCFACE || loss == FK_LOSS_COSFACE)
         l.o.scale = 8; /* a milder scale keeps the softmax away from saturation, so the check has signal */
+    else
+        l.o.scale = 3; /* the plain softmax family's s, where 1 would hide a missing factor */
     if (loss == FK_LOSS_TRIPLET || loss == FK_LOSS_COUPLED_CLUSTER)
         l.o.margin = 0.8;
     l.b = 12, l.d = 6;

@@ -159,7 +159,7 @@ int main(void)
             names[n++] = strdup(e->d_name);
     closedir(dd);
     qsort(names, (size_t)n, sizeof *names, cmp_name);
-    CHECK_MSG(n >= 15, "%d fixtures, expected one per loss and mining and the CNNs (15)", n);
+    CHECK_MSG(n >= 17, "%d fixtures, expected one per loss and mining, two scaled softmaxes and the CNNs (17)", n);
     for (int i = 0; i < n; i++) {
         char path[8192];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
