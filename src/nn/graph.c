@@ -349,6 +349,11 @@ const fk__node *fk__graph_node(const fk__graph *g, int id)
     return &g->nodes[id];
 }
 
+fk__node *fk__graph_node_mut(fk__graph *g, int id)
+{
+    return &g->nodes[id];
+}
+
 int fk__graph_output_count(const fk__graph *g)
 {
     return g->n_outputs;

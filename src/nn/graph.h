@@ -84,6 +84,9 @@ fk_status fk__graph_finish(fk__graph *g, fk_error *err);
 
 int fk__graph_node_count(const fk__graph *g);
 const fk__node *fk__graph_node(const fk__graph *g, int id);
+/* The same node to change, for a loader that fuses a later op into it (a bias, scale, shift or
+ * activation into an epilogue) before the graph is planned; never after. */
+fk__node *fk__graph_node_mut(fk__graph *g, int id);
 int fk__graph_output_count(const fk__graph *g);
 int fk__graph_output(const fk__graph *g, int k);
 const char *fk__graph_name(const fk__graph *g);

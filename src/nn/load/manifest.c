@@ -388,15 +388,21 @@ fk_status fk__weights_load_opts(const char *manifest_path, const fk__weights_opt
         goto done;
     free(text);
     text = NULL;
-    if (!cJSON_IsArray(root)) {
-        st = fk__fail(err, FK_E_BAD_FORMAT, "%s: not a weights manifest (expected a JSON array of groups)", w->path);
+    /* a graph model's model.json holds the same array under "weightsManifest" */
+    cJSON *groups = root;
+    if (cJSON_IsObject(root))
+        groups = cJSON_GetObjectItemCaseSensitive(root, "weightsManifest");
+    if (!cJSON_IsArray(groups)) {
+        st = fk__fail(err, FK_E_BAD_FORMAT,
+                      "%s: not a weights manifest (expected a JSON array of groups, or an object with "
+                      "\"weightsManifest\")", w->path);
         goto done;
     }
 
     /* Pass 1: structure, shapes, dtypes; where each weight's bytes and floats go. */
-    ngroups = (size_t)cJSON_GetArraySize(root);
+    ngroups = (size_t)cJSON_GetArraySize(groups);
     size_t g = 0, total = 0, block_floats = 0;
-    for (const cJSON *grp = root->child; grp; grp = grp->next, g++) {
+    for (const cJSON *grp = groups->child; grp; grp = grp->next, g++) {
         if ((st = check_group(w->path, grp, g, err)) != FK_OK)
             goto done;
         total += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(grp, "weights"));
@@ -412,7 +418,7 @@ fk_status fk__weights_load_opts(const char *manifest_path, const fk__weights_opt
         goto done;
     }
     g = 0;
-    for (const cJSON *grp = root->child; grp; grp = grp->next, g++) {
+    for (const cJSON *grp = groups->child; grp; grp = grp->next, g++) {
         size_t i = 0;
         for (const cJSON *o_w = cJSON_GetObjectItemCaseSensitive(grp, "weights")->child; o_w; o_w = o_w->next, i++) {
             size_t k = w->count;
@@ -445,7 +451,7 @@ fk_status fk__weights_load_opts(const char *manifest_path, const fk__weights_opt
     /* Pass 2: every group's shards, read and checked against the manifest before the float
      * block is allocated, so that a manifest claiming more than its files hold fails cheaply. */
     g = 0;
-    for (const cJSON *grp = root->child; grp; grp = grp->next, g++) {
+    for (const cJSON *grp = groups->child; grp; grp = grp->next, g++) {
         st = read_group(w, cJSON_GetObjectItemCaseSensitive(grp, "paths"), g, group_need[g], &o, &shards[g], err);
         if (st != FK_OK)
             goto done;
