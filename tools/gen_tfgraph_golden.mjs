@@ -8,7 +8,7 @@ const tf = require('@tensorflow/tfjs');
 await tf.setBackend('cpu');
 
 const [dir, out] = process.argv.slice(2);
-const names = ['antispoof', 'liveness', 'emotion', 'gender', 'gear', 'blazeface', 'blazeface-front', 'faceres'];
+const names = ['antispoof', 'liveness', 'emotion', 'gender', 'gear', 'blazeface', 'blazeface-front', 'faceres', 'facemesh'];
 // the input every reference uses: sin(0.007 i) * 0.5 + 0.5 over the packed NHWC sample (the test computes the same)
 function input(h, w, c) {
   const n = h * w * c, v = new Float32Array(n);

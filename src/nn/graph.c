@@ -244,6 +244,17 @@ int fk__g_affine(fk__graph *g, int x, const char *name, const float *scale, cons
     return commit(g, n, g->nodes[x].shape);
 }
 
+int fk__g_prelu(fk__graph *g, int x, const char *name, const float *slopes)
+{
+    int id = fk__g_affine(g, x, name, NULL, NULL, FK__ACT_NONE, 0.0f);
+    if (id >= 0) {
+        if (!slopes)
+            return failf(g, FK_E_INVALID_ARGUMENT, "%s: node '%s': missing slopes%s", name, NULL);
+        g->nodes[id].u.affine.slopes = slopes;
+    }
+    return id;
+}
+
 int fk__g_sigmoid(fk__graph *g, int x, const char *name)
 {
     fk__node *n = push(g, FK__OP_SIGMOID, &x, 1, name);
@@ -436,7 +447,7 @@ fk_status fk__graph_own_weights(fk__graph *g, fk_error *err)
             ok = own(g, &n->u.dw.weights, (size_t)n->u.dw.kh * n->u.dw.kw * c) && own_epilogue(g, &n->u.dw.ep, c);
             break;
         case FK__OP_AFFINE:
-            ok = own(g, &n->u.affine.scale, c) && own(g, &n->u.affine.shift, c);
+            ok = own(g, &n->u.affine.scale, c) && own(g, &n->u.affine.shift, c) && own(g, &n->u.affine.slopes, c);
             break;
         case FK__OP_FC:
             ok = own(g, &n->u.fc.weights, (size_t)n->u.fc.k * n->u.fc.m) && own_epilogue(g, &n->u.fc.ep, c);

@@ -64,6 +64,8 @@ int fk__g_global_avgpool(fk__graph *g, int x, const char *name);
 int fk__g_add(fk__graph *g, int a, int b, const char *name, fk__act act);
 int fk__g_affine(fk__graph *g, int x, const char *name, const float *scale, const float *shift, fk__act act,
                  float alpha);
+/* y < 0 ? slopes[c] * y : y, one slope per channel (an affine node with slopes). */
+int fk__g_prelu(fk__graph *g, int x, const char *name, const float *slopes);
 int fk__g_sigmoid(fk__graph *g, int x, const char *name);
 int fk__g_softmax(fk__graph *g, int x, const char *name);
 int fk__g_concat(fk__graph *g, const int *xs, int count, const char *name);

@@ -134,12 +134,12 @@ static void test_elementwise_hand(void)
 
     float x[4] = {-2, -0.5f, 3, 8}, out[4];
     fk__view vx = fk__view_packed(x, fk__shape_make(1, 1, 1, 4)), vo = fk__view_packed(out, fk__shape_make(1, 1, 1, 4));
-    fk__affine_args leaky = {NULL, NULL, FK__ACT_LEAKY, 0.1f};
+    fk__affine_args leaky = {NULL, NULL, FK__ACT_LEAKY, 0.1f, NULL};
     fk__affine_ref(&leaky, &vx, &vo, 0, 1);
     CHECK_NEAR(out[0], -0.2, 1e-6);
     CHECK_NEAR(out[3], 8, 1e-6);
     float sc[4] = {1, 2, 3, 4}, sh[4] = {0, 0, 0, -30};
-    fk__affine_args aff = {sc, sh, FK__ACT_RELU6, 0};
+    fk__affine_args aff = {sc, sh, FK__ACT_RELU6, 0, NULL};
     fk__affine_ref(&aff, &vx, &vo, 0, 1);
     CHECK(out[0] == 0 && out[1] == 0 && out[2] == 6 && out[3] == 2);
 
@@ -481,7 +481,8 @@ static void test_eltwise_fast_random(void)
         CHECK_MSG(max_rel_diff_view(&ar.v, &af.v) == 0, "add fast vs ref (case %d)", t);
         CHECK_MSG(touched_outside(&af, 5.0f) == 0, "add fast wrote outside its view (case %d)", t);
 
-        fk__affine_args fa = {t % 2 ? sc : NULL, t % 3 ? sh : NULL, act, 0.1f};
+        /* every fourth case a PReLU after it, the per-channel slopes of a graph model */
+        fk__affine_args fa = {t % 2 ? sc : NULL, t % 3 ? sh : NULL, act, 0.1f, t % 4 == 1 ? sh : NULL};
         strided fr = make_strided(xs, 1, 5.0f), ff = make_strided(xs, 0, 5.0f);
         fk__affine_ref(&fa, &sx.v, &fr.v, 0, 1);
         for (int ith = 0; ith < nth; ith++)

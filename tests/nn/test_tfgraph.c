@@ -147,7 +147,7 @@ static void golden_input(float *v, size_t n)
 
 static void test_parity(const char *human)
 {
-    static const char *const names[] = {"antispoof", "liveness", "emotion", "gender", "gear", "blazeface", "blazeface-front", "faceres"};
+    static const char *const names[] = {"antispoof", "liveness", "emotion", "gender", "gear", "blazeface", "blazeface-front", "faceres", "facemesh"};
     const char *src = getenv("FK_TEST_SRC");
     for (size_t m = 0; m < sizeof names / sizeof names[0]; m++) {
         char gp[1200], mp[1200];

@@ -519,7 +519,7 @@ static void lower_affine(ctx *c, int self, val *x, const float *s, const float *
             set_tensor(c, self, x->id);
             return;
         }
-        if (n->op == FK__OP_AFFINE && n->u.affine.act == FK__ACT_NONE) {
+        if (n->op == FK__OP_AFFINE && n->u.affine.act == FK__ACT_NONE && !n->u.affine.slopes) {
             float *sc = fk__graph_alloc(c->g, (size_t)ch), *sf = fk__graph_alloc(c->g, (size_t)ch);
             if (!sc || !sf) {
                 fail(c, FK_E_NO_MEMORY, "out of memory");
@@ -558,7 +558,7 @@ static void lower_act(ctx *c, int self, val *x, fk__act act, float alpha)
             set_tensor(c, self, x->id);
             return;
         }
-        if (n->op == FK__OP_AFFINE && n->u.affine.act == FK__ACT_NONE) {
+        if (n->op == FK__OP_AFFINE && n->u.affine.act == FK__ACT_NONE && !n->u.affine.slopes) {
             n->u.affine.act = act, n->u.affine.alpha = alpha;
             set_tensor(c, self, x->id);
             return;
@@ -815,14 +815,22 @@ static int fused_act(ctx *c, const tnode *t, int *has_bias, fk__act *act, float 
     return 0;
 }
 
-/* PReLU with one slope for every channel is a leaky ReLU; per-channel slopes are not supported yet. */
-static int prelu_alpha(ctx *c, const tnode *t, const val *a, float *alpha)
+/* PReLU slopes: one for every channel is a leaky ReLU (*slopes NULL, the slope in *alpha); else
+ * *slopes is the per-channel array, for a PReLU node after the op. */
+static int prelu_slopes(ctx *c, const tnode *t, const val *a, int ch, float *alpha, const float **slopes)
 {
+    *slopes = NULL;
+    bool uniform = a->count >= 1;
     for (size_t i = 1; i < a->count; i++)
-        if (a->data[i] != a->data[0])
-            return fail(c, FK_E_UNSUPPORTED, "node '%s' (%s): PReLU with per-channel slopes is not supported",
-                        t->name, t->op);
-    *alpha = a->count ? a->data[0] : 0.0f;
+        uniform &= a->data[i] == a->data[0];
+    if (uniform) {
+        *alpha = a->data[0];
+        return 0;
+    }
+    if (a->count != (size_t)ch || a->dims[a->rank - 1] != ch)
+        return fail(c, FK_E_BAD_FORMAT, "node '%s' (%s): %zu PReLU slopes for %d channels", t->name, t->op, a->count,
+                    ch);
+    *slopes = a->data;
     return 0;
 }
 
@@ -864,6 +872,7 @@ static int lower_conv(ctx *c, int self, int depthwise)
     if (resolve_pad(c, t, x, w->dims[0], s, &pad))
         return -1;
     fk__epilogue ep = {0};
+    const float *slopes = NULL;
     int has_bias = 0, prelu = 0;
     if (fused) {
         if (fused_act(c, t, &has_bias, &ep.act, &ep.alpha, &prelu))
@@ -883,13 +892,15 @@ static int lower_conv(ctx *c, int self, int depthwise)
         }
         if (prelu) {
             val *a = in_const(c, t, 2 + has_bias);
-            if (!a || prelu_alpha(c, t, a, &ep.alpha))
+            if (!a || prelu_slopes(c, t, a, cout, &ep.alpha, &slopes))
                 return -1;
-            ep.act = FK__ACT_LEAKY;
+            ep.act = slopes ? FK__ACT_NONE : FK__ACT_LEAKY;
         }
     }
     int id = depthwise ? fk__g_dwconv(c->g, x->id, t->name, w->dims[0], w->dims[1], s, pad, w->data, ep)
                        : fk__g_conv2d(c->g, x->id, t->name, w->dims[0], w->dims[1], s, pad, w->dims[3], w->data, ep);
+    if (slopes && id >= 0)
+        id = fk__g_prelu(c->g, id, t->name, slopes);
     set_tensor(c, self, id);
     return 0;
 }
@@ -923,6 +934,7 @@ static int lower_matmul(ctx *c, int self)
         wt = tr;
     }
     fk__epilogue ep = {0};
+    const float *slopes = NULL;
     int has_bias = 0, prelu = 0;
     if (fused) {
         if (fused_act(c, t, &has_bias, &ep.act, &ep.alpha, &prelu))
@@ -941,12 +953,15 @@ static int lower_matmul(ctx *c, int self)
         }
         if (prelu) {
             val *a = in_const(c, t, 2 + has_bias);
-            if (!a || prelu_alpha(c, t, a, &ep.alpha))
+            if (!a || prelu_slopes(c, t, a, m, &ep.alpha, &slopes))
                 return -1;
-            ep.act = FK__ACT_LEAKY;
+            ep.act = slopes ? FK__ACT_NONE : FK__ACT_LEAKY;
         }
     }
-    set_tensor(c, self, fk__g_fc(c->g, x->id, t->name, m, wt, ep));
+    int id = fk__g_fc(c->g, x->id, t->name, m, wt, ep);
+    if (slopes && id >= 0)
+        id = fk__g_prelu(c->g, id, t->name, slopes);
+    set_tensor(c, self, id);
     return 0;
 }
 
@@ -1288,8 +1303,15 @@ static int lower_node(ctx *c, int self, fk__tfgraph_info *info)
             alpha = (float)attr_float(t, "alpha", 0.2);
         if (!strcmp(op, "Prelu")) {
             val *a = in_const(c, t, 1);
-            if (!a || prelu_alpha(c, t, a, &alpha))
+            const float *slopes;
+            if (!a || prelu_slopes(c, t, a, node_shape(c, x->id).c, &alpha, &slopes))
                 return -1;
+            if (slopes) {
+                if (x->flat)
+                    return fail(c, FK_E_UNSUPPORTED, "node '%s' (Prelu) of a reshaped tensor", t->name);
+                set_tensor(c, self, fk__g_prelu(c->g, x->id, t->name, slopes));
+                return 0;
+            }
         }
         lower_act(c, self, x, act, alpha);
         return 0;

@@ -38,7 +38,10 @@ void fk__affine_ref(const fk__affine_args *a, const fk__view *x, const fk__view 
                     v *= a->scale[c];
                 if (a->shift)
                     v += a->shift[c];
-                *fk__at(y, n, oy, ox, c) = fk__act_apply(v, a->act, a->alpha);
+                v = fk__act_apply(v, a->act, a->alpha);
+                if (a->slopes && v < 0.0f)
+                    v *= a->slopes[c];
+                *fk__at(y, n, oy, ox, c) = v;
             }
     }
 }

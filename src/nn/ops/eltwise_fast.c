@@ -118,6 +118,9 @@ void fk__affine_fast(const fk__affine_args *a, const fk__view *x, const fk__view
             for (int i = 0; i < c; i++)
                 out[i] = in[i];
             fk__epilogue_row(&ep, out, c);
+            if (a->slopes)
+                for (int i = 0; i < c; i++)
+                    out[i] = out[i] < 0.0f ? out[i] * a->slopes[i] : out[i];
         }
     }
 }

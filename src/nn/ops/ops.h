@@ -170,12 +170,14 @@ void fk__global_avgpool_ref(const fk__view *x, const fk__view *y, int ith, int n
  * The zero extension is what face-api's ResNet shortcut does (pad channels, pad H and W). */
 void fk__add_ref(const fk__view *a, const fk__view *b, const fk__view *y, fk__act act, float alpha, int ith,
                  int nth);
-/* y = act(x * scale[c] + shift[c]); scale and shift may be NULL (then y = act(x)). */
+/* y = act(x * scale[c] + shift[c]); scale and shift may be NULL (then y = act(x)). With slopes,
+ * a PReLU after that: y < 0 ? slopes[c] * y : y (TensorFlow's Prelu, one slope per channel). */
 typedef struct fk__affine_args {
     const float *scale;
     const float *shift;
     fk__act act;
     float alpha;
+    const float *slopes;
 } fk__affine_args;
 void fk__affine_ref(const fk__affine_args *a, const fk__view *x, const fk__view *y, int ith, int nth);
 /* Fast variants over packed channels (sc == 1); add for equal shapes or the zero extension of a
