@@ -85,6 +85,7 @@ bench: models build
 	$(BUILD)/bench/bench_stages --threads 1 $(if $(BENCH_OUT),--json $(BENCH_OUT))
 	$(BUILD)/bench/bench_stages --threads 2 $(if $(BENCH_OUT),--json $(basename $(BENCH_OUT)).2threads.json)
 	OMP_NUM_THREADS=1 $(BUILD)/bench/bench_index $(if $(BENCH_OUT),--json $(basename $(BENCH_OUT)).index.json)
+	$(BUILD)/bench/bench_tfgraph --dir $(or $(FACEKIT_HUMAN_MODELS),models/human)
 	$(if $(BENCH_DLIB),$(BUILD)/bench/bench_stages --threads 1 --runs 3 --json $(BUILD)/bench-1thread.json >/dev/null && scripts/bench_dlib.sh $(BUILD)/bench-1thread.json)
 
 build-fuzz:
