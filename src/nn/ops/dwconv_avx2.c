@@ -1,4 +1,4 @@
-/* dwconv_avx2.c: depthwise convolution with AVX2/FMA, 32 channels of one output pixel per step. */
+/* dwconv_avx2.c: depthwise convolution with AVX2/FMA, 32 or 8 channels of one or two output pixels per step. */
 
 #include "nn/ops/ops.h"
 
@@ -54,7 +54,7 @@ TARGET static void one_pixel(const fk__dwconv_args *a, const fk__view *x, const 
 }
 
 /* Two neighbouring output pixels whose taps all lie inside the image share every weight load:
- * 32 channels of both per step; the remaining channels go one pixel at a time. Each output is
+ * 32 channels of both per step, then 8; the remaining channels go one pixel at a time. Each output is
  * the same sum in the same tap order as one_pixel computes it. */
 TARGET static void pixel_pair(const fk__dwconv_args *a, const fk__view *x, const fk__view *y, int n, int oy, int ox,
                               int ky0, int ky1)
@@ -92,6 +92,21 @@ TARGET static void pixel_pair(const fk__dwconv_args *a, const fk__view *x, const
         _mm256_storeu_ps(out2 + ch + 16, fk__avx2_epilogue(&a->ep, t2, ch + 16, 8, all));
         _mm256_storeu_ps(out2 + ch + 24, fk__avx2_epilogue(&a->ep, t3, ch + 24, 8, all));
     }
+    /* then blocks of 8 (BlazeFace's 24, 48 and 96 channels end here), the same sums lane by lane */
+    for (; ch + 8 <= c; ch += 8) {
+        __m256 s0 = _mm256_setzero_ps(), t0 = s0;
+        for (int ky = ky0; ky < ky1; ky++) {
+            int iy = oy * a->stride_h - a->pad_top + ky;
+            for (int kx = 0; kx < a->kw; kx++) {
+                const float *in = fk__at(x, n, iy, ox * a->stride_w - a->pad_left + kx, ch), *in2 = in + next;
+                __m256 w0 = _mm256_loadu_ps(a->weights + (size_t)(ky * a->kw + kx) * c + ch);
+                s0 = _mm256_fmadd_ps(_mm256_loadu_ps(in), w0, s0);
+                t0 = _mm256_fmadd_ps(_mm256_loadu_ps(in2), w0, t0);
+            }
+        }
+        _mm256_storeu_ps(out + ch, fk__avx2_epilogue(&a->ep, s0, ch, 8, all));
+        _mm256_storeu_ps(out2 + ch, fk__avx2_epilogue(&a->ep, t0, ch, 8, all));
+    }
     if (ch < c) {
         one_pixel(a, x, y, n, oy, ox, ky0, ky1, ch);
         one_pixel(a, x, y, n, oy, ox + 1, ky0, ky1, ch);
@@ -111,7 +126,7 @@ TARGET void fk__dwconv_avx2(const fk__dwconv_args *a, const fk__view *x, const f
             ky1--;
         for (int ox = 0; ox < y->w;) {
             int left = ox * a->stride_w - a->pad_left, right = (ox + 1) * a->stride_w - a->pad_left + a->kw;
-            if (ox + 1 < y->w && left >= 0 && right <= x->w && a->c >= 32) {
+            if (ox + 1 < y->w && left >= 0 && right <= x->w && a->c >= 8) {
                 pixel_pair(a, x, y, n, oy, ox, ky0, ky1);
                 ox += 2;
             } else {
