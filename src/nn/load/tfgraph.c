@@ -834,6 +834,33 @@ static int prelu_slopes(ctx *c, const tnode *t, const val *a, int ch, float *alp
     return 0;
 }
 
+/* The epilogue of a _FusedConv2D or _FusedMatMul over `count` output channels: its bias (input 2)
+ * and activation; per-channel PReLU slopes go to *slopes, for a PReLU node after the op. */
+static int fused_epilogue(ctx *c, const tnode *t, int count, const char *noun, fk__epilogue *ep, const float **slopes)
+{
+    int has_bias = 0, prelu = 0;
+    if (fused_act(c, t, &has_bias, &ep->act, &ep->alpha, &prelu))
+        return -1;
+    if (has_bias + prelu != t->nin - 2)
+        return fail(c, FK_E_BAD_FORMAT, "node '%s' (%s): %d extra inputs for its fused ops", t->name, t->op, t->nin - 2);
+    if (has_bias) {
+        val *b = in_const(c, t, 2);
+        if (!b)
+            return -1;
+        if (b->count != (size_t)count)
+            return fail(c, FK_E_BAD_FORMAT, "node '%s' (%s): bias of %zu values for %d %s", t->name, t->op, b->count,
+                        count, noun);
+        ep->bias = b->data;
+    }
+    if (prelu) {
+        val *a = in_const(c, t, 2 + has_bias);
+        if (!a || prelu_slopes(c, t, a, count, &ep->alpha, slopes))
+            return -1;
+        ep->act = *slopes ? FK__ACT_NONE : FK__ACT_LEAKY;
+    }
+    return 0;
+}
+
 static int check_dilations(ctx *c, const tnode *t)
 {
     long long d[8];
@@ -873,30 +900,8 @@ static int lower_conv(ctx *c, int self, int depthwise)
         return -1;
     fk__epilogue ep = {0};
     const float *slopes = NULL;
-    int has_bias = 0, prelu = 0;
-    if (fused) {
-        if (fused_act(c, t, &has_bias, &ep.act, &ep.alpha, &prelu))
-            return -1;
-        if (has_bias + prelu != t->nin - 2)
-            return fail(c, FK_E_BAD_FORMAT, "node '%s' (%s): %d extra inputs for its fused ops", t->name, t->op,
-                        t->nin - 2);
-        int cout = depthwise ? in.c : w->dims[3];
-        if (has_bias) {
-            val *b = in_const(c, t, 2);
-            if (!b)
-                return -1;
-            if (b->count != (size_t)cout)
-                return fail(c, FK_E_BAD_FORMAT, "node '%s' (%s): bias of %zu values for %d channels", t->name,
-                            t->op, b->count, cout);
-            ep.bias = b->data;
-        }
-        if (prelu) {
-            val *a = in_const(c, t, 2 + has_bias);
-            if (!a || prelu_slopes(c, t, a, cout, &ep.alpha, &slopes))
-                return -1;
-            ep.act = slopes ? FK__ACT_NONE : FK__ACT_LEAKY;
-        }
-    }
+    if (fused && fused_epilogue(c, t, depthwise ? in.c : w->dims[3], "channels", &ep, &slopes))
+        return -1;
     int id = depthwise ? fk__g_dwconv(c->g, x->id, t->name, w->dims[0], w->dims[1], s, pad, w->data, ep)
                        : fk__g_conv2d(c->g, x->id, t->name, w->dims[0], w->dims[1], s, pad, w->dims[3], w->data, ep);
     if (slopes && id >= 0)
@@ -935,29 +940,8 @@ static int lower_matmul(ctx *c, int self)
     }
     fk__epilogue ep = {0};
     const float *slopes = NULL;
-    int has_bias = 0, prelu = 0;
-    if (fused) {
-        if (fused_act(c, t, &has_bias, &ep.act, &ep.alpha, &prelu))
-            return -1;
-        if (has_bias + prelu != t->nin - 2)
-            return fail(c, FK_E_BAD_FORMAT, "node '%s' (%s): %d extra inputs for its fused ops", t->name, t->op,
-                        t->nin - 2);
-        if (has_bias) {
-            val *b = in_const(c, t, 2);
-            if (!b)
-                return -1;
-            if (b->count != (size_t)m)
-                return fail(c, FK_E_BAD_FORMAT, "node '%s' (%s): bias of %zu values for %d outputs", t->name,
-                            t->op, b->count, m);
-            ep.bias = b->data;
-        }
-        if (prelu) {
-            val *a = in_const(c, t, 2 + has_bias);
-            if (!a || prelu_slopes(c, t, a, m, &ep.alpha, &slopes))
-                return -1;
-            ep.act = slopes ? FK__ACT_NONE : FK__ACT_LEAKY;
-        }
-    }
+    if (fused && fused_epilogue(c, t, m, "outputs", &ep, &slopes))
+        return -1;
     int id = fk__g_fc(c->g, x->id, t->name, m, wt, ep);
     if (slopes && id >= 0)
         id = fk__g_prelu(c->g, id, t->name, slopes);
