@@ -144,6 +144,8 @@ int fk__g_conv2d(fk__graph *g, int x, const char *name, int kh, int kw, int stri
         return -1;
     if (!weights || cout <= 0)
         return failf(g, FK_E_INVALID_ARGUMENT, "%s: node '%s': missing weights%s", name, NULL);
+    if (ep.act == FK__ACT_PRELU && !ep.slopes)
+        return failf(g, FK_E_INVALID_ARGUMENT, "%s: node '%s': PReLU without slopes%s", name, NULL);
     fk__conv2d_args *a = &n->u.conv;
     a->kh = kh;
     a->kw = kw;
@@ -176,6 +178,8 @@ int fk__g_dwconv(fk__graph *g, int x, const char *name, int kh, int kw, int stri
         return -1;
     if (!weights)
         return failf(g, FK_E_INVALID_ARGUMENT, "%s: node '%s': missing weights%s", name, NULL);
+    if (ep.act == FK__ACT_PRELU && !ep.slopes)
+        return failf(g, FK_E_INVALID_ARGUMENT, "%s: node '%s': PReLU without slopes%s", name, NULL);
     fk__dwconv_args *a = &n->u.dw;
     a->kh = kh;
     a->kw = kw;
@@ -226,8 +230,9 @@ int fk__g_add(fk__graph *g, int a, int b, const char *name, fk__act act)
     if (!n)
         return -1;
     fk__shape sa = g->nodes[a].shape, sb = g->nodes[b].shape;
+    if (act == FK__ACT_PRELU)
+        return failf(g, FK_E_INVALID_ARGUMENT, "%s: node '%s': a PReLU needs its slopes%s", name, NULL);
     n->u.add.act = act;
-    n->u.add.alpha = 0.0f;
     return commit(g, n, fk__shape_make(1, imax(sa.h, sb.h), imax(sa.w, sb.w), imax(sa.c, sb.c)));
 }
 
@@ -237,6 +242,8 @@ int fk__g_affine(fk__graph *g, int x, const char *name, const float *scale, cons
     fk__node *n = push(g, FK__OP_AFFINE, &x, 1, name);
     if (!n)
         return -1;
+    if (act == FK__ACT_PRELU)
+        return failf(g, FK_E_INVALID_ARGUMENT, "%s: node '%s': a PReLU needs its slopes (fk__g_prelu)%s", name, NULL);
     n->u.affine.scale = scale;
     n->u.affine.shift = shift;
     n->u.affine.act = act;
@@ -246,13 +253,14 @@ int fk__g_affine(fk__graph *g, int x, const char *name, const float *scale, cons
 
 int fk__g_prelu(fk__graph *g, int x, const char *name, const float *slopes)
 {
-    int id = fk__g_affine(g, x, name, NULL, NULL, FK__ACT_NONE, 0.0f);
-    if (id >= 0) {
-        if (!slopes)
-            return failf(g, FK_E_INVALID_ARGUMENT, "%s: node '%s': missing slopes%s", name, NULL);
-        g->nodes[id].u.affine.slopes = slopes;
-    }
-    return id;
+    fk__node *n = push(g, FK__OP_AFFINE, &x, 1, name);
+    if (!n)
+        return -1;
+    if (!slopes)
+        return failf(g, FK_E_INVALID_ARGUMENT, "%s: node '%s': missing slopes%s", name, NULL);
+    n->u.affine.act = FK__ACT_PRELU;
+    n->u.affine.slopes = slopes;
+    return commit(g, n, g->nodes[x].shape);
 }
 
 int fk__g_sigmoid(fk__graph *g, int x, const char *name)
@@ -297,6 +305,8 @@ int fk__g_fc(fk__graph *g, int x, const char *name, int m, const float *weights,
         return failf(g, FK_E_OVERFLOW, "%s: node '%s': input too large%s", name, NULL);
     if (!weights || m <= 0)
         return failf(g, FK_E_INVALID_ARGUMENT, "%s: node '%s': missing weights%s", name, NULL);
+    if (ep.act == FK__ACT_PRELU && !ep.slopes)
+        return failf(g, FK_E_INVALID_ARGUMENT, "%s: node '%s': PReLU without slopes%s", name, NULL);
     n->u.fc.k = (int)k;
     n->u.fc.m = m;
     n->u.fc.weights = weights;
@@ -427,7 +437,7 @@ static bool own(fk__graph *g, const float **p, size_t n)
 
 static bool own_epilogue(fk__graph *g, fk__epilogue *e, size_t n)
 {
-    return own(g, &e->bias, n) && own(g, &e->scale, n) && own(g, &e->shift, n);
+    return own(g, &e->bias, n) && own(g, &e->scale, n) && own(g, &e->shift, n) && own(g, &e->slopes, n);
 }
 
 fk_status fk__graph_own_weights(fk__graph *g, fk_error *err)
@@ -445,6 +455,9 @@ fk_status fk__graph_own_weights(fk__graph *g, fk_error *err)
             break;
         case FK__OP_DWCONV:
             ok = own(g, &n->u.dw.weights, (size_t)n->u.dw.kh * n->u.dw.kw * c) && own_epilogue(g, &n->u.dw.ep, c);
+            break;
+        case FK__OP_ADD:
+            ok = own_epilogue(g, &n->u.add, c);
             break;
         case FK__OP_AFFINE:
             ok = own(g, &n->u.affine.scale, c) && own(g, &n->u.affine.shift, c) && own(g, &n->u.affine.slopes, c);

@@ -35,10 +35,7 @@ typedef struct fk__node {
         fk__pool_args pool;
         fk__affine_args affine;
         fk__fc_args fc;
-        struct {
-            fk__act act;
-            float alpha;
-        } add;
+        fk__epilogue add; /* after the sum (a loader may fuse a later activation into it) */
     } u;
 } fk__node;
 
@@ -64,7 +61,7 @@ int fk__g_global_avgpool(fk__graph *g, int x, const char *name);
 int fk__g_add(fk__graph *g, int a, int b, const char *name, fk__act act);
 int fk__g_affine(fk__graph *g, int x, const char *name, const float *scale, const float *shift, fk__act act,
                  float alpha);
-/* y < 0 ? slopes[c] * y : y, one slope per channel (an affine node with slopes). */
+/* y < 0 ? slopes[c] * y : y, one slope per channel (an affine node with FK__ACT_PRELU). */
 int fk__g_prelu(fk__graph *g, int x, const char *name, const float *slopes);
 int fk__g_sigmoid(fk__graph *g, int x, const char *name);
 int fk__g_softmax(fk__graph *g, int x, const char *name);

@@ -302,10 +302,12 @@ static void run_node(const fk__plan *p, int id, int ith, int nth)
         break;
     case FK__OP_ADD: {
         fk__view b = node_view(p, n->inputs[1]);
-        if (!ref && fk__add_fast_fits(&x, &b, &y))
-            fk__add_fast(&x, &b, &y, n->u.add.act, n->u.add.alpha, ith, nth);
+        if (p->avx2 && fk__add_avx2_fits(&x, &b, &y))
+            fk__add_avx2(&x, &b, &y, &n->u.add, ith, nth);
+        else if (!ref && fk__add_fast_fits(&x, &b, &y))
+            fk__add_fast(&x, &b, &y, &n->u.add, ith, nth);
         else
-            fk__add_ref(&x, &b, &y, n->u.add.act, n->u.add.alpha, ith, nth);
+            fk__add_ref(&x, &b, &y, &n->u.add, ith, nth);
         break;
     }
     case FK__OP_AFFINE:

@@ -214,10 +214,11 @@ static void test_add_ext(void)
         fk__view va = fk__view_packed(a, sa), vb = fk__view_packed(b, sb);
         fk__view v1 = fk__view_packed(y1, sy), v2 = fk__view_packed(y2, sy);
         for (int act = 0; act < 2; act++) {
-            fk__add_ref(&va, &vb, &v1, act ? FK__ACT_RELU : FK__ACT_NONE, 0, 0, 1);
+            const fk__epilogue ep = {.act = act ? FK__ACT_RELU : FK__ACT_NONE};
+            fk__add_ref(&va, &vb, &v1, &ep, 0, 1);
             CHECK(fk__add_fast_fits(&va, &vb, &v2));
             for (int ith = 0; ith < 3; ith++)
-                fk__add_fast(&va, &vb, &v2, act ? FK__ACT_RELU : FK__ACT_NONE, 0, ith, 3);
+                fk__add_fast(&va, &vb, &v2, &ep, ith, 3);
             same += memcmp(y1, y2, ny * 4) == 0;
         }
         free(a);

@@ -68,7 +68,7 @@ static void direct(const net *p, const float *x, int batch, float *c1o, float *j
     fk__dwconv_ref(&da, &vc1, &va, 0, 1);
     fk__conv2d_args cb = {1, 1, 1, 1, 0, 0, 8, 8, p->w2, {0}, NULL};
     fk__conv2d_ref(&cb, &vc1, &vb, 0, 1);
-    fk__add_ref(&va, &vb, &vj, FK__ACT_RELU, 0, 0, 1);
+    fk__add_ref(&va, &vb, &vj, &(fk__epilogue){.act = FK__ACT_RELU}, 0, 1);
     fk__view parts[3] = {vj, vc1, vc1};
     fk__concat_ref(parts, 3, &vcat, 0, 1);
     fk__view vg = fk__view_packed(gap, fk__shape_make(batch, 1, 1, 24));

@@ -51,7 +51,7 @@ static void test_conv_hand(void)
 {
     float x[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w[4] = {1, 1, 1, 1}, y[4];
     float bias = 1, scale = 0.5f, shift = -2;
-    fk__conv2d_args a = {2, 2, 1, 1, 0, 0, 1, 1, w, {&bias, &scale, &shift, FK__ACT_RELU6, 0}, NULL};
+    fk__conv2d_args a = {2, 2, 1, 1, 0, 0, 1, 1, w, {&bias, &scale, &shift, FK__ACT_RELU6, 0, NULL}, NULL};
     fk__view vx = fk__view_packed(x, fk__shape_make(1, 3, 3, 1)), vy = fk__view_packed(y, fk__shape_make(1, 2, 2, 1));
     fk__conv2d_ref(&a, &vx, &vy, 0, 1);
     /* windows: 12, 16, 24, 28 -> (s + 1) * 0.5 - 2 -> 4.5, 6.5, 10.5, 12.5 -> relu6 */
@@ -127,7 +127,7 @@ static void test_elementwise_hand(void)
     float a[2] = {1, 2}, b[4] = {10, 20, 30, -40}, y[8];
     fk__view va = fk__view_packed(a, fk__shape_make(1, 1, 1, 2)), vb = fk__view_packed(b, fk__shape_make(1, 2, 2, 1));
     fk__view vy = fk__view_packed(y, fk__shape_make(1, 2, 2, 2));
-    fk__add_ref(&va, &vb, &vy, FK__ACT_RELU, 0, 0, 1);
+    fk__add_ref(&va, &vb, &vy, &(fk__epilogue){.act = FK__ACT_RELU}, 0, 1);
     float want[8] = {11, 2, 20, 0, 30, 0, 0, 0};
     for (int i = 0; i < 8; i++)
         CHECK_NEAR(y[i], want[i], 1e-6);
@@ -142,6 +142,24 @@ static void test_elementwise_hand(void)
     fk__affine_args aff = {sc, sh, FK__ACT_RELU6, 0, NULL};
     fk__affine_ref(&aff, &vx, &vo, 0, 1);
     CHECK(out[0] == 0 && out[1] == 0 && out[2] == 6 && out[3] == 2);
+    /* PReLU: each channel its own slope for negatives; x -> 1, 2, 3, 4 times slope or x */
+    float slopes[4] = {0.5f, -2, 9, 9};
+    fk__affine_args prelu = {NULL, NULL, FK__ACT_PRELU, 0, slopes};
+    fk__affine_ref(&prelu, &vx, &vo, 0, 1);
+    CHECK(out[0] == -1 && out[1] == 1 && out[2] == 3 && out[3] == 8);
+    fk__affine_args th = {NULL, NULL, FK__ACT_TANH, 0, NULL}, sg = {NULL, NULL, FK__ACT_SIGMOID, 0, NULL};
+    fk__affine_ref(&th, &vx, &vo, 0, 1);
+    CHECK_NEAR(out[0], tanh(-2.0), 1e-6);
+    CHECK_NEAR(out[2], tanh(3.0), 1e-6);
+    fk__affine_ref(&sg, &vx, &vo, 0, 1);
+    CHECK_NEAR(out[1], 1 / (1 + exp(0.5)), 1e-6);
+    CHECK_NEAR(out[3], 1 / (1 + exp(-8.0)), 1e-6);
+    /* the add's epilogue: (a + b) * scale + shift, then the PReLU */
+    float pa[4] = {1, -1, 2, -3}, pb[4] = {0, -1, 1, 1}, py[4];
+    fk__view vpa = fk__view_packed(pa, fk__shape_make(1, 1, 1, 4)), vpb = fk__view_packed(pb, fk__shape_make(1, 1, 1, 4));
+    fk__view vpy = fk__view_packed(py, fk__shape_make(1, 1, 1, 4));
+    fk__add_ref(&vpa, &vpb, &vpy, &(fk__epilogue){.scale = sc, .shift = sh, .act = FK__ACT_PRELU, .slopes = slopes}, 0, 1);
+    CHECK(py[0] == 1 && py[1] == 8 && py[2] == 9 && py[3] == -342);
 
     float big[3] = {1000, 1001, 1002}, sm[3];
     fk__view vbig = fk__view_packed(big, fk__shape_make(1, 1, 1, 3)), vsm = fk__view_packed(sm, fk__shape_make(1, 1, 1, 3));
@@ -166,7 +184,7 @@ static void test_elementwise_hand(void)
 
     /* fc: flatten h, w, c; [2x1x2] input, weights [4][2] */
     float fx[4] = {1, 2, 3, 4}, fw[8] = {1, 0, 0, 1, 1, 0, 0, 1}, fb[2] = {0.5f, -0.5f}, fy[2];
-    fk__fc_args fa = {4, 2, fw, {fb, NULL, NULL, FK__ACT_NONE, 0}};
+    fk__fc_args fa = {4, 2, fw, {fb, NULL, NULL, FK__ACT_NONE, 0, NULL}};
     fk__view vfx = fk__view_packed(fx, fk__shape_make(1, 2, 1, 2)), vfy = fk__view_packed(fy, fk__shape_make(1, 1, 1, 2));
     fk__fc_ref(&fa, &vfx, &vfy, 0, 1);
     CHECK_NEAR(fy[0], 1 + 3 + 0.5, 1e-6);
@@ -278,8 +296,9 @@ static void test_conv_random(void)
             continue;
         float *x = rnd((size_t)n * h * w * cin), *wt = rnd((size_t)kh * kw * cin * cout);
         float *bias = rnd((size_t)cout), *scale = rnd((size_t)cout), *shift = rnd((size_t)cout);
+        float *slopes = rnd((size_t)cout); /* read by FK__ACT_PRELU only */
         fk__epilogue ep = {t % 2 ? bias : NULL, t % 4 < 2 ? scale : NULL, t % 3 ? shift : NULL,
-                           (fk__act)(t % FK__ACT_COUNT), 0.1f};
+                           (fk__act)(t % FK__ACT_COUNT), 0.1f, slopes};
         fk__conv2d_args a = {kh, kw, s, s, pt, pl, cin, cout, wt, ep, NULL};
         fk__shape ys = fk__shape_make(n, oh, ow, cout);
         strided sx = make_strided(fk__shape_make(n, h, w, cin), t % 3, 0), sref = make_strided(ys, 2, 7.0f);
@@ -368,6 +387,7 @@ static void test_conv_random(void)
         free(bias);
         free(scale);
         free(shift);
+        free(slopes);
     }
 }
 
@@ -383,7 +403,9 @@ static void test_dwconv_random(void)
         if (!fk__pad_axis(h, k, s, pad, &oh, &pt) || !fk__pad_axis(w, k, s, pad, &ow, &pl))
             continue;
         float *x = rnd((size_t)n * h * w * c), *wt = rnd((size_t)k * k * c), *bias = rnd((size_t)c);
-        fk__dwconv_args a = {k, k, s, s, pt, pl, c, wt, {t % 2 ? bias : NULL, NULL, NULL, (fk__act)(t % FK__ACT_COUNT), 0.2f}};
+        float *slopes = rnd((size_t)c);
+        fk__dwconv_args a = {k, k, s, s, pt, pl, c, wt,
+                             {t % 2 ? bias : NULL, NULL, NULL, (fk__act)(t % FK__ACT_COUNT), 0.2f, slopes}};
         fk__shape ys = fk__shape_make(n, oh, ow, c);
         strided sx = make_strided(fk__shape_make(n, h, w, c), t % 2, 0);
         strided sref = make_strided(ys, 0, 3.0f), sfast = make_strided(ys, 1, 3.0f);
@@ -421,6 +443,7 @@ static void test_dwconv_random(void)
         free(x);
         free(wt);
         free(bias);
+        free(slopes);
     }
 }
 
@@ -429,9 +452,9 @@ static void test_fc_random(void)
     for (int t = 0; t < 20; t++) {
         int n = 1 + t % 4, h = 1 + t % 3, w = 1 + (t * 5) % 4, c = 1 + (t * 7) % 33, m = 1 + (t * 11) % 23;
         int k = h * w * c;
-        float *x = rnd((size_t)n * k), *wt = rnd((size_t)k * m), *bias = rnd((size_t)m);
+        float *x = rnd((size_t)n * k), *wt = rnd((size_t)k * m), *bias = rnd((size_t)m), *slopes = rnd((size_t)m);
         float *yr = malloc((size_t)n * m * sizeof(float)), *yb = malloc((size_t)n * m * sizeof(float));
-        fk__fc_args a = {k, m, wt, {t % 2 ? bias : NULL, NULL, NULL, (fk__act)(t % FK__ACT_COUNT), 0.1f}};
+        fk__fc_args a = {k, m, wt, {t % 2 ? bias : NULL, NULL, NULL, (fk__act)(t % FK__ACT_COUNT), 0.1f, slopes}};
         fk__view vx = fk__view_packed(x, fk__shape_make(n, h, w, c));
         fk__view vr = fk__view_packed(yr, fk__shape_make(n, 1, 1, m)), vb = fk__view_packed(yb, fk__shape_make(n, 1, 1, m));
         fk__fc_ref(&a, &vx, &vr, 0, 1);
@@ -442,6 +465,7 @@ static void test_fc_random(void)
         free(x);
         free(wt);
         free(bias);
+        free(slopes);
         free(yr);
         free(yb);
     }
@@ -459,6 +483,7 @@ static void test_eltwise_fast_random(void)
             continue;
         fk__shape xs = fk__shape_make(n, h, w, c), ys = fk__shape_make(n, oh, ow, c);
         float *x = rnd((size_t)n * h * w * c), *x2 = rnd((size_t)n * h * w * c), *sc = rnd((size_t)c), *sh = rnd((size_t)c);
+        float *sl = rnd((size_t)c);
         strided sx = make_strided(xs, t % 2, 0), sx2 = make_strided(xs, 1 - t % 2, 0);
         copy_into(&sx, x);
         copy_into(&sx2, x2);
@@ -472,17 +497,30 @@ static void test_eltwise_fast_random(void)
         CHECK_MSG(max_rel_diff_view(&pr.v, &pf.v) <= 1e-6, "pool fast vs ref (case %d)", t);
         CHECK_MSG(touched_outside(&pf, 5.0f) == 0, "pool fast wrote outside its view (case %d)", t);
 
+        /* every activation in turn, FK__ACT_PRELU with per-channel slopes (sl), and in every
+         * fifth case a scale and shift after the add too */
         fk__act act = (fk__act)(t % FK__ACT_COUNT);
+        const fk__epilogue aep = {NULL, t % 5 == 4 ? sc : NULL, t % 5 == 4 ? sh : NULL, act, 0.1f, sl};
         strided ar = make_strided(xs, 0, 5.0f), af = make_strided(xs, 2, 5.0f);
-        fk__add_ref(&sx.v, &sx2.v, &ar.v, act, 0.1f, 0, 1);
+        fk__add_ref(&sx.v, &sx2.v, &ar.v, &aep, 0, 1);
         CHECK(fk__add_fast_fits(&sx.v, &sx2.v, &af.v));
         for (int ith = 0; ith < nth; ith++)
-            fk__add_fast(&sx.v, &sx2.v, &af.v, act, 0.1f, ith, nth);
+            fk__add_fast(&sx.v, &sx2.v, &af.v, &aep, ith, nth);
         CHECK_MSG(max_rel_diff_view(&ar.v, &af.v) == 0, "add fast vs ref (case %d)", t);
         CHECK_MSG(touched_outside(&af, 5.0f) == 0, "add fast wrote outside its view (case %d)", t);
+        if (fk__cpu_has_avx2_fma()) {
+            strided av = make_strided(xs, 1 + t % 2, 5.0f);
+            CHECK(fk__add_avx2_fits(&sx.v, &sx2.v, &av.v));
+            for (int ith = 0; ith < nth; ith++)
+                fk__add_avx2(&sx.v, &sx2.v, &av.v, &aep, ith, nth);
+            CHECK_MSG(max_rel_diff_view(&ar.v, &av.v) == 0, "add avx2 vs ref (case %d, %d channels)", t, c);
+            CHECK_MSG(touched_outside(&av, 5.0f) == 0, "add avx2 wrote outside its view (case %d)", t);
+            free(av.buf);
+        } else if (t == 0) {
+            fk_test_not_applicable("add avx2 kernel", "this CPU has no AVX2+FMA");
+        }
 
-        /* every fourth case a PReLU after it, the per-channel slopes of a graph model */
-        fk__affine_args fa = {t % 2 ? sc : NULL, t % 3 ? sh : NULL, act, 0.1f, t % 4 == 1 ? sh : NULL};
+        fk__affine_args fa = {t % 2 ? sc : NULL, t % 3 ? sh : NULL, act, 0.1f, sl};
         strided fr = make_strided(xs, 1, 5.0f), ff = make_strided(xs, 0, 5.0f);
         fk__affine_ref(&fa, &sx.v, &fr.v, 0, 1);
         for (int ith = 0; ith < nth; ith++)
@@ -496,6 +534,7 @@ static void test_eltwise_fast_random(void)
         free(x2);
         free(sc);
         free(sh);
+        free(sl);
     }
 }
 

@@ -489,6 +489,7 @@ static fk__epilogue *node_epilogue(fk__node *n)
     case FK__OP_CONV2D: return &n->u.conv.ep;
     case FK__OP_DWCONV: return &n->u.dw.ep;
     case FK__OP_FC: return &n->u.fc.ep;
+    case FK__OP_ADD: return &n->u.add;
     default: return NULL;
     }
 }
@@ -519,7 +520,7 @@ static void lower_affine(ctx *c, int self, val *x, const float *s, const float *
             set_tensor(c, self, x->id);
             return;
         }
-        if (n->op == FK__OP_AFFINE && n->u.affine.act == FK__ACT_NONE && !n->u.affine.slopes) {
+        if (n->op == FK__OP_AFFINE && n->u.affine.act == FK__ACT_NONE) {
             float *sc = fk__graph_alloc(c->g, (size_t)ch), *sf = fk__graph_alloc(c->g, (size_t)ch);
             if (!sc || !sf) {
                 fail(c, FK_E_NO_MEMORY, "out of memory");
@@ -548,31 +549,30 @@ static void lower_affine(ctx *c, int self, val *x, const float *s, const float *
     }
 }
 
-static void lower_act(ctx *c, int self, val *x, fk__act act, float alpha)
+/* An activation (slopes: PReLU's per-channel slopes, for FK__ACT_PRELU) fused into v's node when
+ * it may take it (a convolution, FC, add or affine without one), else a new affine node. */
+static void lower_act(ctx *c, int self, val *x, fk__act act, float alpha, const float *slopes)
 {
     if (fusable(c, x, self)) {
         fk__node *n = fk__graph_node_mut(c->g, x->id);
         fk__epilogue *ep = node_epilogue(n);
         if (ep && ep->act == FK__ACT_NONE) {
-            ep->act = act, ep->alpha = alpha;
+            ep->act = act, ep->alpha = alpha, ep->slopes = slopes;
             set_tensor(c, self, x->id);
             return;
         }
-        if (n->op == FK__OP_AFFINE && n->u.affine.act == FK__ACT_NONE && !n->u.affine.slopes) {
-            n->u.affine.act = act, n->u.affine.alpha = alpha;
-            set_tensor(c, self, x->id);
-            return;
-        }
-        if (n->op == FK__OP_ADD && n->u.add.act == FK__ACT_NONE) {
-            n->u.add.act = act, n->u.add.alpha = alpha;
+        if (n->op == FK__OP_AFFINE && n->u.affine.act == FK__ACT_NONE) {
+            n->u.affine.act = act, n->u.affine.alpha = alpha, n->u.affine.slopes = slopes;
             set_tensor(c, self, x->id);
             return;
         }
     }
     int flat = x->flat, rank = x->rank, dims[MAX_RANK];
     memcpy(dims, x->dims, sizeof dims);
-    set_tensor(c, self, fk__g_affine(c->g, x->id, c->nodes[self].name, NULL, NULL, act, alpha));
-    if (flat) {
+    const char *name = c->nodes[self].name;
+    set_tensor(c, self, act == FK__ACT_PRELU ? fk__g_prelu(c->g, x->id, name, slopes)
+                                             : fk__g_affine(c->g, x->id, name, NULL, NULL, act, alpha));
+    if (flat && c->vals[self].kind == V_TENSOR) {
         val *v = &c->vals[self];
         v->flat = 1, v->rank = rank;
         memcpy(v->dims, dims, sizeof dims);
@@ -631,6 +631,8 @@ static float unary(const char *op, float x)
         return 1.0f / (1.0f + expf(-x));
     if (!strcmp(op, "Exp"))
         return expf(x);
+    if (!strcmp(op, "Tanh"))
+        return tanhf(x);
     if (!strcmp(op, "Reciprocal"))
         return 1.0f / x;
     return x; /* Identity, Cast, StopGradient */
@@ -654,7 +656,7 @@ static float binary(const char *op, float a, float b)
 static bool is_unary_fold(const char *op)
 {
     static const char *const ops[] = {"Identity", "Cast", "StopGradient", "Neg", "Rsqrt", "Sqrt", "Square",
-                                      "Abs", "Relu", "Sigmoid", "Exp", "Reciprocal"};
+                                      "Abs", "Relu", "Sigmoid", "Exp", "Reciprocal", "Tanh"};
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
         if (!strcmp(op, ops[i]))
             return true;
@@ -835,8 +837,8 @@ static int prelu_slopes(ctx *c, const tnode *t, const val *a, int ch, float *alp
 }
 
 /* The epilogue of a _FusedConv2D or _FusedMatMul over `count` output channels: its bias (input 2)
- * and activation; per-channel PReLU slopes go to *slopes, for a PReLU node after the op. */
-static int fused_epilogue(ctx *c, const tnode *t, int count, const char *noun, fk__epilogue *ep, const float **slopes)
+ * and activation, a PReLU's per-channel slopes included. */
+static int fused_epilogue(ctx *c, const tnode *t, int count, const char *noun, fk__epilogue *ep)
 {
     int has_bias = 0, prelu = 0;
     if (fused_act(c, t, &has_bias, &ep->act, &ep->alpha, &prelu))
@@ -854,9 +856,9 @@ static int fused_epilogue(ctx *c, const tnode *t, int count, const char *noun, f
     }
     if (prelu) {
         val *a = in_const(c, t, 2 + has_bias);
-        if (!a || prelu_slopes(c, t, a, count, &ep->alpha, slopes))
+        if (!a || prelu_slopes(c, t, a, count, &ep->alpha, &ep->slopes))
             return -1;
-        ep->act = *slopes ? FK__ACT_NONE : FK__ACT_LEAKY;
+        ep->act = ep->slopes ? FK__ACT_PRELU : FK__ACT_LEAKY;
     }
     return 0;
 }
@@ -899,13 +901,10 @@ static int lower_conv(ctx *c, int self, int depthwise)
     if (resolve_pad(c, t, x, w->dims[0], s, &pad))
         return -1;
     fk__epilogue ep = {0};
-    const float *slopes = NULL;
-    if (fused && fused_epilogue(c, t, depthwise ? in.c : w->dims[3], "channels", &ep, &slopes))
+    if (fused && fused_epilogue(c, t, depthwise ? in.c : w->dims[3], "channels", &ep))
         return -1;
     int id = depthwise ? fk__g_dwconv(c->g, x->id, t->name, w->dims[0], w->dims[1], s, pad, w->data, ep)
                        : fk__g_conv2d(c->g, x->id, t->name, w->dims[0], w->dims[1], s, pad, w->dims[3], w->data, ep);
-    if (slopes && id >= 0)
-        id = fk__g_prelu(c->g, id, t->name, slopes);
     set_tensor(c, self, id);
     return 0;
 }
@@ -939,13 +938,9 @@ static int lower_matmul(ctx *c, int self)
         wt = tr;
     }
     fk__epilogue ep = {0};
-    const float *slopes = NULL;
-    if (fused && fused_epilogue(c, t, m, "outputs", &ep, &slopes))
+    if (fused && fused_epilogue(c, t, m, "outputs", &ep))
         return -1;
-    int id = fk__g_fc(c->g, x->id, t->name, m, wt, ep);
-    if (slopes && id >= 0)
-        id = fk__g_prelu(c->g, id, t->name, slopes);
-    set_tensor(c, self, id);
+    set_tensor(c, self, fk__g_fc(c->g, x->id, t->name, m, wt, ep));
     return 0;
 }
 
@@ -1044,13 +1039,13 @@ static int lower_binary(ctx *c, int self)
             return fail(c, FK_E_UNSUPPORTED, "node '%s' (%s) with a non-scalar constant", t->name, op);
         /* the clamps of a ReLU6 or a ReLU, as TF writes them out */
         if (!strcmp(op, "Maximum") && v == 0.0f) {
-            lower_act(c, self, x, FK__ACT_RELU, 0.0f);
+            lower_act(c, self, x, FK__ACT_RELU, 0.0f, NULL);
             return 0;
         }
         if (!strcmp(op, "Minimum") && v == 6.0f && fusable(c, x, self)) {
             fk__node *n = fk__graph_node_mut(c->g, x->id);
             fk__epilogue *ep = node_epilogue(n);
-            fk__act *act = ep ? &ep->act : n->op == FK__OP_AFFINE ? &n->u.affine.act : n->op == FK__OP_ADD ? &n->u.add.act : NULL;
+            fk__act *act = ep ? &ep->act : n->op == FK__OP_AFFINE ? &n->u.affine.act : NULL;
             if (act && *act == FK__ACT_RELU) {
                 *act = FK__ACT_RELU6;
                 set_tensor(c, self, x->id);
@@ -1282,25 +1277,32 @@ static int lower_node(ctx *c, int self, fk__tfgraph_info *info)
         if (!x)
             return -1;
         float alpha = 0;
+        const float *slopes = NULL;
         fk__act act = !strcmp(op, "Relu") ? FK__ACT_RELU : !strcmp(op, "Relu6") ? FK__ACT_RELU6 : FK__ACT_LEAKY;
         if (!strcmp(op, "LeakyRelu"))
             alpha = (float)attr_float(t, "alpha", 0.2);
         if (!strcmp(op, "Prelu")) {
             val *a = in_const(c, t, 1);
-            const float *slopes;
             if (!a || prelu_slopes(c, t, a, node_shape(c, x->id).c, &alpha, &slopes))
                 return -1;
-            if (slopes) {
-                if (x->flat)
-                    return fail(c, FK_E_UNSUPPORTED, "node '%s' (Prelu) of a reshaped tensor", t->name);
-                set_tensor(c, self, fk__g_prelu(c->g, x->id, t->name, slopes));
-                return 0;
-            }
+            if (slopes && x->flat)
+                return fail(c, FK_E_UNSUPPORTED, "node '%s' (Prelu) of a reshaped tensor", t->name);
+            if (slopes)
+                act = FK__ACT_PRELU;
         }
-        lower_act(c, self, x, act, alpha);
+        lower_act(c, self, x, act, alpha, slopes);
         return 0;
     }
-    if (!strcmp(op, "Sigmoid") || !strcmp(op, "Softmax")) {
+    if (!strcmp(op, "Tanh") || !strcmp(op, "Sigmoid")) {
+        if (need_inputs(c, t, 1, 1))
+            return -1;
+        val *x = in_tensor(c, t, 0);
+        if (!x)
+            return -1;
+        lower_act(c, self, x, op[0] == 'T' ? FK__ACT_TANH : FK__ACT_SIGMOID, 0.0f, NULL);
+        return 0;
+    }
+    if (!strcmp(op, "Softmax")) {
         if (need_inputs(c, t, 1, 1))
             return -1;
         val *x = in_tensor(c, t, 0);
@@ -1309,7 +1311,7 @@ static int lower_node(ctx *c, int self, fk__tfgraph_info *info)
         if (x->flat && x->dims[x->rank - 1] != node_shape(c, x->id).c)
             return fail(c, FK_E_UNSUPPORTED, "node '%s' (%s) of a reshaped tensor", t->name, op);
         val keep = *x;
-        set_tensor(c, self, op[1] == 'i' ? fk__g_sigmoid(c->g, x->id, t->name) : fk__g_softmax(c->g, x->id, t->name));
+        set_tensor(c, self, fk__g_softmax(c->g, x->id, t->name));
         if (keep.flat && c->vals[self].kind == V_TENSOR) {
             c->vals[self].flat = 1, c->vals[self].rank = keep.rank;
             memcpy(c->vals[self].dims, keep.dims, sizeof keep.dims);

@@ -39,6 +39,19 @@ FK__AVX2_TARGET static inline __m256 fk__avx2_epilogue(const fk__epilogue *e, __
         /* x > 0 ? x : alpha * x, exactly as the reference computes it */
         return _mm256_blendv_ps(_mm256_mul_ps(v, _mm256_set1_ps(e->alpha)), v,
                                 _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_GT_OQ));
+    case FK__ACT_PRELU:
+        /* x < 0 ? x * slope[c] : x, one slope per channel, as the reference */
+        return _mm256_blendv_ps(v, _mm256_mul_ps(v, fk__avx2_load_part(e->slopes + c, n, m)),
+                                _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ));
+    case FK__ACT_TANH:
+    case FK__ACT_SIGMOID: {
+        /* rare (a model's last layers): the reference's scalar function on each lane */
+        float t[8];
+        _mm256_storeu_ps(t, v);
+        for (int i = 0; i < 8; i++)
+            t[i] = fk__act_apply(t[i], e->act, e->alpha);
+        return _mm256_loadu_ps(t);
+    }
     default:
         return v;
     }

@@ -10,8 +10,7 @@ static inline float get_or_zero(const fk__view *v, int n, int y, int x, int c)
     return *fk__at(v, n, y, x, c);
 }
 
-void fk__add_ref(const fk__view *a, const fk__view *b, const fk__view *y, fk__act act, float alpha, int ith,
-                 int nth)
+void fk__add_ref(const fk__view *a, const fk__view *b, const fk__view *y, const fk__epilogue *ep, int ith, int nth)
 {
     int r0, r1;
     fk__split_rows(y->n * y->h, ith, nth, &r0, &r1);
@@ -20,29 +19,21 @@ void fk__add_ref(const fk__view *a, const fk__view *b, const fk__view *y, fk__ac
         for (int ox = 0; ox < y->w; ox++)
             for (int c = 0; c < y->c; c++) {
                 float v = get_or_zero(a, n, oy, ox, c) + get_or_zero(b, n, oy, ox, c);
-                *fk__at(y, n, oy, ox, c) = fk__act_apply(v, act, alpha);
+                *fk__at(y, n, oy, ox, c) = fk__epilogue_apply(ep, c, v);
             }
     }
 }
 
 void fk__affine_ref(const fk__affine_args *a, const fk__view *x, const fk__view *y, int ith, int nth)
 {
+    const fk__epilogue ep = {.scale = a->scale, .shift = a->shift, .act = a->act, .alpha = a->alpha, .slopes = a->slopes};
     int r0, r1;
     fk__split_rows(y->n * y->h, ith, nth, &r0, &r1);
     for (int r = r0; r < r1; r++) {
         int n = r / y->h, oy = r % y->h;
         for (int ox = 0; ox < y->w; ox++)
-            for (int c = 0; c < y->c; c++) {
-                float v = *fk__at(x, n, oy, ox, c);
-                if (a->scale)
-                    v *= a->scale[c];
-                if (a->shift)
-                    v += a->shift[c];
-                v = fk__act_apply(v, a->act, a->alpha);
-                if (a->slopes && v < 0.0f)
-                    v *= a->slopes[c];
-                *fk__at(y, n, oy, ox, c) = v;
-            }
+            for (int c = 0; c < y->c; c++)
+                *fk__at(y, n, oy, ox, c) = fk__epilogue_apply(&ep, c, *fk__at(x, n, oy, ox, c));
     }
 }
 

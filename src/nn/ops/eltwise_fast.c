@@ -28,13 +28,11 @@ static void add_ext_pixel(const fk__view *a, const fk__view *b, const fk__view *
         py[i] = 0.0f;
 }
 
-void fk__add_fast(const fk__view *a, const fk__view *b, const fk__view *y, fk__act act, float alpha, int ith,
-                  int nth)
+void fk__add_fast(const fk__view *a, const fk__view *b, const fk__view *y, const fk__epilogue *ep, int ith, int nth)
 {
     int r0, r1;
     fk__split_rows(y->n * y->h, ith, nth, &r0, &r1);
     const int c = y->c;
-    const fk__epilogue ep = {.act = act, .alpha = alpha}; /* the activation alone */
     const bool same =
         fk__shape_eq(fk__view_shape(a), fk__view_shape(y)) && fk__shape_eq(fk__view_shape(b), fk__view_shape(y));
     for (int r = r0; r < r1; r++) {
@@ -42,7 +40,7 @@ void fk__add_fast(const fk__view *a, const fk__view *b, const fk__view *y, fk__a
         for (int ox = 0; ox < y->w; ox++) {
             if (!same) {
                 add_ext_pixel(a, b, y, n, oy, ox);
-                fk__epilogue_row(&ep, fk__at(y, n, oy, ox, 0), c);
+                fk__epilogue_row(ep, fk__at(y, n, oy, ox, 0), c);
                 continue;
             }
             const float *restrict pa = fk__at(a, n, oy, ox, 0);
@@ -50,7 +48,7 @@ void fk__add_fast(const fk__view *a, const fk__view *b, const fk__view *y, fk__a
             float *restrict py = fk__at(y, n, oy, ox, 0);
             for (int i = 0; i < c; i++)
                 py[i] = pa[i] + pb[i];
-            fk__epilogue_row(&ep, py, c);
+            fk__epilogue_row(ep, py, c);
         }
     }
 }
@@ -109,7 +107,7 @@ void fk__affine_fast(const fk__affine_args *a, const fk__view *x, const fk__view
     fk__split_rows(y->n * y->h, ith, nth, &r0, &r1);
     const int c = y->c;
     /* x * scale + shift, then the activation: the convolution epilogue without a bias */
-    const fk__epilogue ep = {.scale = a->scale, .shift = a->shift, .act = a->act, .alpha = a->alpha};
+    const fk__epilogue ep = {.scale = a->scale, .shift = a->shift, .act = a->act, .alpha = a->alpha, .slopes = a->slopes};
     for (int r = r0; r < r1; r++) {
         int n = r / y->h, oy = r % y->h;
         for (int ox = 0; ox < y->w; ox++) {
@@ -118,9 +116,6 @@ void fk__affine_fast(const fk__affine_args *a, const fk__view *x, const fk__view
             for (int i = 0; i < c; i++)
                 out[i] = in[i];
             fk__epilogue_row(&ep, out, c);
-            if (a->slopes)
-                for (int i = 0; i < c; i++)
-                    out[i] = out[i] < 0.0f ? out[i] * a->slopes[i] : out[i];
         }
     }
 }

@@ -2,6 +2,10 @@
 #ifndef FK_NN_OPS_H
 #define FK_NN_OPS_H
 
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
 #include "nn/tensor.h"
 
 /* Every kernel takes (ith, nth): worker ith of nth computes its share of the output rows,
@@ -11,28 +15,37 @@ typedef enum fk__act {
     FK__ACT_NONE = 0,
     FK__ACT_RELU,
     FK__ACT_RELU6,
-    FK__ACT_LEAKY, /* x > 0 ? x : alpha * x */
+    FK__ACT_LEAKY,   /* x > 0 ? x : alpha * x */
+    FK__ACT_PRELU,   /* x < 0 ? slope[c] * x : x, one slope per channel (TensorFlow's Prelu) */
+    FK__ACT_TANH,    /* tanhf(x) */
+    FK__ACT_SIGMOID, /* 1 / (1 + expf(-x)) */
     FK__ACT_COUNT
 } fk__act;
 
+/* The activation of one value; for FK__ACT_PRELU alpha is that value's channel slope. */
 static inline float fk__act_apply(float v, fk__act act, float alpha)
 {
     switch (act) {
     case FK__ACT_RELU: return v > 0.0f ? v : 0.0f;
     case FK__ACT_RELU6: return v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
     case FK__ACT_LEAKY: return v > 0.0f ? v : alpha * v;
+    case FK__ACT_PRELU: return v < 0.0f ? v * alpha : v;
+    case FK__ACT_TANH: return tanhf(v);
+    case FK__ACT_SIGMOID: return 1.0f / (1.0f + expf(-v));
     default: return v;
     }
 }
 
-/* The per-output-channel epilogue shared by convolutions and FC:
- * y = act(((acc + bias[c]) * scale[c]) + shift[c]); each array may be NULL (skipped). */
+/* The per-output-channel epilogue shared by convolutions, FC, add and affine:
+ * y = act(((acc + bias[c]) * scale[c]) + shift[c]); each array may be NULL (skipped); slopes
+ * (c values) is read only by FK__ACT_PRELU, and must be there for it. */
 typedef struct fk__epilogue {
     const float *bias;
     const float *scale;
     const float *shift;
     fk__act act;
     float alpha;
+    const float *slopes;
 } fk__epilogue;
 
 static inline float fk__epilogue_apply(const fk__epilogue *e, int c, float v)
@@ -43,7 +56,20 @@ static inline float fk__epilogue_apply(const fk__epilogue *e, int c, float v)
         v *= e->scale[c];
     if (e->shift)
         v += e->shift[c];
-    return fk__act_apply(v, e->act, e->alpha);
+    return fk__act_apply(v, e->act, e->act == FK__ACT_PRELU ? e->slopes[c] : e->alpha);
+}
+
+/* m ? a : b with the same bits, as an integer select: GCC will not vectorise a loop that picks
+ * between floats on a float compare (its default -ftrapping-math), so a PReLU or leaky loop
+ * written as a ternary branches on every sign, which costs most where the signs are random. */
+static inline float fk__select(bool m, float a, float b)
+{
+    uint32_t ia, ib, k = 0u - (uint32_t)m;
+    memcpy(&ia, &a, sizeof ia);
+    memcpy(&ib, &b, sizeof ib);
+    ia = (ia & k) | (ib & ~k);
+    memcpy(&a, &ia, sizeof a);
+    return a;
 }
 
 /* The epilogue over one pixel's c channels, as separate simple loops the compiler vectorises
@@ -70,7 +96,21 @@ static inline void fk__epilogue_row(const fk__epilogue *e, float *restrict v, in
         break;
     case FK__ACT_LEAKY:
         for (int i = 0; i < c; i++)
-            v[i] = v[i] > 0.0f ? v[i] : e->alpha * v[i];
+            v[i] = fk__select(v[i] > 0.0f, v[i], e->alpha * v[i]);
+        break;
+    case FK__ACT_PRELU: {
+        const float *restrict s = e->slopes;
+        for (int i = 0; i < c; i++)
+            v[i] = fk__select(v[i] < 0.0f, v[i] * s[i], v[i]);
+        break;
+    }
+    case FK__ACT_TANH:
+        for (int i = 0; i < c; i++)
+            v[i] = tanhf(v[i]);
+        break;
+    case FK__ACT_SIGMOID:
+        for (int i = 0; i < c; i++)
+            v[i] = 1.0f / (1.0f + expf(-v[i]));
         break;
     default:
         break;
@@ -165,13 +205,13 @@ void fk__pool_fast(const fk__pool_args *a, const fk__view *x, const fk__view *y,
 /* Mean over h and w: y is [n, 1, 1, c]. */
 void fk__global_avgpool_ref(const fk__view *x, const fk__view *y, int ith, int nth);
 
-/* ---- elementwise. add: y = act(a' + b') where a', b' are a and b zero-extended at the end of
- * every axis to y's shape (y's dims are the max of a's and b's); equal shapes are a plain add.
- * The zero extension is what face-api's ResNet shortcut does (pad channels, pad H and W). */
-void fk__add_ref(const fk__view *a, const fk__view *b, const fk__view *y, fk__act act, float alpha, int ith,
-                 int nth);
-/* y = act(x * scale[c] + shift[c]); scale and shift may be NULL (then y = act(x)). With slopes,
- * a PReLU after that: y < 0 ? slopes[c] * y : y (TensorFlow's Prelu, one slope per channel). */
+/* ---- elementwise. add: y = ep(a' + b') where a', b' are a and b zero-extended at the end of
+ * every axis to y's shape (y's dims are the max of a's and b's; ep's arrays have y's channels);
+ * equal shapes are a plain add. The zero extension is what face-api's ResNet shortcut does (pad
+ * channels, pad H and W). */
+void fk__add_ref(const fk__view *a, const fk__view *b, const fk__view *y, const fk__epilogue *ep, int ith, int nth);
+/* y = act(x * scale[c] + shift[c]); scale and shift may be NULL (then y = act(x)); slopes is the
+ * per-channel slope of FK__ACT_PRELU (the convolution epilogue without a bias). */
 typedef struct fk__affine_args {
     const float *scale;
     const float *shift;
@@ -183,9 +223,12 @@ void fk__affine_ref(const fk__affine_args *a, const fk__view *x, const fk__view 
 /* Fast variants over packed channels (sc == 1); add for equal shapes or the zero extension of a
  * and b no larger than y, bitwise as the reference (fk__add_fast_fits). */
 bool fk__add_fast_fits(const fk__view *a, const fk__view *b, const fk__view *y);
-void fk__add_fast(const fk__view *a, const fk__view *b, const fk__view *y, fk__act act, float alpha, int ith,
-                  int nth);
+void fk__add_fast(const fk__view *a, const fk__view *b, const fk__view *y, const fk__epilogue *ep, int ith, int nth);
 void fk__affine_fast(const fk__affine_args *a, const fk__view *x, const fk__view *y, int ith, int nth);
+/* The add of equal shapes with AVX2 (only where fk__cpu_has_avx2_fma()), bitwise as the
+ * reference; needs sc == 1 on a, b and y (fk__add_avx2_fits). */
+bool fk__add_avx2_fits(const fk__view *a, const fk__view *b, const fk__view *y);
+void fk__add_avx2(const fk__view *a, const fk__view *b, const fk__view *y, const fk__epilogue *ep, int ith, int nth);
 void fk__sigmoid_ref(const fk__view *x, const fk__view *y, int ith, int nth);
 /* Softmax over the channel axis. */
 void fk__softmax_ref(const fk__view *x, const fk__view *y, int ith, int nth);
