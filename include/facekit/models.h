@@ -27,7 +27,9 @@ typedef enum fk_model_role {
     FK_ROLE_DETECTOR = 0, /* image -> face boxes (fk_detector) */
     FK_ROLE_LANDMARKER,   /* face box -> points (fk_landmarker) */
     FK_ROLE_EMBEDDER,     /* aligned face -> descriptor (fk_embedder) */
-    FK_ROLE_ATTRIBUTES,   /* face -> age, gender */
+    FK_ROLE_ATTRIBUTES,   /* face -> age, gender (and race, emotion) */
+    FK_ROLE_MESH,         /* face -> 468 points (facekit/analysis.h) */
+    FK_ROLE_LIVENESS,     /* face -> a live-face score */
     FK_ROLE_COUNT
 } fk_model_role;
 
@@ -39,7 +41,7 @@ typedef struct fk_model_info {
     const char *title;   /* one line for people */
     const char *source;  /* package and version it comes from */
     const char *licence; /* the model's licence (the weights', not the code's) */
-    const char *folder;  /* "face-api" or "dlib": where under the model root its files lie */
+    const char *folder;  /* "face-api", "dlib" or "human": where under the model root its files lie */
     const char *files;   /* its file names, space-separated */
     const char *input;   /* its input contract: crop or alignment, size, normalisation */
     const char *output;  /* what it gives: boxes and score kind, points, dimension and metric */

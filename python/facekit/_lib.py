@@ -60,6 +60,7 @@ lib, path = _load()
 ERROR_MESSAGE_MAX = 512
 LANDMARK_COUNT = 68
 DESCRIPTOR_DIM = 128
+KEYPOINT_COUNT = 6
 
 
 class fk_image(Structure):
@@ -94,6 +95,7 @@ class fk_face(Structure):
         ("has_attributes", c_int), ("age", c_float), ("gender", c_int), ("gender_probability", c_float),
         ("landmark_crop", fk_box), ("descriptor_crop", fk_box), ("attributes_crop", fk_box),
         ("detector", c_int), ("landmark_count", c_int), ("descriptor_dim", c_int), ("embedder", c_int),
+        ("keypoint_count", c_int), ("keypoints", fk_point * KEYPOINT_COUNT),
     ]
 
 

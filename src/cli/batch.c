@@ -5,6 +5,7 @@
 
 #include "cli/cmd.h"
 #include "cli/draw.h"
+#include "cli/extras.h"
 #include "cli/output.h"
 #include "cli/pipeline.h"
 
@@ -18,8 +19,9 @@ static void face_label(const fk_face *f, size_t i, char *buf, size_t size)
         snprintf(buf, size, "#%zu %.2f", i, (double)f->score);
 }
 
-/* Draws the faces onto img and saves it; 0, or -1 after printing the error. */
-static int draw_and_save(cli_draw_target *target, const char *path, fk_image *img, const fk_face *faces, size_t n)
+/* Draws the faces (and what --with found) onto img and saves it; 0, or -1 after printing the error. */
+static int draw_and_save(cli_draw_target *target, const char *path, fk_image *img, const fk_face *faces, size_t n,
+                         const cli_extra *extra)
 {
     fk_error err = {0};
     char *out = cli_draw_target_path(target, path, &err);
@@ -27,7 +29,7 @@ static int draw_and_save(cli_draw_target *target, const char *path, fk_image *im
         cli_error("%s", err.message);
         return -1;
     }
-    char(*text)[32] = n ? calloc(n, sizeof *text) : NULL;
+    char(*text)[64] = n ? calloc(n, sizeof *text) : NULL;
     const char **labels = n ? calloc(n, sizeof *labels) : NULL;
     if (n && (!text || !labels)) {
         cli_error("%s: out of memory for the labels", path);
@@ -38,8 +40,16 @@ static int draw_and_save(cli_draw_target *target, const char *path, fk_image *im
     }
     for (size_t i = 0; i < n; i++) {
         face_label(&faces[i], i, text[i], sizeof text[i]);
+        if (extra) {
+            char more[40];
+            cli_extras_label(&extra[i], more, sizeof more);
+            if (more[0])
+                snprintf(text[i] + strlen(text[i]), sizeof text[i] - strlen(text[i]), " %s", more);
+        }
         labels[i] = text[i];
     }
+    if (extra)
+        cli_extras_draw(img, extra, n);
     cli_draw_faces(img, faces, n, labels, NULL);
     int rc = 0;
     if (fk_image_save(img, out, 0, &err) != FK_OK) {
@@ -66,6 +76,10 @@ static void print_help(const cli_face_verb *v)
           "                       ending in .png, .jpg or .jpeg for one image; for several, a folder\n"
           "                       (made when missing) holding one file per input, named after it\n",
           stdout);
+    printf("  --with LIST          also, per face: emotion (7 classes), gear (age, gender, race),\n"
+           "                       liveness (antispoof and liveness scores, a decision), mesh (468\n"
+           "                       points); comma-separated, or none (Human's models) [%s]\n",
+           v->with ? v->with : "none");
     if (v->full)
         printf("  --full               %s\n", v->full);
     fputs("  -h, --help           this help\n", stdout);
@@ -85,11 +99,12 @@ int cli_run_face_verb(const cli_face_verb *verb, int argc, char **argv)
         cli_face_opts_init_embed(&o);
     else
         cli_face_opts_init(&o);
-    const char *draw = NULL;
+    const char *draw = NULL, *with = NULL;
     int full = 0;
-    cli_opt table[CLI_FACE_OPTS_COUNT + 3];
+    cli_opt table[CLI_FACE_OPTS_COUNT + 4];
     size_t nopts = cli_face_opts_table(&o, table);
     table[nopts++] = (cli_opt){"draw", 0, CLI_ARG_STRING, &draw, 0, 0};
+    table[nopts++] = (cli_opt){"with", 0, CLI_ARG_STRING, &with, 0, 0};
     if (verb->what)
         table[nopts++] = (cli_opt){"box", 0, CLI_ARG_BOXES, &o.boxes, 0, 0};
     if (verb->full)
@@ -111,6 +126,11 @@ int cli_run_face_verb(const cli_face_verb *verb, int argc, char **argv)
         return rc;
     char **paths = argv + 1;
     size_t n = (size_t)npos;
+    unsigned extras = 0;
+    if (cli_extras_parse(verb->name, with ? with : verb->with, &extras) != 0)
+        return CLI_EXIT_USAGE;
+    if (!with)
+        extras = cli_extras_installed(extras, cli_models_dir(&o), o.quiet);
 
     cli_draw_target target;
     memset(&target, 0, sizeof target);
@@ -120,7 +140,8 @@ int cli_run_face_verb(const cli_face_verb *verb, int argc, char **argv)
     fk_models *models = NULL;
     fk_session *session = NULL;
     double load_ms = 0;
-    if ((rc = cli_open(&o, cli_nets_for_opts(&o, det.detector, verb->what), &models, &session, &load_ms)) != 0) {
+    unsigned nets = cli_nets_for_opts(&o, det.detector, verb->what) | cli_extras_nets(extras, cli_models_dir(&o));
+    if ((rc = cli_open(&o, nets, &models, &session, &load_ms)) != 0) {
         cli_draw_target_free(&target);
         return rc;
     }
@@ -144,6 +165,16 @@ int cli_run_face_verb(const cli_face_verb *verb, int argc, char **argv)
         fk_error err = {0};
         fk_status st = cli_analyze(session, path, &dec, &det, &o.boxes, verb->what, 0, cli_face_opts_dlib_boxes(&o),
                                    o.quiet, &img, &faces, &count, &t, &err);
+        cli_extra *extra = NULL;
+        if (st == FK_OK && extras && count) {
+            extra = calloc(count, sizeof *extra);
+            if (!extra) {
+                cli_error("%s: out of memory for the analyses", path);
+                failed = 1;
+            } else if (cli_extras_run(session, img, faces, count, extras, extra, path, o.quiet)) {
+                failed = 1;
+            }
+        }
         cli_times_add(&sum, &t);
         if (st != FK_OK) {
             failed = 1;
@@ -152,17 +183,23 @@ int cli_run_face_verb(const cli_face_verb *verb, int argc, char **argv)
                 cli_json_stream_add(&js, cli_json_image(path, NULL, NULL, 0, err.message, o.timings ? &t : NULL, stages));
         } else {
             if (o.json) {
-                cli_json_stream_add(&js, cli_json_image(path, img, faces, count, NULL, o.timings ? &t : NULL, stages));
+                cJSON *obj = cli_json_image(path, img, faces, count, NULL, o.timings ? &t : NULL, stages);
+                if (extra && obj)
+                    cli_extras_json(obj, extra, count);
+                cli_json_stream_add(&js, obj);
             } else {
                 if (i)
                     fputc('\n', stdout);
                 cli_text_image_header(stdout, path, img, count);
                 cli_text_faces(stdout, faces, count, verb->what, full);
+                if (extra)
+                    cli_extras_text(stdout, extra, count);
                 fflush(stdout);
             }
-            if (draw && draw_and_save(&target, path, img, faces, count) != 0)
+            if (draw && draw_and_save(&target, path, img, faces, count, extra) != 0)
                 failed = 1;
         }
+        free(extra);
         if (o.timings)
             cli_times_print(stderr, path, &t, stages, NULL);
         fk_faces_free(faces);

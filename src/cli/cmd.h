@@ -6,6 +6,8 @@ int cmd_detect(int argc, char **argv);
 int cmd_landmarks(int argc, char **argv);
 int cmd_embed(int argc, char **argv);
 int cmd_attributes(int argc, char **argv);
+int cmd_liveness(int argc, char **argv);
+int cmd_mesh(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
@@ -28,6 +30,8 @@ typedef struct cli_face_verb {
     const char *intro;
     const char *full;
     const char *example;
+    const char *with;      /* the --with analyses by default ("emotion"; NULL: none), dropped with a
+                              note when their models are not installed */
 } cli_face_verb;
 
 /* The options, the loop over images (going on after a failure), the output and the exit code

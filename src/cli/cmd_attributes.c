@@ -1,4 +1,4 @@
-/* cmd_attributes.c: `facekit attributes IMG...`: detection, landmarks, then age and gender of each face. */
+/* cmd_attributes.c: `facekit attributes IMG...`: detection, landmarks, then age, gender and emotion of each face. */
 #include "cli/cmd.h"
 #include "facekit/face.h"
 
@@ -10,10 +10,13 @@ int cmd_attributes(int argc, char **argv)
         .intro = "Usage: facekit attributes [OPTIONS] IMG...\n"
                  "\n"
                  "Finds the faces in each image, their landmarks, and estimates age (years) and gender\n"
-                 "with its probability (0.5 to 1) for each. The table shows face #, box, score, age,\n"
-                 "gender and probability.\n",
+                 "with its probability (0.5 to 1) for each (face-api's AgeGenderNet), and its emotion\n"
+                 "(Human's model: angry, disgust, fear, happy, sad, surprise, neutral). The table shows\n"
+                 "face #, box, score, age, gender and probability; a line per face gives the emotion.\n"
+                 "--with gear adds GEAR's age, gender and race.\n",
         .full = NULL,
-        .example = "facekit attributes --detector tiny group.jpg",
+        .example = "facekit attributes --with emotion,gear --json group.jpg",
+        .with = "emotion",
     };
     return cli_run_face_verb(&verb, argc, argv);
 }

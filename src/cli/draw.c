@@ -197,6 +197,8 @@ void cli_draw_faces(fk_image *img, const fk_face *faces, size_t count, const cha
         if (f->has_landmarks)
             for (int k = 0; k < FK_LANDMARK_COUNT; k++)
                 fk_image_draw_point(img, f->landmarks[k].x, f->landmarks[k].y, radius, 0xffff00);
+        for (int k = 0; k < f->keypoint_count && k < FK_KEYPOINT_COUNT; k++)
+            fk_image_draw_point(img, f->keypoints[k].x, f->keypoints[k].y, radius + 1, 0xff1744);
     }
     /* labels last, so that no box or point of a neighbour covers them */
     for (size_t i = 0; labels && i < count; i++) {

@@ -168,6 +168,8 @@ cJSON *cli_json_face_brief(const fk_face *f)
     const fk_model_info *d = fk_model_by_id(FK_ROLE_DETECTOR, f->detector);
     if (d)
         cJSON_AddStringToObject(o, "detector", d->name);
+    if (f->keypoint_count > 0 && f->keypoint_count <= FK_KEYPOINT_COUNT)
+        cJSON_AddItemToObject(o, "keypoints", points(f->keypoints, (size_t)f->keypoint_count));
     return o;
 }
 

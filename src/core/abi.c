@@ -30,7 +30,7 @@ static const abi_row rows[] = {
     FIELD(fk_face, has_attributes), FIELD(fk_face, age), FIELD(fk_face, gender), FIELD(fk_face, gender_probability),
     FIELD(fk_face, landmark_crop), FIELD(fk_face, descriptor_crop), FIELD(fk_face, attributes_crop),
     FIELD(fk_face, detector), FIELD(fk_face, landmark_count), FIELD(fk_face, descriptor_dim),
-    FIELD(fk_face, embedder),
+    FIELD(fk_face, embedder), FIELD(fk_face, keypoint_count), FIELD(fk_face, keypoints),
     SIZE(fk_detect_options), FIELD(fk_detect_options, detector), FIELD(fk_detect_options, min_score),
     FIELD(fk_detect_options, iou_threshold), FIELD(fk_detect_options, max_faces),
     FIELD(fk_detect_options, tiny_input_size), FIELD(fk_detect_options, closeup),

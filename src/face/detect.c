@@ -107,6 +107,8 @@ static fk_status detect_once(fk_session *s, const fk_image *img, const fk_detect
 {
     if (o->detector == FK_DETECTOR_SSD)
         return detect_ssd(s, img, o, faces, count);
+    if (o->detector == FK_DETECTOR_BLAZEFACE)
+        return fk__detect_blazeface(s, img, o, faces, count);
     return detect_tiny(s, img, o, faces, count);
 }
 

@@ -71,6 +71,8 @@ fk_status fk_models_load(const char *dir, unsigned nets, fk_models **out, fk_err
     }
     snprintf(m->dlib_dir, sizeof m->dlib_dir, "%s", fk__models_dlib_dir_for(dir));
     fk_status st = fk__models_load_dlib(m, nets, err);
+    if (st == FK_OK)
+        st = fk__models_load_human(m, nets, err);
     if (st != FK_OK) {
         fk_models_free(m);
         return st;
@@ -88,6 +90,7 @@ void fk_models_free(fk_models *m)
         fk__net_free(m->nets[k]);
     fk_ert_free(m->ert);
     fk__models_free_dlib(m);
+    fk__models_free_human(m);
     free(m);
 }
 

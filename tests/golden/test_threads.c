@@ -32,9 +32,12 @@ static const char *face_differs(const fk_face *a, const fk_face *b)
     FIELD(landmark_count)
     FIELD(descriptor_dim)
     FIELD(embedder)
+    FIELD(keypoint_count)
+    FIELD(keypoints)
 #undef FIELD
     /* a field added to fk_face must be added above */
-    _Static_assert(sizeof(fk_face) == offsetof(fk_face, embedder) + sizeof(int), "fk_face grew");
+    _Static_assert(sizeof(fk_face) == offsetof(fk_face, keypoints) + sizeof(fk_point) * FK_KEYPOINT_COUNT,
+                   "fk_face grew");
     return NULL;
 }
 

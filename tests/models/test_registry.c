@@ -33,6 +33,14 @@ int main(void)
     CHECK(fk_model_find("ert") == fk_model_find("dlib68"));
     CHECK(fk_model_find("nope") == NULL && fk_model_find(NULL) == NULL);
     CHECK(strcmp(fk_model_role_name(FK_ROLE_EMBEDDER), "embedder") == 0);
+    CHECK(strcmp(fk_model_role_name(FK_ROLE_LIVENESS), "liveness") == 0 && strcmp(fk_model_role_name(FK_ROLE_COUNT), "?") == 0);
+    /* Human's models: a row each, in models/human beside face-api's folder */
+    static const char *human[] = {"blazeface", "facemesh", "antispoof", "liveness", "emotion", "gear"};
+    for (size_t i = 0; i < sizeof human / sizeof human[0]; i++) {
+        const fk_model_info *h = fk_model_find(human[i]);
+        CHECK_MSG(h && strcmp(h->folder, "human") == 0, "%s", human[i]);
+    }
+    CHECK(fk_model_by_id(FK_ROLE_DETECTOR, FK_DETECTOR_BLAZEFACE) == fk_model_find("blazeface"));
 
     fk_error err = {0};
     fk_models *m = NULL;
@@ -68,6 +76,11 @@ int main(void)
     if (models) {
         CHECK(fk_model_installed(fk_model_find("ssd"), models, missing, sizeof missing, &bytes) == 1);
         CHECK(bytes > 5000000);
+        /* Human's folder is found beside face-api's */
+        if (fk_model_installed(fk_model_find("blazeface"), models, missing, sizeof missing, &bytes))
+            CHECK(bytes > 100000);
+        else
+            printf("SKIP: Human's models not installed (%s)\n", missing);
     }
     return fk_test_finish("test_registry");
 }
