@@ -226,6 +226,26 @@ void fk_image_detections_free(fk_image_detections *d, size_t count);
 fk_status fk_det_write_pr(const fk_det_truth *t, const fk_det_result *dets, size_t n, double iou, const char *path,
                           fk_error *err);
 
+/* ---- presentation attacks, to measure liveness models against (facekit eval liveness) */
+
+typedef enum fk_attack {
+    FK_ATTACK_NONE = 0,   /* the real photo, copied */
+    FK_ATTACK_TILT,       /* a print held at 25-40 degrees: the perspective of a plane, a background */
+    FK_ATTACK_SCREEN,     /* a screen replay: RGB subpixel grid (moire), raised black level, blue cast */
+    FK_ATTACK_GLARE,      /* one or two specular highlights and a veil of reflected light */
+    FK_ATTACK_RECOMPRESS, /* shrunk to half, JPEG quality 15, enlarged, JPEG quality 30 */
+    FK_ATTACK_PAPER,      /* a matte print: narrow ink range, washed colour, warm cast, paper grain */
+    FK_ATTACK_COUNT
+} fk_attack;
+
+/* "real", "tilt", "screen", "glare", "recompress", "paper"; "?" out of range. */
+const char *fk_attack_name(fk_attack a);
+
+/* The attack made from img (same size), drawn from `seed` so it is repeatable. These are
+ * simulations of what a capture of a print or a screen does to an image, not captures: see
+ * docs/LIVENESS.md for what they stand for and what they leave out. */
+fk_status fk_attack_make(const fk_image *img, fk_attack kind, unsigned seed, fk_image **out, fk_error *err);
+
 /* ---- plots */
 
 typedef struct fk_plot_series {

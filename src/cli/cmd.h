@@ -8,6 +8,7 @@ int cmd_embed(int argc, char **argv);
 int cmd_attributes(int argc, char **argv);
 int cmd_liveness(int argc, char **argv);
 int cmd_mesh(int argc, char **argv);
+int cmd_eval_liveness(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_eval(int argc, char **argv);

@@ -949,18 +949,20 @@ static int eval_detect(int argc, char **argv)
             goto done;
         }
     }
+    const fk_model_info *det_info = fk_model_by_id(FK_ROLE_DETECTOR, det.detector);
+    const char *det_name = det_info ? det_info->name : "?";
     if (fo.json) {
         printf("{\"annotations\": \"%s\", \"format\": \"%s\", \"detector\": \"%s\", \"box_style\": \"%s\", \"images\": %zu, "
                "\"images_failed\": %zu, \"faces\": %zu, \"ignored\": %zu, \"detections\": %zu, \"min_score\": %.6g, "
                "\"iou\": %.3g, \"ap\": %.6f, \"ap_iou_0.3\": %.6f, \"max_recall\": %.6f, \"best_f1\": %.6f, "
                "\"best_f1_score\": %.6f, \"fddb_discrete_tpr\": %.6f, \"fddb_continuous_tpr\": %.6f, "
                "\"seconds\": %.1f}\n",
-               ann, format, det.detector == FK_DETECTOR_TINY ? "tiny" : "ssd", fo.box_style, t->n_images, failed, r.faces,
+               ann, format, det_name, fo.box_style, t->n_images, failed, r.faces,
                r.ignored, n, (double)det.min_score, iou, r.ap, r3.ap, r.max_recall, r.best_f1,
                r.best_f1_score, r.fddb_discrete_tpr, r.fddb_continuous_tpr, secs);
     } else {
         printf("annotations %s (%s, %s detector, %s boxes, scores above %.3g)\n", ann, format,
-               det.detector == FK_DETECTOR_TINY ? "tiny" : "ssd", fo.box_style, (double)det.min_score);
+               det_name, fo.box_style, (double)det.min_score);
         printf("  images %zu (%zu failed), faces %zu (+%zu ignored), detections %zu\n", t->n_images, failed, r.faces,
                r.ignored, n);
         printf("  AP %.4f at IoU %.2g (%.4f at IoU 0.3); recall %.4f with every detection\n", r.ap, iou, r3.ap,
@@ -1112,10 +1114,11 @@ static int eval_plot(int argc, char **argv)
 int cmd_eval(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs("Usage: facekit eval verify|identify|detect|plot [OPTIONS]\n"
+        fputs("Usage: facekit eval verify|identify|detect|liveness|plot [OPTIONS]\n"
               "  verify   face verification on a pair list (LFW pairs.txt or CSV): accuracy, ROC, AUC, TAR@FAR\n"
               "  identify 1:N identification on LFW's people: rank-1, rank-5, open-set false accepts\n"
               "  detect   face detection against ground-truth boxes (AFW, WIDER, FDDB): average precision\n"
+              "  liveness liveness scores of real photos against attacks synthesized from them: ROC AUC\n"
               "  plot     draw ROC or precision-recall curves of several runs on one SVG figure\n"
               "`facekit eval verify --help`, `eval identify --help` and `eval detect --help` give the details.\n\n",
               stdout);
@@ -1130,5 +1133,8 @@ int cmd_eval(int argc, char **argv)
         return eval_detect(argc - 1, argv + 1);
     if (strcmp(argv[1], "plot") == 0)
         return eval_plot(argc - 1, argv + 1);
-    return cli_usage_error("eval", "unknown evaluation '%s'; there are: verify, identify, detect, plot", argv[1]);
+    if (strcmp(argv[1], "liveness") == 0)
+        return cmd_eval_liveness(argc - 1, argv + 1);
+    return cli_usage_error("eval", "unknown evaluation '%s'; there are: verify, identify, detect, liveness, plot",
+                           argv[1]);
 }
