@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "cli/output.h"
 #include "cli/pipeline.h"
 #include "facekit/analysis.h"
 #include "facekit/eval.h"
@@ -283,9 +284,15 @@ int cmd_eval_liveness(int argc, char **argv)
     if (cf)
         fclose(cf);
     static const char *model_names[3] = {"antispoof", "liveness", "both (min)"};
+    cJSON *root = NULL, *kinds = NULL;
     if (fo.json) {
-        printf("{\"images\": %zu, \"failed\": %zu, \"thresholds\": {\"antispoof\": %.2f, \"liveness\": %.2f}, \"kinds\": [",
-               p.n, failed, (double)FK_ANTISPOOF_THRESHOLD, (double)FK_LIVENESS_THRESHOLD);
+        root = cJSON_CreateObject();
+        cJSON_AddNumberToObject(root, "images", (double)p.n);
+        cJSON_AddNumberToObject(root, "failed", (double)failed);
+        cJSON *th = cJSON_AddObjectToObject(root, "thresholds");
+        cJSON_AddItemToObject(th, "antispoof", cli_json_float(FK_ANTISPOOF_THRESHOLD));
+        cJSON_AddItemToObject(th, "liveness", cli_json_float(FK_LIVENESS_THRESHOLD));
+        kinds = cJSON_AddArrayToObject(root, "kinds");
     } else {
         printf("%zu images (%zu failed); largest face of each; %s detector\n", p.n, failed, fo.detector);
         printf("  %-11s %6s %6s  %9s %7s  %9s %7s  %7s\n", "kind", "faces", "found", "antispoof", "live", "liveness",
@@ -308,17 +315,33 @@ int cmd_eval_liveness(int argc, char **argv)
             pb += all[i].antispoof >= FK_ANTISPOOF_THRESHOLD && all[i].liveness >= FK_LIVENESS_THRESHOLD;
         }
         double f = found ? (double)found : NAN;
-        if (fo.json)
-            printf("%s{\"kind\": \"%s\", \"images\": %zu, \"found\": %zu, \"antispoof_mean\": %.4f, \"antispoof_live\": %.4f, "
-                   "\"liveness_mean\": %.4f, \"liveness_live\": %.4f, \"both_live\": %.4f, \"auc\": [%.4f, %.4f, %.4f]}",
-                   a ? ", " : "", fk_attack_name((fk_attack)a), n, found, sa / f, pa / f, sl / f, pl / f, pb / f,
-                   a ? auc(all, ns, 0, a) : NAN, a ? auc(all, ns, 1, a) : NAN, a ? auc(all, ns, 2, a) : NAN);
-        else
+        if (kinds) {
+            cJSON *k = cJSON_CreateObject();
+            cJSON_AddStringToObject(k, "kind", fk_attack_name((fk_attack)a));
+            cJSON_AddNumberToObject(k, "images", (double)n);
+            cJSON_AddNumberToObject(k, "found", (double)found);
+            const char *keys[5] = {"antispoof_mean", "antispoof_live", "liveness_mean", "liveness_live", "both_live"};
+            double vals[5] = {sa / f, pa / f, sl / f, pl / f, pb / f};
+            for (int j = 0; j < 5; j++)
+                cJSON_AddItemToObject(k, keys[j], cli_json_double(vals[j]));
+            cJSON *au = cJSON_AddArrayToObject(k, "auc");
+            for (int m = 0; m < 3; m++)
+                cJSON_AddItemToArray(au, cli_json_double(a ? auc(all, ns, m, a) : NAN));
+            cJSON_AddItemToArray(kinds, k);
+        } else
+
             printf("  %-11s %6zu %6zu  %9.3f %6.1f%%  %9.3f %6.1f%%  %6.1f%%\n", fk_attack_name((fk_attack)a), n, found,
                    sa / f, 100 * pa / f, sl / f, 100 * pl / f, 100 * pb / f);
     }
-    if (fo.json) {
-        printf("], \"auc_all\": [%.4f, %.4f, %.4f]}\n", auc(all, ns, 0, -1), auc(all, ns, 1, -1), auc(all, ns, 2, -1));
+    if (root) {
+        cJSON *au = cJSON_AddArrayToObject(root, "auc_all");
+        for (int m = 0; m < 3; m++)
+            cJSON_AddItemToArray(au, cli_json_double(auc(all, ns, m, -1)));
+        char *text = cJSON_PrintUnformatted(root);
+        if (text)
+            puts(text);
+        free(text);
+        cJSON_Delete(root);
     } else {
         printf("\n  ROC AUC, real against attack (an attack whose face is not found is rejected):\n");
         printf("  %-11s", "");
