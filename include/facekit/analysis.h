@@ -24,7 +24,7 @@ extern "C" {
  * mapped to BlazeFace's convention (fk_box_blazeface_style). */
 
 /* Another detector's box in BlazeFace's convention (a square about the eyebrows-to-chin face,
- * the mean relation measured on LFW: see docs/MODELS.md). A BlazeFace box is returned as it is. */
+ * the mean relation of each detector's boxes to BlazeFace's on LFW, tools/box_relation.py). A BlazeFace box is returned as it is. */
 fk_box fk_box_blazeface_style(const fk_face *face);
 
 #define FK_MESH_POINTS 468

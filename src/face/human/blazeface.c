@@ -50,8 +50,8 @@ fk_status fk__detect_blazeface(fk_session *s, const fk_image *img, const fk_dete
     /* the two grids: (size/16)^2 * 2 and (size/8)^2 * 6 anchors (512 and 384 at 256) */
     const int fine = 16 * 16 * 2, coarse = 8 * 8 * 6;
     const int n = fine + coarse;
-    /* the whole image on a centred square, as Human's detector.square: a stretched image makes
-     * faces the net has not seen (see docs/MODELS.md for both on AFW) */
+    /* the whole image on a centred square, as Human does with detector.square (without it Human
+     * stretches the image to the square; facekit always pads, so a face keeps its shape) */
     if (!fk__session_input(s, (size_t)size * size * 3))
         return FK_E_NO_MEMORY;
     fk__irect whole = {0, 0, img->width, img->height};

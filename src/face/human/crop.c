@@ -96,7 +96,7 @@ void fk__crop_and_resize_f(const float *src, int src_h, int src_w, double y0, do
 
 /* Each detector's box against BlazeFace's on the same faces: BlazeFace's side over sqrt(w h), and
  * its centre's shift down as a share of the box's height. Measured on 348 LFW images (every 26th,
- * sorted) with tools/box_relation.py; docs/MODELS.md has the command. */
+ * sorted) with tools/box_relation.py (the README gives the command). */
 static const struct {
     double side, dy;
 } to_blazeface[FK_DETECTOR_COUNT] = {
