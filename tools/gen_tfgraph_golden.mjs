@@ -1,5 +1,6 @@
 // gen_tfgraph_golden.mjs: TensorFlow.js (cpu backend) outputs of the human-models graph models on a fixed input, for tests/nn/test_tfgraph.c.
-// Usage: node tools/gen_tfgraph_golden.mjs MODEL_DIR OUT_DIR   (run with NODE_PATH at a tfjs 4.22 install, e.g. a copy of ../shared/peers)
+// Usage: node tools/gen_tfgraph_golden.mjs MODEL_DIR OUT_DIR [MODEL...]   (run with NODE_PATH at a tfjs 4.22 install, e.g. a copy of ../shared/peers)
+// Without MODEL names it writes every model test_tfgraph.c checks.
 import fs from 'fs';
 import path from 'path';
 import { createRequire } from 'module';
@@ -7,8 +8,10 @@ const require = createRequire(path.join(process.env.NODE_PATH || process.cwd(), 
 const tf = require('@tensorflow/tfjs');
 await tf.setBackend('cpu');
 
-const [dir, out] = process.argv.slice(2);
-const names = ['antispoof', 'liveness', 'emotion', 'gender', 'gear', 'blazeface', 'blazeface-front', 'faceres', 'facemesh'];
+const [dir, out, ...only] = process.argv.slice(2);
+const all = ['antispoof', 'liveness', 'emotion', 'gender', 'gear', 'blazeface', 'blazeface-front', 'faceres', 'facemesh',
+  'age', 'mobileface', 'mobilefacenet', 'iris'];
+const names = only.length ? only : all;
 // the input every reference uses: sin(0.007 i) * 0.5 + 0.5 over the packed NHWC sample (the test computes the same)
 function input(h, w, c) {
   const n = h * w * c, v = new Float32Array(n);

@@ -132,16 +132,74 @@ static bool window_shape(fk__graph *g, const char *name, fk__shape in, int kh, i
     return true;
 }
 
+/* The explicit pads SAME or VALID gives (fk__pad_axis), so both builders share one path. */
+static bool rule_pads(fk__graph *g, const char *name, fk__shape in, int kh, int kw, int stride, fk__padding pad,
+                      fk__pads *p)
+{
+    int oh, ow;
+    if (!window_shape(g, name, in, kh, kw, stride, pad, &oh, &ow, &p->top, &p->left))
+        return false;
+    p->bottom = (oh - 1) * stride + kh - in.h - p->top;
+    p->right = (ow - 1) * stride + kw - in.w - p->left;
+    /* VALID or a stride past the kernel: the last rows are never read, no padding after */
+    if (p->bottom < 0)
+        p->bottom = 0;
+    if (p->right < 0)
+        p->right = 0;
+    return true;
+}
+
+/* Output size of explicit pads; false (sticky error) when a pad is negative or huge, or the
+ * kernel is larger than the padded input. */
+static bool pads_shape(fk__graph *g, const char *name, fk__shape in, int kh, int kw, int stride, fk__pads p, int *oh,
+                       int *ow)
+{
+    const int lim = 1 << 12;
+    if (kh <= 0 || kw <= 0 || stride <= 0 || kh > lim || kw > lim || stride > lim) {
+        failf(g, FK_E_INVALID_ARGUMENT, "%s: node '%s': bad kernel or stride%s", name, NULL);
+        return false;
+    }
+    if (p.top < 0 || p.bottom < 0 || p.left < 0 || p.right < 0 || p.top > lim || p.bottom > lim || p.left > lim ||
+        p.right > lim) {
+        failf(g, FK_E_INVALID_ARGUMENT, "%s: node '%s': a negative or huge padding%s", name, NULL);
+        return false;
+    }
+    int h = in.h + p.top + p.bottom, w = in.w + p.left + p.right;
+    if (h < kh || w < kw) {
+        failf(g, FK_E_INVALID_ARGUMENT, "%s: node '%s': input smaller than the kernel%s", name, NULL);
+        return false;
+    }
+    *oh = (h - kh) / stride + 1;
+    *ow = (w - kw) / stride + 1;
+    return true;
+}
+
 int fk__g_conv2d(fk__graph *g, int x, const char *name, int kh, int kw, int stride, fk__padding pad, int cout,
                  const float *weights, fk__epilogue ep)
+{
+    fk__pads p;
+    if (g->status != FK_OK)
+        return -1;
+    if (x < 0 || x >= g->n_nodes)
+        return failf(g, FK_E_INVALID_ARGUMENT, "%s: node '%s': bad input%s", name, NULL);
+    if (!rule_pads(g, name, g->nodes[x].shape, kh, kw, stride, pad, &p))
+        return -1;
+    return fk__g_conv2d_pads(g, x, name, kh, kw, stride, p, cout, weights, ep);
+}
+
+int fk__g_conv2d_pads(fk__graph *g, int x, const char *name, int kh, int kw, int stride, fk__pads pads, int cout,
+                      const float *weights, fk__epilogue ep)
 {
     fk__node *n = push(g, FK__OP_CONV2D, &x, 1, name);
     if (!n)
         return -1;
     fk__shape in = g->nodes[x].shape;
-    int oh, ow, pt, pl;
-    if (!window_shape(g, name, in, kh, kw, stride, pad, &oh, &ow, &pt, &pl))
+    int oh, ow;
+    if (!pads_shape(g, name, in, kh, kw, stride, pads, &oh, &ow))
         return -1;
+    /* the kernels' 1x1 stride-1 paths map output pixels onto input pixels one to one */
+    if (kh == 1 && kw == 1 && stride == 1 && (pads.top | pads.bottom | pads.left | pads.right))
+        return failf(g, FK_E_UNSUPPORTED, "%s: node '%s': a padded 1x1 convolution of stride 1%s", name, NULL);
     if (!weights || cout <= 0)
         return failf(g, FK_E_INVALID_ARGUMENT, "%s: node '%s': missing weights%s", name, NULL);
     if (ep.act == FK__ACT_PRELU && !ep.slopes)
@@ -150,8 +208,8 @@ int fk__g_conv2d(fk__graph *g, int x, const char *name, int kh, int kw, int stri
     a->kh = kh;
     a->kw = kw;
     a->stride_h = a->stride_w = stride;
-    a->pad_top = pt;
-    a->pad_left = pl;
+    a->pad_top = pads.top;
+    a->pad_left = pads.left;
     a->cin = in.c;
     a->cout = cout;
     a->weights = weights;
@@ -169,12 +227,25 @@ int fk__g_conv2d(fk__graph *g, int x, const char *name, int kh, int kw, int stri
 int fk__g_dwconv(fk__graph *g, int x, const char *name, int kh, int kw, int stride, fk__padding pad,
                  const float *weights, fk__epilogue ep)
 {
+    fk__pads p;
+    if (g->status != FK_OK)
+        return -1;
+    if (x < 0 || x >= g->n_nodes)
+        return failf(g, FK_E_INVALID_ARGUMENT, "%s: node '%s': bad input%s", name, NULL);
+    if (!rule_pads(g, name, g->nodes[x].shape, kh, kw, stride, pad, &p))
+        return -1;
+    return fk__g_dwconv_pads(g, x, name, kh, kw, stride, p, weights, ep);
+}
+
+int fk__g_dwconv_pads(fk__graph *g, int x, const char *name, int kh, int kw, int stride, fk__pads pads,
+                      const float *weights, fk__epilogue ep)
+{
     fk__node *n = push(g, FK__OP_DWCONV, &x, 1, name);
     if (!n)
         return -1;
     fk__shape in = g->nodes[x].shape;
-    int oh, ow, pt, pl;
-    if (!window_shape(g, name, in, kh, kw, stride, pad, &oh, &ow, &pt, &pl))
+    int oh, ow;
+    if (!pads_shape(g, name, in, kh, kw, stride, pads, &oh, &ow))
         return -1;
     if (!weights)
         return failf(g, FK_E_INVALID_ARGUMENT, "%s: node '%s': missing weights%s", name, NULL);
@@ -184,8 +255,8 @@ int fk__g_dwconv(fk__graph *g, int x, const char *name, int kh, int kw, int stri
     a->kh = kh;
     a->kw = kw;
     a->stride_h = a->stride_w = stride;
-    a->pad_top = pt;
-    a->pad_left = pl;
+    a->pad_top = pads.top;
+    a->pad_left = pads.left;
     a->c = in.c;
     a->weights = weights;
     a->ep = ep;
@@ -312,6 +383,42 @@ int fk__g_fc(fk__graph *g, int x, const char *name, int m, const float *weights,
     n->u.fc.weights = weights;
     n->u.fc.ep = ep;
     return commit(g, n, fk__shape_make(1, 1, 1, m));
+}
+
+int fk__g_binary(fk__graph *g, int a, int b, const char *name, fk__binop op)
+{
+    int in[2] = {a, b};
+    fk__node *n = push(g, FK__OP_BINARY, in, 2, name);
+    if (!n)
+        return -1;
+    if (!fk__shape_eq(g->nodes[a].shape, g->nodes[b].shape) || op < 0 || op >= FK__BIN_COUNT)
+        return failf(g, FK_E_INVALID_ARGUMENT, "%s: node '%s': operands of different shapes or a bad op%s", name, NULL);
+    n->u.bin = op;
+    return commit(g, n, g->nodes[a].shape);
+}
+
+int fk__g_slice(fk__graph *g, int x, const char *name, int c0, int step, int count)
+{
+    fk__node *n = push(g, FK__OP_SLICE, &x, 1, name);
+    if (!n)
+        return -1;
+    fk__shape s = g->nodes[x].shape;
+    if (c0 < 0 || step <= 0 || count <= 0 || c0 >= s.c || (long long)(count - 1) * step >= (long long)(s.c - c0))
+        return failf(g, FK_E_INVALID_ARGUMENT, "%s: node '%s': a channel range outside the input%s", name, NULL);
+    n->u.slice = (fk__slice_args){c0, step};
+    s.c = count;
+    return commit(g, n, s);
+}
+
+int fk__g_l2norm(fk__graph *g, int x, const char *name, float eps)
+{
+    fk__node *n = push(g, FK__OP_L2NORM, &x, 1, name);
+    if (!n)
+        return -1;
+    if (!(eps >= 0.0f))
+        return failf(g, FK_E_INVALID_ARGUMENT, "%s: node '%s': a negative or NaN epsilon%s", name, NULL);
+    n->u.eps = eps;
+    return commit(g, n, g->nodes[x].shape);
 }
 
 float *fk__graph_alloc(fk__graph *g, size_t count)

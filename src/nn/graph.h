@@ -18,6 +18,9 @@ typedef enum fk__op {
     FK__OP_SOFTMAX,
     FK__OP_CONCAT,
     FK__OP_FC,
+    FK__OP_BINARY, /* a - b, a * b, a / b of one shape */
+    FK__OP_SLICE,  /* a range of channels */
+    FK__OP_L2NORM, /* each pixel over its channels' L2 norm */
     FK__OP_COUNT
 } fk__op;
 
@@ -36,6 +39,9 @@ typedef struct fk__node {
         fk__affine_args affine;
         fk__fc_args fc;
         fk__epilogue add; /* after the sum (a loader may fuse a later activation into it) */
+        fk__binop bin;
+        fk__slice_args slice;
+        float eps; /* l2norm */
     } u;
 } fk__node;
 
@@ -56,6 +62,16 @@ int fk__g_conv2d(fk__graph *g, int x, const char *name, int kh, int kw, int stri
                  const float *weights, fk__epilogue ep);
 int fk__g_dwconv(fk__graph *g, int x, const char *name, int kh, int kw, int stride, fk__padding pad,
                  const float *weights, fk__epilogue ep);
+/* Explicit zero padding of a convolution's input, in pixels on each side: what TensorFlow's
+ * EXPLICIT padding or a Pad before the convolution asks for (SAME and VALID come from fk__pad_axis).
+ * The output is (in + before + after - k) / stride + 1 on each axis. */
+typedef struct fk__pads {
+    int top, bottom, left, right;
+} fk__pads;
+int fk__g_conv2d_pads(fk__graph *g, int x, const char *name, int kh, int kw, int stride, fk__pads pads, int cout,
+                      const float *weights, fk__epilogue ep);
+int fk__g_dwconv_pads(fk__graph *g, int x, const char *name, int kh, int kw, int stride, fk__pads pads,
+                      const float *weights, fk__epilogue ep);
 int fk__g_pool(fk__graph *g, int x, const char *name, fk__pool_kind kind, int k, int stride, fk__padding pad);
 int fk__g_global_avgpool(fk__graph *g, int x, const char *name);
 int fk__g_add(fk__graph *g, int a, int b, const char *name, fk__act act);
@@ -67,6 +83,12 @@ int fk__g_sigmoid(fk__graph *g, int x, const char *name);
 int fk__g_softmax(fk__graph *g, int x, const char *name);
 int fk__g_concat(fk__graph *g, const int *xs, int count, const char *name);
 int fk__g_fc(fk__graph *g, int x, const char *name, int m, const float *weights, fk__epilogue ep);
+/* a op b of two nodes of one shape. */
+int fk__g_binary(fk__graph *g, int a, int b, const char *name, fk__binop op);
+/* count channels of x from c0 by step (> 0), all inside x. */
+int fk__g_slice(fk__graph *g, int x, const char *name, int c0, int step, int count);
+/* x / sqrt(max(sum of x^2 over channels, eps)) per pixel. */
+int fk__g_l2norm(fk__graph *g, int x, const char *name, float eps);
 
 /* Graph-owned zeroed storage of count floats (NULL and a sticky error on failure). */
 float *fk__graph_alloc(fk__graph *g, size_t count);

@@ -204,7 +204,8 @@ fail_msg:
 static const char *op_name(fk__op op)
 {
     static const char *names[FK__OP_COUNT] = {"input", "conv2d", "dwconv", "pool", "global_avgpool", "add",
-                                              "affine", "sigmoid", "softmax", "concat", "fc"};
+                                              "affine", "sigmoid", "softmax", "concat", "fc", "binary",
+                                              "slice", "l2norm"};
     return op < FK__OP_COUNT ? names[op] : "?";
 }
 
@@ -334,6 +335,17 @@ static void run_node(const fk__plan *p, int id, int ith, int nth)
             fk__fc_ref(&n->u.fc, &x, &y, ith, nth);
         else
             fk__fc_blas(&n->u.fc, &x, &y, ith, nth);
+        break;
+    case FK__OP_BINARY: {
+        fk__view b = node_view(p, n->inputs[1]);
+        fk__binary_ref(n->u.bin, &x, &b, &y, ith, nth);
+        break;
+    }
+    case FK__OP_SLICE:
+        fk__slice_ref(&n->u.slice, &x, &y, ith, nth);
+        break;
+    case FK__OP_L2NORM:
+        fk__l2norm_ref(n->u.eps, &x, &y, ith, nth);
         break;
     case FK__OP_COUNT:
         break;

@@ -174,6 +174,27 @@ static void test_elementwise_hand(void)
     fk__sigmoid_ref(&vz, &vh, 0, 1);
     CHECK(half == 0.5f);
 
+    /* binary ops of one shape, a strided channel slice, an L2 normalisation */
+    float ba[3] = {6, -2, 1}, bb[3] = {3, 4, -4}, by[3];
+    fk__view vba = fk__view_packed(ba, fk__shape_make(1, 1, 1, 3)), vbb = fk__view_packed(bb, fk__shape_make(1, 1, 1, 3));
+    fk__view vby = fk__view_packed(by, fk__shape_make(1, 1, 1, 3));
+    fk__binary_ref(FK__BIN_SUB, &vba, &vbb, &vby, 0, 1);
+    CHECK(by[0] == 3 && by[1] == -6 && by[2] == 5);
+    fk__binary_ref(FK__BIN_MUL, &vba, &vbb, &vby, 0, 1);
+    CHECK(by[0] == 18 && by[1] == -8 && by[2] == -4);
+    fk__binary_ref(FK__BIN_DIV, &vba, &vbb, &vby, 0, 1);
+    CHECK(by[0] == 2 && by[1] == -0.5f && by[2] == -0.25f);
+    float sx[2 * 5] = {0, 1, 2, 3, 4, 10, 11, 12, 13, 14}, sy[2 * 2];
+    fk__view vsx = fk__view_packed(sx, fk__shape_make(1, 1, 2, 5)), vsy = fk__view_packed(sy, fk__shape_make(1, 1, 2, 2));
+    fk__slice_ref(&(fk__slice_args){1, 3}, &vsx, &vsy, 0, 1);
+    CHECK(sy[0] == 1 && sy[1] == 4 && sy[2] == 11 && sy[3] == 14);
+    float lx[2 * 2] = {3, 4, 1e-4f, 0}, ly[2 * 2];
+    fk__view vlx = fk__view_packed(lx, fk__shape_make(1, 2, 1, 2)), vly = fk__view_packed(ly, fk__shape_make(1, 2, 1, 2));
+    fk__l2norm_ref(1e-6f, &vlx, &vly, 0, 1);
+    CHECK_NEAR(ly[0], 0.6, 1e-6);
+    CHECK_NEAR(ly[1], 0.8, 1e-6);
+    CHECK_NEAR(ly[2], 1e-4 / sqrt(1e-6), 1e-5); /* the sum 1e-8 below eps: divided by sqrt(eps) */
+
     /* concat of a 1-channel and a 2-channel tensor */
     float c1[2] = {1, 2}, c2[4] = {3, 4, 5, 6}, cc[6];
     fk__view xs[2] = {fk__view_packed(c1, fk__shape_make(1, 1, 2, 1)), fk__view_packed(c2, fk__shape_make(1, 1, 2, 2))};
@@ -294,6 +315,15 @@ static void test_conv_random(void)
         int oh, ow, pt, pl;
         if (!fk__pad_axis(h, kh, s, pad, &oh, &pt) || !fk__pad_axis(w, kw, s, pad, &ow, &pl))
             continue;
+        if (t % 7 == 3 && !(kh == 1 && kw == 1 && s == 1)) {
+            /* explicit, asymmetric padding (TensorFlow's EXPLICIT, or a Pad before the conv), some
+             * of it wider than the kernel so whole output rows see only zeros */
+            int pb = 2 - t % 2, pr = 1 + t % 3;
+            pt = 1 + t % 2, pl = t % 3;
+            if (h + pt + pb < kh || w + pl + pr < kw)
+                continue;
+            oh = (h + pt + pb - kh) / s + 1, ow = (w + pl + pr - kw) / s + 1;
+        }
         float *x = rnd((size_t)n * h * w * cin), *wt = rnd((size_t)kh * kw * cin * cout);
         float *bias = rnd((size_t)cout), *scale = rnd((size_t)cout), *shift = rnd((size_t)cout);
         float *slopes = rnd((size_t)cout); /* read by FK__ACT_PRELU only */
@@ -402,6 +432,14 @@ static void test_dwconv_random(void)
         int oh, ow, pt, pl;
         if (!fk__pad_axis(h, k, s, pad, &oh, &pt) || !fk__pad_axis(w, k, s, pad, &ow, &pl))
             continue;
+        if (t % 5 == 2) {
+            /* explicit, asymmetric padding, some wider than the kernel */
+            int pb = t % 3, pr = 1 + t % 2;
+            pt = 1 + t % 4, pl = 2;
+            if (h + pt + pb < k || w + pl + pr < k)
+                continue;
+            oh = (h + pt + pb - k) / s + 1, ow = (w + pl + pr - k) / s + 1;
+        }
         float *x = rnd((size_t)n * h * w * c), *wt = rnd((size_t)k * k * c), *bias = rnd((size_t)c);
         float *slopes = rnd((size_t)c);
         fk__dwconv_args a = {k, k, s, s, pt, pl, c, wt,

@@ -29,6 +29,7 @@ typedef struct tnode {
     int uses;     /* live data consumers */
     int state;    /* DFS: 0 new, 1 on the stack, 2 done */
     int output;   /* a graph output */
+    int form;     /* a Prelu rewritten from a pattern: 1 slopes 2a, 2 slopes 1 + 2a, 3 slopes a (rewrite_patterns) */
 } tnode;
 
 typedef enum vkind { V_NONE = 0, V_CONST, V_TENSOR } vkind;
@@ -261,8 +262,9 @@ static int parse_nodes(ctx *c)
             if (src < 0)
                 return fail(c, FK_E_BAD_FORMAT, "node '%s': input '%s' names no node", t->name, s);
             if (port != 0)
-                return fail(c, FK_E_UNSUPPORTED, "node '%s': input '%s' reads output %d of a node; only "
-                                                 "single-output nodes are supported", t->name, s, port);
+                return fail(c, FK_E_UNSUPPORTED, "node '%s' (%s): input '%s' is output %d of a multi-output op "
+                                                 "(%s); only single-output nodes are supported", t->name, t->op, s,
+                            port, c->nodes[src].op);
             t->in[t->nin++] = src;
         }
     }
@@ -327,6 +329,147 @@ static int find_outputs(ctx *c, fk__tfgraph_info *info)
     if (!k)
         return fail(c, FK_E_BAD_FORMAT, "the graph has no outputs");
     info->n_outputs = k;
+    return 0;
+}
+
+/* ---- patterns: element-wise subgraphs the converter wrote out, rewritten into one op before
+ * pruning, so the nodes they replace are dead and never lowered. */
+
+static bool is_op(const ctx *c, int i, const char *op)
+{
+    return i >= 0 && !strcmp(c->nodes[i].op, op);
+}
+
+/* Node i read once (by the pattern) and not an output: the pattern may swallow it. */
+static bool inner(const ctx *c, const int *readers, int i)
+{
+    return readers[i] == 1 && !c->nodes[i].output;
+}
+
+/* A Const whose every value is 0 (the clamps of a ReLU written as Maximum / Minimum). */
+static bool zero_const(const ctx *c, int i)
+{
+    if (!is_op(c, i, "Const"))
+        return false;
+    const fk__weight *w = fk__weights_find(c->w, c->nodes[i].name);
+    if (!w || !w->count)
+        return false;
+    for (size_t k = 0; k < w->count; k++)
+        if (w->data[k] != 0.0f)
+            return false;
+    return true;
+}
+
+/* The input of node i other than a zero Const, when i has two inputs and one is (else -1). */
+static int other_than_zero(const ctx *c, int i)
+{
+    const tnode *t = &c->nodes[i];
+    if (t->nin != 2)
+        return -1;
+    return zero_const(c, t->in[1]) ? t->in[0] : zero_const(c, t->in[0]) ? t->in[1] : -1;
+}
+
+/* Whether p is relu(x): Relu(x), or Maximum(x, 0) either way round. */
+static bool is_relu_of(const ctx *c, int p, int x)
+{
+    if (is_op(c, p, "Relu"))
+        return c->nodes[p].nin == 1 && c->nodes[p].in[0] == x;
+    return is_op(c, p, "Maximum") && other_than_zero(c, p) == x;
+}
+
+/* PReLU as a converter writes it out, at an Add of p and m, m = Mul(q, a) with a constant a:
+ *   form 1: p = relu(x), q = x - |x|  (Sub(x, Abs(x)))   ->  slopes 2a
+ *   form 2: p = x,       q = x - |x|                     ->  slopes 1 + 2a
+ *   form 3: p = relu(x), q = Minimum(x, 0)               ->  slopes a
+ * (relu(x) is Relu or Maximum(x, 0)). The Add becomes Prelu(x, a) with its form; 0 when no match. */
+static int match_prelu(const ctx *c, const int *readers, int self, int *x_out, int *a_out)
+{
+    const tnode *t = &c->nodes[self];
+    if (!(is_op(c, self, "Add") || is_op(c, self, "AddV2")) || t->nin != 2)
+        return 0;
+    for (int k = 0; k < 2; k++) {
+        int p = t->in[k], m = t->in[1 - k];
+        if (!is_op(c, m, "Mul") || c->nodes[m].nin != 2 || !inner(c, readers, m))
+            continue;
+        for (int j = 0; j < 2; j++) {
+            int a = c->nodes[m].in[j], q = c->nodes[m].in[1 - j];
+            if (!is_op(c, a, "Const") || !inner(c, readers, q))
+                continue;
+            const tnode *tq = &c->nodes[q];
+            if (is_op(c, q, "Sub") && tq->nin == 2 && is_op(c, tq->in[1], "Abs") && inner(c, readers, tq->in[1]) &&
+                c->nodes[tq->in[1]].nin == 1 && c->nodes[tq->in[1]].in[0] == tq->in[0]) {
+                int x = tq->in[0];
+                if (p == x || is_relu_of(c, p, x)) {
+                    *x_out = x, *a_out = a;
+                    return p == x ? 2 : 1;
+                }
+            }
+            if (is_op(c, q, "Minimum")) {
+                int x = other_than_zero(c, q);
+                if (x >= 0 && is_relu_of(c, p, x)) {
+                    *x_out = x, *a_out = a;
+                    return 3;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+/* L2 normalisation written out: Mul(x, Rsqrt(Maximum(Sum(Square(x), axis, keep_dims), eps)));
+ * the Mul becomes L2Normalize(x, eps, axis). */
+static bool match_l2norm(const ctx *c, const int *readers, int self, int ins[3])
+{
+    const tnode *t = &c->nodes[self];
+    if (!is_op(c, self, "Mul") || t->nin != 2)
+        return false;
+    for (int k = 0; k < 2; k++) {
+        int x = t->in[k], r = t->in[1 - k];
+        if (!is_op(c, r, "Rsqrt") || !inner(c, readers, r) || c->nodes[r].nin != 1)
+            continue;
+        int mx = c->nodes[r].in[0];
+        if (!is_op(c, mx, "Maximum") || !inner(c, readers, mx) || c->nodes[mx].nin != 2)
+            continue;
+        for (int j = 0; j < 2; j++) {
+            int sum = c->nodes[mx].in[j], eps = c->nodes[mx].in[1 - j];
+            if (!is_op(c, sum, "Sum") || !is_op(c, eps, "Const") || !inner(c, readers, sum) ||
+                c->nodes[sum].nin != 2 || !attr_bool(&c->nodes[sum], "keep_dims"))
+                continue;
+            int sq = c->nodes[sum].in[0];
+            if (is_op(c, sq, "Square") && inner(c, readers, sq) && c->nodes[sq].nin == 1 && c->nodes[sq].in[0] == x) {
+                ins[0] = x, ins[1] = eps, ins[2] = c->nodes[sum].in[1];
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static int rewrite_patterns(ctx *c)
+{
+    int *readers = cmalloc(c, (size_t)c->n, sizeof *readers);
+    if (!readers)
+        return -1;
+    for (int i = 0; i < c->n; i++)
+        for (int j = 0; j < c->nodes[i].nin; j++)
+            readers[c->nodes[i].in[j]]++;
+    for (int i = 0; i < c->n; i++) {
+        tnode *t = &c->nodes[i];
+        int x, a, ins[3];
+        int form = match_prelu(c, readers, i, &x, &a);
+        if (form) {
+            t->op = "Prelu";
+            t->in[0] = x, t->in[1] = a, t->nin = 2;
+            t->form = form;
+        } else if (match_l2norm(c, readers, i, ins)) {
+            int *grown = cmalloc(c, 3, sizeof *grown);
+            if (!grown)
+                return -1;
+            memcpy(grown, ins, sizeof ins);
+            t->op = "L2Normalize"; /* not a TF op: only this rewrite makes it */
+            t->in = grown, t->nin = 3;
+        }
+    }
     return 0;
 }
 
@@ -442,6 +585,48 @@ static void set_tensor(ctx *c, int self, int id)
     }
 }
 
+/* The last axis of a value's TF shape without the batch (1 for a scalar per sample). */
+static int last_dim(const val *v)
+{
+    return v->rank ? v->dims[v->rank - 1] : 1;
+}
+
+/* Gives value v the TF shape (rank, dims) of its node's data in the same order; flat when that
+ * is not the shape set_tensor would give the node. */
+static void set_tf_shape(ctx *c, val *v, int rank, const int *dims)
+{
+    fk__shape s = node_shape(c, v->id);
+    v->rank = rank;
+    memset(v->dims, 0, sizeof v->dims);
+    memcpy(v->dims, dims, (size_t)rank * sizeof *dims);
+    bool map = rank == 3 && dims[0] == s.h && dims[1] == s.w && dims[2] == s.c;
+    bool plain = map || (s.h == 1 && s.w == 1 && rank == 1 && dims[0] == s.c);
+    v->flat = !plain;
+}
+
+/* set_tensor for an op that keeps its input's TF shape (element-wise ops, fusions): `like`'s
+ * rank and dims (copied first: it may be any value, the result's own included). */
+static void set_tensor_as(ctx *c, int self, int id, const val *like)
+{
+    int rank = like->rank, dims[MAX_RANK];
+    memcpy(dims, like->dims, sizeof dims);
+    set_tensor(c, self, id);
+    if (c->vals[self].kind == V_TENSOR)
+        set_tf_shape(c, &c->vals[self], rank, dims);
+}
+
+/* set_tensor for a spatial op (convolution, pooling): TF's rank 3 without the batch, a 1x1 map
+ * included. */
+static void set_tensor_map(ctx *c, int self, int id)
+{
+    set_tensor(c, self, id);
+    val *v = &c->vals[self];
+    if (v->kind == V_TENSOR && v->rank == 1) {
+        int c1 = v->dims[0];
+        v->rank = 3, v->dims[0] = 1, v->dims[1] = 1, v->dims[2] = c1;
+    }
+}
+
 static bool const_float(const val *v, float *out)
 {
     if (v->kind != V_CONST || v->count != 1)
@@ -517,7 +702,7 @@ static void lower_affine(ctx *c, int self, val *x, const float *s, const float *
             }
             ep->scale = sc;
             ep->shift = sf;
-            set_tensor(c, self, x->id);
+            set_tensor_as(c, self, x->id, x);
             return;
         }
         if (n->op == FK__OP_AFFINE && n->u.affine.act == FK__ACT_NONE) {
@@ -535,18 +720,11 @@ static void lower_affine(ctx *c, int self, val *x, const float *s, const float *
             }
             n->u.affine.scale = sc;
             n->u.affine.shift = sf;
-            set_tensor(c, self, x->id);
+            set_tensor_as(c, self, x->id, x);
             return;
         }
     }
-    int flat = x->flat, rank = x->rank, dims[MAX_RANK];
-    memcpy(dims, x->dims, sizeof dims);
-    set_tensor(c, self, fk__g_affine(c->g, x->id, c->nodes[self].name, s, b, FK__ACT_NONE, 0.0f));
-    val *v = &c->vals[self];
-    if (flat) {
-        v->flat = 1, v->rank = rank;
-        memcpy(v->dims, dims, sizeof dims);
-    }
+    set_tensor_as(c, self, fk__g_affine(c->g, x->id, c->nodes[self].name, s, b, FK__ACT_NONE, 0.0f), x);
 }
 
 /* An activation (slopes: PReLU's per-channel slopes, for FK__ACT_PRELU) fused into v's node when
@@ -558,25 +736,18 @@ static void lower_act(ctx *c, int self, val *x, fk__act act, float alpha, const 
         fk__epilogue *ep = node_epilogue(n);
         if (ep && ep->act == FK__ACT_NONE) {
             ep->act = act, ep->alpha = alpha, ep->slopes = slopes;
-            set_tensor(c, self, x->id);
+            set_tensor_as(c, self, x->id, x);
             return;
         }
         if (n->op == FK__OP_AFFINE && n->u.affine.act == FK__ACT_NONE) {
             n->u.affine.act = act, n->u.affine.alpha = alpha, n->u.affine.slopes = slopes;
-            set_tensor(c, self, x->id);
+            set_tensor_as(c, self, x->id, x);
             return;
         }
     }
-    int flat = x->flat, rank = x->rank, dims[MAX_RANK];
-    memcpy(dims, x->dims, sizeof dims);
     const char *name = c->nodes[self].name;
-    set_tensor(c, self, act == FK__ACT_PRELU ? fk__g_prelu(c->g, x->id, name, slopes)
-                                             : fk__g_affine(c->g, x->id, name, NULL, NULL, act, alpha));
-    if (flat && c->vals[self].kind == V_TENSOR) {
-        val *v = &c->vals[self];
-        v->flat = 1, v->rank = rank;
-        memcpy(v->dims, dims, sizeof dims);
-    }
+    set_tensor_as(c, self, act == FK__ACT_PRELU ? fk__g_prelu(c->g, x->id, name, slopes)
+                                                : fk__g_affine(c->g, x->id, name, NULL, NULL, act, alpha), x);
 }
 
 /* ---- constants */
@@ -770,22 +941,6 @@ static int square_attr(ctx *c, const tnode *t, const char *key, int *out, bool r
     return 0;
 }
 
-/* A pending spatial padding on x resolved for a VALID window k, s: the SAME padding it equals. */
-static int resolve_pad(ctx *c, const tnode *t, const val *x, int k, int s, fk__padding *pad)
-{
-    if (!(x->pad[0] | x->pad[1] | x->pad[2] | x->pad[3]))
-        return 0;
-    fk__shape sh = node_shape(c, x->id);
-    int oh, ow, bt, bl;
-    if (*pad != FK__PAD_VALID || x->pad_c || !fk__pad_axis(sh.h, k, s, FK__PAD_SAME, &oh, &bt) ||
-        !fk__pad_axis(sh.w, k, s, FK__PAD_SAME, &ow, &bl) || bt != x->pad[0] || bl != x->pad[2] ||
-        (oh - 1) * s + k - sh.h - bt != x->pad[1] || (ow - 1) * s + k - sh.w - bl != x->pad[3])
-        return fail(c, FK_E_UNSUPPORTED, "node '%s' (%s): an explicit padding (%d, %d, %d, %d) the executor "
-                                         "cannot express as SAME", t->name, t->op, x->pad[0], x->pad[1], x->pad[2], x->pad[3]);
-    *pad = FK__PAD_SAME;
-    return 0;
-}
-
 /* The fused ops list ("BiasAdd", then an activation) of _FusedConv2D / _FusedMatMul. */
 static int fused_act(ctx *c, const tnode *t, int *has_bias, fk__act *act, float *alpha, int *prelu)
 {
@@ -863,6 +1018,41 @@ static int fused_epilogue(ctx *c, const tnode *t, int count, const char *noun, f
     return 0;
 }
 
+/* A convolution's zero padding on each side: a pending Pad of its input (x->pad) plus its own
+ * padding: SAME (TensorFlow's rule on the padded size), VALID, or EXPLICIT (explicit_paddings,
+ * NHWC pairs). */
+static int conv_pads(ctx *c, const tnode *t, const val *x, int kh, int kw, int s, fk__pads *p)
+{
+    char mode[32];
+    if (attr_str(c, t, "padding", mode, sizeof mode))
+        return -1;
+    fk__shape sh = node_shape(c, x->id);
+    *p = (fk__pads){x->pad[0], x->pad[1], x->pad[2], x->pad[3]};
+    if (!strcmp(mode, "EXPLICIT")) {
+        long long e[8];
+        int n;
+        if (attr_ints(c, t, "explicit_paddings", e, 8, &n))
+            return -1;
+        if (n != 8 || e[0] || e[1] || e[6] || e[7])
+            return fail(c, FK_E_UNSUPPORTED, "node '%s' (%s): explicit_paddings other than 8 values padding only "
+                                             "height and width", t->name, t->op);
+        for (int i = 2; i < 6; i++)
+            if (e[i] < 0 || e[i] > 4096)
+                return fail(c, FK_E_BAD_FORMAT, "node '%s' (%s): a negative or huge explicit padding", t->name, t->op);
+        p->top += (int)e[2], p->bottom += (int)e[3], p->left += (int)e[4], p->right += (int)e[5];
+    } else if (!strcmp(mode, "SAME")) {
+        int h = sh.h + p->top + p->bottom, w = sh.w + p->left + p->right, oh, ow, bt, bl;
+        if (!fk__pad_axis(h, kh, s, FK__PAD_SAME, &oh, &bt) || !fk__pad_axis(w, kw, s, FK__PAD_SAME, &ow, &bl))
+            return fail(c, FK_E_BAD_FORMAT, "node '%s' (%s): an empty output", t->name, t->op);
+        int bb = (oh - 1) * s + kh - h - bt, br = (ow - 1) * s + kw - w - bl;
+        p->top += bt, p->left += bl, p->bottom += bb > 0 ? bb : 0, p->right += br > 0 ? br : 0;
+    } else if (strcmp(mode, "VALID")) {
+        return fail(c, FK_E_UNSUPPORTED, "node '%s' (%s): padding '%s' (only SAME, VALID and EXPLICIT are supported)",
+                    t->name, t->op, mode);
+    }
+    return 0;
+}
+
 static int check_dilations(ctx *c, const tnode *t)
 {
     long long d[8];
@@ -893,19 +1083,15 @@ static int lower_conv(ctx *c, int self, int depthwise)
     if (x->pad_c)
         return fail(c, FK_E_UNSUPPORTED, "node '%s' (%s): a convolution of channel-padded input", t->name, t->op);
     int s;
-    fk__padding pad;
-    if (square_attr(c, t, "strides", &s, false) || parse_padding(c, t, &pad))
-        return -1;
-    if (w->dims[0] != w->dims[1] && (x->pad[0] | x->pad[1] | x->pad[2] | x->pad[3]))
-        return fail(c, FK_E_UNSUPPORTED, "node '%s': explicit padding before a non-square filter", t->name);
-    if (resolve_pad(c, t, x, w->dims[0], s, &pad))
+    fk__pads pads;
+    if (square_attr(c, t, "strides", &s, false) || conv_pads(c, t, x, w->dims[0], w->dims[1], s, &pads))
         return -1;
     fk__epilogue ep = {0};
     if (fused && fused_epilogue(c, t, depthwise ? in.c : w->dims[3], "channels", &ep))
         return -1;
-    int id = depthwise ? fk__g_dwconv(c->g, x->id, t->name, w->dims[0], w->dims[1], s, pad, w->data, ep)
-                       : fk__g_conv2d(c->g, x->id, t->name, w->dims[0], w->dims[1], s, pad, w->dims[3], w->data, ep);
-    set_tensor(c, self, id);
+    int id = depthwise ? fk__g_dwconv_pads(c->g, x->id, t->name, w->dims[0], w->dims[1], s, pads, w->data, ep)
+                       : fk__g_conv2d_pads(c->g, x->id, t->name, w->dims[0], w->dims[1], s, pads, w->dims[3], w->data, ep);
+    set_tensor_map(c, self, id);
     return 0;
 }
 
@@ -951,13 +1137,13 @@ static int lower_pool(ctx *c, int self, fk__pool_kind kind)
         return -1;
     val *x = in_tensor(c, t, 0);
     int k = 0, s = 1;
-    fk__padding pad;
+    fk__padding pad = FK__PAD_VALID;
     if (!x || square_attr(c, t, "ksize", &k, true) || square_attr(c, t, "strides", &s, false) ||
         parse_padding(c, t, &pad))
         return -1;
     if (x->rank != 3)
         return fail(c, FK_E_UNSUPPORTED, "node '%s' (%s): pooling a vector", t->name, t->op);
-    set_tensor(c, self, fk__g_pool(c->g, x->id, t->name, kind, k, s, pad));
+    set_tensor_map(c, self, fk__g_pool(c->g, x->id, t->name, kind, k, s, pad));
     return 0;
 }
 
@@ -993,10 +1179,155 @@ static int lower_reduce(ctx *c, int self)
         }
     }
     set_tensor(c, self, id);
-    if (attr_bool(t, "keep_dims") && c->vals[self].kind == V_TENSOR) {
-        val *v = &c->vals[self];
-        v->rank = 3, v->dims[0] = 1, v->dims[1] = 1, v->dims[2] = sh.c, v->flat = 1;
+    if (attr_bool(t, "keep_dims") && c->vals[self].kind == V_TENSOR)
+        set_tf_shape(c, &c->vals[self], 3, (int[]){1, 1, sh.c});
+    return 0;
+}
+
+/* Sub, Mul or Div of two tensors of one TF shape (no broadcasting). */
+static int lower_binary_tensors(ctx *c, int self)
+{
+    const tnode *t = &c->nodes[self];
+    const char *op = t->op;
+    fk__binop bop = !strcmp(op, "Sub") ? FK__BIN_SUB : !strcmp(op, "Mul") ? FK__BIN_MUL
+                  : (!strcmp(op, "RealDiv") || !strcmp(op, "Div")) ? FK__BIN_DIV : FK__BIN_COUNT;
+    if (bop == FK__BIN_COUNT)
+        return fail(c, FK_E_UNSUPPORTED, "node '%s' (%s) of two tensors (Add, Sub, Mul and Div are supported)",
+                    t->name, op);
+    val *a = in_tensor(c, t, 0), *b = a ? in_tensor(c, t, 1) : NULL;
+    if (!b)
+        return -1;
+    fk__shape sa = node_shape(c, a->id), sb = node_shape(c, b->id);
+    bool pads = a->pad_c || b->pad_c || (a->pad[0] | a->pad[1] | a->pad[2] | a->pad[3]) ||
+                (b->pad[0] | b->pad[1] | b->pad[2] | b->pad[3]);
+    if (pads || !fk__shape_eq(sa, sb) || a->rank != b->rank || memcmp(a->dims, b->dims, (size_t)a->rank * sizeof *a->dims))
+        return fail(c, FK_E_UNSUPPORTED, "node '%s' (%s): operands of %dx%dx%d and %dx%dx%d, or of different TF "
+                                         "shapes (broadcasting is not supported)", t->name, op, sa.h, sa.w, sa.c,
+                    sb.h, sb.w, sb.c);
+    set_tensor_as(c, self, fk__g_binary(c->g, a->id, b->id, t->name, bop), a);
+    return 0;
+}
+
+/* attr {"i": "2"} as an int (0 when absent). */
+static int attr_int(ctx *c, const tnode *t, const char *key, int *out)
+{
+    const cJSON *a = attr(t, key), *i = a ? cJSON_GetObjectItemCaseSensitive(a, "i") : NULL;
+    long long v = 0;
+    if (a && (!json_int(i, &v) || v < INT_MIN || v > INT_MAX))
+        return fail(c, FK_E_BAD_FORMAT, "node '%s': attribute '%s' is not an integer", t->name, key);
+    *out = (int)v;
+    return 0;
+}
+
+/* StridedSlice along the channel axis only (the batch and every other axis whole): a slice node;
+ * shrink_axis_mask on it drops the axis. */
+static int lower_strided_slice(ctx *c, int self)
+{
+    const tnode *t = &c->nodes[self];
+    if (need_inputs(c, t, 4, 4))
+        return -1;
+    val *x = in_tensor(c, t, 0), *vb = x ? in_const(c, t, 1) : NULL, *ve = vb ? in_const(c, t, 2) : NULL;
+    val *vs = ve ? in_const(c, t, 3) : NULL;
+    if (!vs)
+        return -1;
+    int bm, em, ell, nam, shr;
+    if (attr_int(c, t, "begin_mask", &bm) || attr_int(c, t, "end_mask", &em) || attr_int(c, t, "ellipsis_mask", &ell) ||
+        attr_int(c, t, "new_axis_mask", &nam) || attr_int(c, t, "shrink_axis_mask", &shr))
+        return -1;
+    int tf_rank = x->rank + 1, n = (int)vb->count;
+    if (ell || nam || n < 1 || n > tf_rank || ve->count != (size_t)n || vs->count != (size_t)n)
+        return fail(c, FK_E_UNSUPPORTED, "node '%s' (%s): an ellipsis, a new axis or %d bounds for a rank-%d tensor",
+                    t->name, t->op, n, tf_rank);
+    fk__shape sh = node_shape(c, x->id);
+    for (int i = 0; i < n; i++) {
+        int dim = i == 0 ? 1 : x->dims[i - 1];
+        float b = vb->data[i], e = ve->data[i], st = vs->data[i];
+        bool last = i == tf_rank - 1 && i > 0;
+        if (st != 1.0f && !(last && st > 0.0f && st <= 1 << 20))
+            return fail(c, FK_E_UNSUPPORTED, "node '%s' (%s): a stride of %g on axis %d", t->name, t->op, st, i);
+        if (last)
+            continue;
+        bool whole = (bm >> i & 1 || b == 0) && (em >> i & 1 || (i > 0 && e >= dim)) && !(shr >> i & 1);
+        if (!whole)
+            return fail(c, FK_E_UNSUPPORTED, "node '%s' (%s): a slice of axis %d (only the channel axis may be sliced)",
+                        t->name, t->op, i);
     }
+    if (n < tf_rank) {
+        c->vals[self] = *x; /* the channels untouched: the same tensor */
+        return 0;
+    }
+    int ch = last_dim(x), i = n - 1;
+    if (x->flat && ch != sh.c)
+        return fail(c, FK_E_UNSUPPORTED, "node '%s' (%s): a slice of a reshaped tensor", t->name, t->op);
+    double b = vb->data[i], e = ve->data[i];
+    int st = (int)vs->data[i];
+    if (b < 0)
+        b += ch;
+    if (e < 0)
+        e += ch;
+    if (bm >> i & 1)
+        b = 0;
+    if (em >> i & 1)
+        e = ch;
+    if (shr >> i & 1)
+        e = b + 1, st = 1;
+    b = b < 0 ? 0 : b > ch ? ch : b;
+    e = e < 0 ? 0 : e > ch ? ch : e;
+    int count = e > b ? (int)((e - b + st - 1) / st) : 0;
+    if (count < 1 || (shr >> i & 1 && vb->data[i] != floor(vb->data[i])))
+        return fail(c, FK_E_UNSUPPORTED, "node '%s' (%s): an empty or fractional channel range", t->name, t->op);
+    int rank = x->rank, dims[MAX_RANK];
+    memcpy(dims, x->dims, sizeof dims);
+    dims[rank - 1] = count;
+    if (shr >> i & 1)
+        rank--;
+    set_tensor(c, self, fk__g_slice(c->g, x->id, t->name, (int)b, st, count));
+    if (c->vals[self].kind == V_TENSOR)
+        set_tf_shape(c, &c->vals[self], rank, dims);
+    return 0;
+}
+
+/* ExpandDims: a 1 inserted into the TF shape (never before the batch); the data stays. */
+static int lower_expand_dims(ctx *c, int self)
+{
+    const tnode *t = &c->nodes[self];
+    if (need_inputs(c, t, 2, 2))
+        return -1;
+    val *x = in_tensor(c, t, 0), *ax = x ? in_const(c, t, 1) : NULL;
+    float a;
+    if (!ax)
+        return -1;
+    int tf_rank = x->rank + 1;
+    if (!const_float(ax, &a) || a != floor(a) || a < -tf_rank - 1 || a > tf_rank)
+        return fail(c, FK_E_BAD_FORMAT, "node '%s' (%s): a bad axis", t->name, t->op);
+    int axis = a < 0 ? (int)a + tf_rank + 1 : (int)a;
+    if (axis == 0 || x->rank + 1 > MAX_RANK)
+        return fail(c, FK_E_UNSUPPORTED, "node '%s' (%s): an axis before the batch, or rank %d", t->name, t->op,
+                    tf_rank + 1);
+    int dims[MAX_RANK] = {0}, k = 0;
+    for (int i = 0; i <= x->rank; i++)
+        dims[i] = i == axis - 1 ? 1 : x->dims[k++];
+    val v = *x;
+    set_tf_shape(c, &v, x->rank + 1, dims);
+    c->vals[self] = v;
+    return 0;
+}
+
+/* L2Normalize(x, eps, axis) from rewrite_patterns: the channel axis, a scalar eps. */
+static int lower_l2norm(ctx *c, int self)
+{
+    const tnode *t = &c->nodes[self];
+    if (need_inputs(c, t, 3, 3))
+        return -1;
+    val *x = in_tensor(c, t, 0), *eps = x ? in_const(c, t, 1) : NULL, *ax = eps ? in_const(c, t, 2) : NULL;
+    float e, a;
+    if (!ax)
+        return -1;
+    if (!const_float(eps, &e) || !const_float(ax, &a) || !(a == -1 || a == x->rank) || !x->rank ||
+        (x->flat && last_dim(x) != node_shape(c, x->id).c))
+        return fail(c, FK_E_UNSUPPORTED, "node '%s': an L2 normalisation (Sum, Maximum, Rsqrt, Mul) over an axis "
+                                         "other than the channels", t->name);
+    set_tensor_as(c, self, fk__g_l2norm(c->g, x->id, t->name, e), x);
     return 0;
 }
 
@@ -1010,7 +1341,7 @@ static int lower_binary(ctx *c, int self)
     bool add = !strcmp(op, "Add") || !strcmp(op, "AddV2") || !strcmp(op, "BiasAdd");
     if (a->kind == V_TENSOR && b->kind == V_TENSOR) {
         if (!add)
-            return fail(c, FK_E_UNSUPPORTED, "node '%s' (%s) of two tensors (only Add is supported)", t->name, op);
+            return lower_binary_tensors(c, self);
         if (!in_tensor(c, t, 0) || !in_tensor(c, t, 1))
             return -1;
         if ((a->pad[0] | a->pad[1] | a->pad[2] | a->pad[3] | b->pad[0] | b->pad[1] | b->pad[2] | b->pad[3]))
@@ -1020,7 +1351,7 @@ static int lower_binary(ctx *c, int self)
         if (sa.h != sb.h || sa.w != sb.w || ca != cb || (a->flat != b->flat))
             return fail(c, FK_E_UNSUPPORTED, "node '%s': an add of %dx%dx%d and %dx%dx%d (broadcasting is not "
                                              "supported)", t->name, sa.h, sa.w, ca, sb.h, sb.w, cb);
-        set_tensor(c, self, fk__g_add(c->g, a->id, b->id, t->name, FK__ACT_NONE));
+        set_tensor_as(c, self, fk__g_add(c->g, a->id, b->id, t->name, FK__ACT_NONE), a);
         return 0;
     }
     /* one tensor, one constant: a per-channel affine map, or a clamp */
@@ -1031,7 +1362,7 @@ static int lower_binary(ctx *c, int self)
     if (k->kind != V_CONST)
         return fail(c, FK_E_BAD_FORMAT, "node '%s' (%s): an operand has no value", t->name, op);
     fk__shape sh = node_shape(c, x->id);
-    if (x->flat && x->dims[x->rank - 1] != sh.c && k->count != 1)
+    if (x->flat && last_dim(x) != sh.c && k->count != 1)
         return fail(c, FK_E_UNSUPPORTED, "node '%s' (%s): per-channel constants on a reshaped tensor", t->name, op);
     if (!strcmp(op, "Maximum") || !strcmp(op, "Minimum")) {
         float v;
@@ -1048,7 +1379,7 @@ static int lower_binary(ctx *c, int self)
             fk__act *act = ep ? &ep->act : n->op == FK__OP_AFFINE ? &n->u.affine.act : NULL;
             if (act && *act == FK__ACT_RELU) {
                 *act = FK__ACT_RELU6;
-                set_tensor(c, self, x->id);
+                set_tensor_as(c, self, x->id, x);
                 return 0;
             }
         }
@@ -1126,7 +1457,7 @@ static int lower_reshape(ctx *c, int self)
         return -1;
     fk__shape sh = node_shape(c, x->id);
     size_t count = (size_t)sh.h * sh.w * sh.c;
-    int dims[MAX_RANK], rank = 0;
+    int dims[MAX_RANK] = {0}, rank = 0;
     if (squeeze) {
         for (int i = 0; i < x->rank; i++)
             if (x->dims[i] != 1)
@@ -1181,19 +1512,24 @@ static int lower_concat(ctx *c, int self)
         return -1;
     int ids[FK__MAX_INPUTS];
     int rank = -1;
+    val like = {0};
     for (int k = 0; k < t->nin - 1; k++) {
         val *x = in_tensor(c, t, k);
         if (!x)
             return -1;
-        if (x->flat || (rank >= 0 && x->rank != rank))
-            return fail(c, FK_E_UNSUPPORTED, "node '%s' (%s): a concat of reshaped or unlike tensors", t->name, t->op);
+        if (x->flat || !x->rank || (rank >= 0 && x->rank != rank))
+            return fail(c, FK_E_UNSUPPORTED, "node '%s' (%s): a concat of reshaped, scalar or unlike tensors", t->name,
+                        t->op);
+        if (k == 0)
+            like = *x, like.dims[like.rank - 1] = 0;
+        like.dims[like.rank - 1] += last_dim(x);
         rank = x->rank;
         ids[k] = x->id;
     }
     float a;
     if (!const_float(ax, &a) || !(a == -1 || a == rank))
         return fail(c, FK_E_UNSUPPORTED, "node '%s' (%s): a concat along an axis other than channels", t->name, t->op);
-    set_tensor(c, self, fk__g_concat(c->g, ids, t->nin - 1, t->name));
+    set_tensor_as(c, self, fk__g_concat(c->g, ids, t->nin - 1, t->name), &like);
     return 0;
 }
 
@@ -1226,7 +1562,7 @@ static int lower_placeholder(ctx *c, int self, fk__tfgraph_info *info)
         return fail(c, st, "%s", gerr.message);
     snprintf(info->input_name, sizeof info->input_name, "%s", t->name);
     info->input_h = (int)d[1], info->input_w = (int)d[2], info->input_c = (int)d[3];
-    set_tensor(c, self, fk__graph_input(c->g));
+    set_tensor_map(c, self, fk__graph_input(c->g));
     return 0;
 }
 
@@ -1268,6 +1604,8 @@ static int lower_node(ctx *c, int self, fk__tfgraph_info *info)
         return lower_pad(c, self);
     if (!strcmp(op, "Reshape") || !strcmp(op, "Squeeze"))
         return lower_reshape(c, self);
+    if (!strcmp(op, "ExpandDims"))
+        return lower_expand_dims(c, self);
     if (!strcmp(op, "ConcatV2"))
         return lower_concat(c, self);
     if (!strcmp(op, "Relu") || !strcmp(op, "Relu6") || !strcmp(op, "LeakyRelu") || !strcmp(op, "Prelu")) {
@@ -1283,7 +1621,17 @@ static int lower_node(ctx *c, int self, fk__tfgraph_info *info)
             alpha = (float)attr_float(t, "alpha", 0.2);
         if (!strcmp(op, "Prelu")) {
             val *a = in_const(c, t, 1);
-            if (!a || prelu_slopes(c, t, a, node_shape(c, x->id).c, &alpha, &slopes))
+            if (!a)
+                return -1;
+            val k = *a;
+            if (t->form) {
+                /* a PReLU the converter wrote out (rewrite_patterns): its slopes from a */
+                if (!(k.data = cmalloc(c, k.count, sizeof *k.data)))
+                    return -1;
+                for (size_t i = 0; i < k.count; i++)
+                    k.data[i] = t->form == 3 ? a->data[i] : (t->form == 2 ? 1.0f : 0.0f) + 2.0f * a->data[i];
+            }
+            if (prelu_slopes(c, t, &k, node_shape(c, x->id).c, &alpha, &slopes))
                 return -1;
             if (slopes && x->flat)
                 return fail(c, FK_E_UNSUPPORTED, "node '%s' (Prelu) of a reshaped tensor", t->name);
@@ -1302,20 +1650,19 @@ static int lower_node(ctx *c, int self, fk__tfgraph_info *info)
         lower_act(c, self, x, op[0] == 'T' ? FK__ACT_TANH : FK__ACT_SIGMOID, 0.0f, NULL);
         return 0;
     }
+    if (!strcmp(op, "L2Normalize"))
+        return lower_l2norm(c, self);
+    if (!strcmp(op, "StridedSlice"))
+        return lower_strided_slice(c, self);
     if (!strcmp(op, "Softmax")) {
         if (need_inputs(c, t, 1, 1))
             return -1;
         val *x = in_tensor(c, t, 0);
         if (!x)
             return -1;
-        if (x->flat && x->dims[x->rank - 1] != node_shape(c, x->id).c)
+        if (x->flat && last_dim(x) != node_shape(c, x->id).c)
             return fail(c, FK_E_UNSUPPORTED, "node '%s' (%s) of a reshaped tensor", t->name, op);
-        val keep = *x;
-        set_tensor(c, self, fk__g_softmax(c->g, x->id, t->name));
-        if (keep.flat && c->vals[self].kind == V_TENSOR) {
-            c->vals[self].flat = 1, c->vals[self].rank = keep.rank;
-            memcpy(c->vals[self].dims, keep.dims, sizeof keep.dims);
-        }
+        set_tensor_as(c, self, fk__g_softmax(c->g, x->id, t->name), x);
         return 0;
     }
     return fail(c, FK_E_UNSUPPORTED, "node '%s': op '%s' is not supported", t->name, op);
@@ -1352,7 +1699,7 @@ fk_status fk__tfgraph_load(const char *path, const fk__tfgraph_options *opts, fk
         st = fk__fail(err, FK_E_BAD_FORMAT, "%s: not a graph model (a JSON object with \"modelTopology\")", path);
         goto done;
     }
-    if (parse_nodes(&c) || find_outputs(&c, info) || topo_order(&c))
+    if (parse_nodes(&c) || find_outputs(&c, info) || rewrite_patterns(&c) || topo_order(&c))
         goto done;
     for (int k = 0; k < c.n_order && c.st == FK_OK; k++)
         if (lower_node(&c, c.order[k], info))

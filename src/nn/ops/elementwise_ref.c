@@ -1,4 +1,4 @@
-/* elementwise_ref.c: reference add (with zero extension), affine/activation, sigmoid, softmax and concat. */
+/* elementwise_ref.c: reference add (with zero extension), binary ops, affine/activation, channel slice, L2 normalisation, sigmoid, softmax and concat. */
 #include <math.h>
 
 #include "nn/ops/ops.h"
@@ -34,6 +34,51 @@ void fk__affine_ref(const fk__affine_args *a, const fk__view *x, const fk__view 
         for (int ox = 0; ox < y->w; ox++)
             for (int c = 0; c < y->c; c++)
                 *fk__at(y, n, oy, ox, c) = fk__epilogue_apply(&ep, c, *fk__at(x, n, oy, ox, c));
+    }
+}
+
+void fk__binary_ref(fk__binop op, const fk__view *a, const fk__view *b, const fk__view *y, int ith, int nth)
+{
+    int r0, r1;
+    fk__split_rows(y->n * y->h, ith, nth, &r0, &r1);
+    for (int r = r0; r < r1; r++) {
+        int n = r / y->h, oy = r % y->h;
+        for (int ox = 0; ox < y->w; ox++)
+            for (int c = 0; c < y->c; c++) {
+                float p = *fk__at(a, n, oy, ox, c), q = *fk__at(b, n, oy, ox, c);
+                *fk__at(y, n, oy, ox, c) = op == FK__BIN_SUB ? p - q : op == FK__BIN_MUL ? p * q : p / q;
+            }
+    }
+}
+
+void fk__slice_ref(const fk__slice_args *a, const fk__view *x, const fk__view *y, int ith, int nth)
+{
+    int r0, r1;
+    fk__split_rows(y->n * y->h, ith, nth, &r0, &r1);
+    for (int r = r0; r < r1; r++) {
+        int n = r / y->h, oy = r % y->h;
+        for (int ox = 0; ox < y->w; ox++)
+            for (int c = 0; c < y->c; c++)
+                *fk__at(y, n, oy, ox, c) = *fk__at(x, n, oy, ox, a->c0 + c * a->step);
+    }
+}
+
+void fk__l2norm_ref(float eps, const fk__view *x, const fk__view *y, int ith, int nth)
+{
+    int r0, r1;
+    fk__split_rows(y->n * y->h, ith, nth, &r0, &r1);
+    for (int r = r0; r < r1; r++) {
+        int n = r / y->h, oy = r % y->h;
+        for (int ox = 0; ox < y->w; ox++) {
+            float sum = 0.0f;
+            for (int c = 0; c < y->c; c++) {
+                float v = *fk__at(x, n, oy, ox, c);
+                sum += v * v;
+            }
+            float inv = 1.0f / sqrtf(sum > eps ? sum : eps);
+            for (int c = 0; c < y->c; c++)
+                *fk__at(y, n, oy, ox, c) = *fk__at(x, n, oy, ox, c) * inv;
+        }
     }
 }
 

@@ -229,6 +229,17 @@ void fk__affine_fast(const fk__affine_args *a, const fk__view *x, const fk__view
  * reference; needs sc == 1 on a, b and y (fk__add_avx2_fits). */
 bool fk__add_avx2_fits(const fk__view *a, const fk__view *b, const fk__view *y);
 void fk__add_avx2(const fk__view *a, const fk__view *b, const fk__view *y, const fk__epilogue *ep, int ith, int nth);
+/* y = a - b, a * b or a / b of two tensors of one shape (no broadcasting). */
+typedef enum fk__binop { FK__BIN_SUB = 0, FK__BIN_MUL, FK__BIN_DIV, FK__BIN_COUNT } fk__binop;
+void fk__binary_ref(fk__binop op, const fk__view *a, const fk__view *b, const fk__view *y, int ith, int nth);
+/* Every step-th channel of x from c0: y[..., j] = x[..., c0 + j * step] for j < y->c. */
+typedef struct fk__slice_args {
+    int c0, step;
+} fk__slice_args;
+void fk__slice_ref(const fk__slice_args *a, const fk__view *x, const fk__view *y, int ith, int nth);
+/* Each pixel's channels over their L2 norm: y = x / sqrt(max(sum over c of x^2, eps)), the sum in
+ * channel order in float (as TensorFlow's Sum), the inverse root once per pixel. */
+void fk__l2norm_ref(float eps, const fk__view *x, const fk__view *y, int ith, int nth);
 void fk__sigmoid_ref(const fk__view *x, const fk__view *y, int ith, int nth);
 /* Softmax over the channel axis. */
 void fk__softmax_ref(const fk__view *x, const fk__view *y, int ith, int nth);
