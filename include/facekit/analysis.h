@@ -74,6 +74,20 @@ const char *fk_emotion_name(int k);
 /* The emotion of a face (Human's `emotion` model, 64 x 64 grey, needs FK_NET_EMOTION). */
 fk_status fk_face_emotion(fk_session *s, const fk_image *img, const fk_face *face, fk_emotion *out);
 
+#define FK_EXPRESSION_COUNT 7
+
+typedef struct fk_expression {
+    float p[FK_EXPRESSION_COUNT]; /* probabilities in fk_expression_name's order, summing to 1 */
+    int best;
+} fk_expression;
+
+/* "neutral", "happy", "sad", "angry", "fearful", "disgusted", "surprised" (face-api's order). */
+const char *fk_expression_name(int k);
+
+/* face-api's FaceExpressionNet on the detection box (padded to a square, as its landmark net sees
+ * it; needs FK_NET_EXPRESSION). */
+fk_status fk_face_expression(fk_session *s, const fk_image *img, const fk_face *face, fk_expression *out);
+
 #define FK_RACE_COUNT 5
 
 typedef struct fk_gear {

@@ -23,7 +23,8 @@ typedef struct fk_point {
 typedef enum fk_gender { FK_GENDER_UNKNOWN = 0, FK_GENDER_FEMALE, FK_GENDER_MALE, FK_GENDER_COUNT } fk_gender;
 
 #define FK_LANDMARK_COUNT 68
-#define FK_DESCRIPTOR_DIM 128
+#define FK_DESCRIPTOR_DIM 128  /* the ResNets' descriptor length */
+#define FK_DESCRIPTOR_MAX 1024 /* the longest descriptor an fk_face holds (FaceRes) */
 #define FK_KEYPOINT_COUNT 6
 
 /* Everything facekit knows about one face. Each stage fills its part and sets its has_ flag. */
@@ -38,7 +39,8 @@ typedef struct fk_face {
                             (left/right as seen in the image), derived from the 68 */
 
     int has_descriptor;
-    float descriptor[FK_DESCRIPTOR_DIM]; /* raw net output, as face-api and dlib give it */
+    float descriptor[FK_DESCRIPTOR_MAX]; /* raw net output, as face-api and dlib give it; the first
+                                            descriptor_dim values are used */
 
     int has_attributes;
     float age;
@@ -55,7 +57,7 @@ typedef struct fk_face {
                            landmarks[0..4] in dlib's order (image-right eye outer and inner corner,
                            image-left eye outer and inner corner, base of the nose); points5 then
                            has the eye centres and nose with NAN mouth corners */
-    int descriptor_dim; /* with has_descriptor: its length (128 for both ResNets) */
+    int descriptor_dim; /* with has_descriptor: its length (128 for both ResNets, 1024 for FaceRes) */
     int embedder;       /* with has_descriptor: the fk_embedder that made it; descriptors of two
                            embedders live in different spaces and are not compared */
     int keypoint_count; /* the detector's own points (BlazeFace: 6), 0 without */
@@ -136,7 +138,10 @@ enum {
     FK_NET_LIVENESS = 1u << 13,  /* liveness.json */
     FK_NET_EMOTION = 1u << 14,   /* emotion.json */
     FK_NET_GEAR = 1u << 15,      /* gear.json: gender, age, race */
-    FK_NET_EVERY = (1u << 16) - 1
+    FK_NET_FACERES = 1u << 16,   /* faceres.json: a 1024-D descriptor */
+    FK_NET_MOBILEFACENET = 1u << 17, /* mobilefacenet.json: a descriptor */
+    FK_NET_EXPRESSION = 1u << 18, /* face-api's FaceExpressionNet (face_expression_model), 7 classes */
+    FK_NET_EVERY = (1u << 19) - 1
 };
 
 /* Loaded networks: immutable once loaded, shared by any number of sessions and threads. */
@@ -200,6 +205,7 @@ void fk_session_set_descriptor_crop(fk_session *s, fk_descriptor_crop crop);
 typedef enum fk_embedder {
     FK_EMBEDDER_FACEAPI = 0, /* face-api's port of dlib's ResNet, weights quantised to uint8 */
     FK_EMBEDDER_DLIB,        /* dlib's own float ResNet (needs FK_NET_DLIB_RESNET) */
+    FK_EMBEDDER_FACERES,     /* Human's FaceRes on Human's face crop: 1024-D (needs FK_NET_FACERES) */
     FK_EMBEDDER_COUNT,
     FK_EMBEDDER_TRAINED = 64 /* a model of facekit train's (fk_session_set_trained_embedder) */
 } fk_embedder;

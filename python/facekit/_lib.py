@@ -61,6 +61,7 @@ ERROR_MESSAGE_MAX = 512
 LANDMARK_COUNT = 68
 DESCRIPTOR_DIM = 128
 KEYPOINT_COUNT = 6
+DESCRIPTOR_MAX = 1024
 
 
 class fk_image(Structure):
@@ -91,7 +92,7 @@ class fk_face(Structure):
     _fields_ = [
         ("box", fk_box), ("score", c_float),
         ("has_landmarks", c_int), ("landmarks", fk_point * LANDMARK_COUNT), ("points5", fk_point * 5),
-        ("has_descriptor", c_int), ("descriptor", c_float * DESCRIPTOR_DIM),
+        ("has_descriptor", c_int), ("descriptor", c_float * DESCRIPTOR_MAX),
         ("has_attributes", c_int), ("age", c_float), ("gender", c_int), ("gender_probability", c_float),
         ("landmark_crop", fk_box), ("descriptor_crop", fk_box), ("attributes_crop", fk_box),
         ("detector", c_int), ("landmark_count", c_int), ("descriptor_dim", c_int), ("embedder", c_int),

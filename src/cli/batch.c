@@ -76,7 +76,8 @@ static void print_help(const cli_face_verb *v)
           "                       ending in .png, .jpg or .jpeg for one image; for several, a folder\n"
           "                       (made when missing) holding one file per input, named after it\n",
           stdout);
-    printf("  --with LIST          also, per face: emotion (7 classes), gear (age, gender, race),\n"
+    printf("  --with LIST          also, per face: expression (face-api's 7), emotion (Human's 7),\n"
+           "                       gear (age, gender, race),\n"
            "                       liveness (antispoof and liveness scores, a decision), mesh (468\n"
            "                       points); comma-separated, or none (Human's models) [%s]\n",
            v->with ? v->with : "none");

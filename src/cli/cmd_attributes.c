@@ -10,13 +10,15 @@ int cmd_attributes(int argc, char **argv)
         .intro = "Usage: facekit attributes [OPTIONS] IMG...\n"
                  "\n"
                  "Finds the faces in each image, their landmarks, and estimates age (years) and gender\n"
-                 "with its probability (0.5 to 1) for each (face-api's AgeGenderNet), and its emotion\n"
-                 "(Human's model: angry, disgust, fear, happy, sad, surprise, neutral). The table shows\n"
-                 "face #, box, score, age, gender and probability; a line per face gives the emotion.\n"
+                 "with its probability (0.5 to 1) for each (face-api's AgeGenderNet), its expression\n"
+                 "(face-api's FaceExpressionNet: neutral, happy, sad, angry, fearful, disgusted,\n"
+                 "surprised) and its emotion (Human's model: angry, disgust, fear, happy, sad, surprise,\n"
+                 "neutral). The table shows face #, box, score, age, gender and probability; a line per\n"
+                 "face gives the expression and one the emotion.\n"
                  "--with gear adds GEAR's age, gender and race.\n",
         .full = NULL,
         .example = "facekit attributes --with emotion,gear --json group.jpg",
-        .with = "emotion",
+        .with = "expression,emotion",
     };
     return cli_run_face_verb(&verb, argc, argv);
 }

@@ -5,6 +5,7 @@
 #include "cli/cmd.h"
 #include "cli/output.h"
 #include "cli/pipeline.h"
+#include "facekit/models.h"
 
 static void print_help(void)
 {
@@ -114,8 +115,10 @@ int cmd_compare(int argc, char **argv)
     fk_decode_options dec;
     if ((rc = cli_face_opts_resolve("compare", &o, &det, &dec)) != 0)
         return rc;
-    if (threshold == -1)
-        threshold = cli_face_opts_threshold(&o, FK_DESCRIPTOR_THRESHOLD);
+    if (threshold == -1) {
+        const fk_model_info *em = fk_model_find(o.embedder); /* the embedder's calibrated threshold */
+        threshold = cli_face_opts_threshold(&o, em && em->threshold > 0 ? em->threshold : FK_DESCRIPTOR_THRESHOLD);
+    }
 
     const unsigned what = FK_ANALYZE_LANDMARKS | FK_ANALYZE_DESCRIPTOR;
     fk_models *models = NULL;

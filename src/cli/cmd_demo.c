@@ -131,7 +131,7 @@ static int group(demo_run *r)
         r->faces[i].person = -1;
         if (!fi->has_descriptor)
             continue;
-        memcpy(desc + m * FK_DESCRIPTOR_DIM, fi->descriptor, sizeof fi->descriptor);
+        memcpy(desc + m * FK_DESCRIPTOR_DIM, fi->descriptor, FK_DESCRIPTOR_DIM * sizeof(float));
         image[m] = (int)r->faces[i].image;
         index[m++] = i;
         for (size_t j = i + 1; j < r->nfaces; j++) {

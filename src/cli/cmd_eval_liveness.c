@@ -67,15 +67,16 @@ static double score_of(const scored *s, int m)
     return m == 0 ? s->antispoof : m == 1 ? s->liveness : fmin(s->antispoof, s->liveness);
 }
 
-/* Mann-Whitney AUC of real (attack 0) against the attacks `which` (-1: all). */
-static double auc(const scored *s, size_t n, int m, int which)
+/* Mann-Whitney AUC of real (attack 0) against the attacks `which` (-1: all); found_only: only the
+ * attacks whose face was found (the model's own part, without the detector's). */
+static double auc_of(const scored *s, size_t n, int m, int which, int found_only)
 {
     double wins = 0, pairs = 0;
     for (size_t i = 0; i < n; i++) {
         if (s[i].attack != 0 || !s[i].found)
             continue;
         for (size_t j = 0; j < n; j++) {
-            if (s[j].attack == 0 || (which >= 0 && s[j].attack != which))
+            if (s[j].attack == 0 || (which >= 0 && s[j].attack != which) || (found_only && !s[j].found))
                 continue;
             double a = score_of(&s[i], m), b = score_of(&s[j], m);
             wins += a > b ? 1 : a == b ? 0.5 : 0;
@@ -83,6 +84,11 @@ static double auc(const scored *s, size_t n, int m, int which)
         }
     }
     return pairs ? wins / pairs : NAN;
+}
+
+static double auc(const scored *s, size_t n, int m, int which)
+{
+    return auc_of(s, n, m, which, 0);
 }
 
 static int cmp_desc(const void *a, const void *b)
@@ -335,8 +341,11 @@ int cmd_eval_liveness(int argc, char **argv)
     }
     if (root) {
         cJSON *au = cJSON_AddArrayToObject(root, "auc_all");
-        for (int m = 0; m < 3; m++)
+        cJSON *af = cJSON_AddArrayToObject(root, "auc_all_found");
+        for (int m = 0; m < 3; m++) {
             cJSON_AddItemToArray(au, cli_json_double(auc(all, ns, m, -1)));
+            cJSON_AddItemToArray(af, cli_json_double(auc_of(all, ns, m, -1, 1)));
+        }
         char *text = cJSON_PrintUnformatted(root);
         if (text)
             puts(text);
@@ -353,6 +362,13 @@ int cmd_eval_liveness(int argc, char **argv)
             for (int a = 1; a < FK_ATTACK_COUNT; a++)
                 printf(" %10.3f", auc(all, ns, m, a));
             printf(" %10.3f\n", auc(all, ns, m, -1));
+        }
+        printf("\n  the same over the attacks whose face was found (the models alone):\n");
+        for (int m = 0; m < 3; m++) {
+            printf("  %-11s", model_names[m]);
+            for (int a = 1; a < FK_ATTACK_COUNT; a++)
+                printf(" %10.3f", auc_of(all, ns, m, a, 1));
+            printf(" %10.3f\n", auc_of(all, ns, m, -1, 1));
         }
         printf("  live = score >= threshold (antispoof %.2f, liveness %.2f); the live column of an attack is\n"
                "  the share of attacks that pass\n",

@@ -12,6 +12,7 @@ static const struct {
     unsigned bit;
     const char *models; /* registry names, space-separated */
 } kinds[] = {
+    {"expression", CLI_X_EXPRESSION, "expression"},
     {"emotion", CLI_X_EMOTION, "emotion"},
     {"gear", CLI_X_GEAR, "gear"},
     {"liveness", CLI_X_LIVENESS, "antispoof liveness"},
@@ -31,7 +32,7 @@ int cli_extras_parse(const char *verb, const char *list, unsigned *out)
         while (k < N_KINDS && !(strlen(kinds[k].name) == len && !strncmp(kinds[k].name, p, len)))
             k++;
         if (k == N_KINDS) {
-            cli_usage_error(verb, "--with: unknown analysis '%.*s' (there are emotion, gear, liveness, mesh)", (int)len,
+            cli_usage_error(verb, "--with: unknown analysis '%.*s' (there are expression, emotion, gear, liveness, mesh)", (int)len,
                             p);
             return -1;
         }
@@ -51,6 +52,8 @@ static int installed(const char *name, const char *dir)
 unsigned cli_extras_nets(unsigned x, const char *dir)
 {
     unsigned nets = 0;
+    if (x & CLI_X_EXPRESSION)
+        nets |= FK_NET_EXPRESSION;
     if (x & CLI_X_EMOTION)
         nets |= FK_NET_EMOTION;
     if (x & CLI_X_GEAR)
@@ -91,6 +94,9 @@ int cli_extras_run(fk_session *s, const fk_image *img, const fk_face *faces, siz
         cli_extra *e = &out[i];
         memset(e, 0, sizeof *e);
         const char *what = NULL;
+        if ((x & CLI_X_EXPRESSION) &&
+            !(e->has_expression = fk_face_expression(s, img, &faces[i], &e->expression) == FK_OK))
+            what = "expression";
         if ((x & CLI_X_EMOTION) && !(e->has_emotion = fk_face_emotion(s, img, &faces[i], &e->emotion) == FK_OK))
             what = "emotion";
         if ((x & CLI_X_GEAR) && !(e->has_gear = fk_face_gear(s, img, &faces[i], &e->gear) == FK_OK))
@@ -131,6 +137,11 @@ void cli_extras_json(cJSON *image, const cli_extra *e, size_t n)
     size_t i = 0;
     for (cJSON *f = faces ? faces->child : NULL; f && i < n; f = f->next, i++) {
         const cli_extra *x = &e[i];
+        if (x->has_expression) {
+            cJSON_AddStringToObject(f, "expression", fk_expression_name(x->expression.best));
+            cJSON_AddItemToObject(f, "expressions",
+                                  class_object(x->expression.p, FK_EXPRESSION_COUNT, fk_expression_name));
+        }
         if (x->has_emotion) {
             cJSON_AddStringToObject(f, "emotion", fk_emotion_name(x->emotion.best));
             cJSON_AddItemToObject(f, "emotions", class_object(x->emotion.p, FK_EMOTION_COUNT, fk_emotion_name));
@@ -176,6 +187,9 @@ void cli_extras_text(FILE *f, const cli_extra *e, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         const cli_extra *x = &e[i];
+        if (x->has_expression)
+            fprintf(f, "  #%zu expression %s %.2f\n", i, fk_expression_name(x->expression.best),
+                    (double)x->expression.p[x->expression.best]);
         if (x->has_emotion) {
             fprintf(f, "  #%zu emotion %s %.2f", i, fk_emotion_name(x->emotion.best), (double)x->emotion.p[x->emotion.best]);
             /* the runner-up, as people read "happy, or else surprise" */
@@ -220,7 +234,9 @@ void cli_extras_label(const cli_extra *e, char *buf, size_t size)
     size_t used = 0;
     if (e->has_liveness)
         used += (size_t)snprintf(buf + used, size - used, "%s", e->liveness.live ? "live" : "SPOOF");
-    if (e->has_emotion && used < size)
+    if (e->has_expression && used < size)
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? " " : "", fk_expression_name(e->expression.best));
+    else if (e->has_emotion && used < size)
         used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? " " : "", fk_emotion_name(e->emotion.best));
     if (e->has_gear && used < size)
         snprintf(buf + used, size - used, "%s%s", used ? " " : "", fk_race_name(e->gear.best_race));

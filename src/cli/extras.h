@@ -1,4 +1,4 @@
-/* extras.h: the face verbs' --with analyses (emotion, GEAR, liveness, mesh): running them per face, their JSON, text and drawing. */
+/* extras.h: the face verbs' --with analyses (expression, emotion, GEAR, liveness, mesh): running them per face, their JSON, text and drawing. */
 #ifndef FK_CLI_EXTRAS_H
 #define FK_CLI_EXTRAS_H
 
@@ -12,11 +12,13 @@ enum {
     CLI_X_GEAR = 1u << 1,
     CLI_X_LIVENESS = 1u << 2,
     CLI_X_MESH = 1u << 3,
+    CLI_X_EXPRESSION = 1u << 4,
 };
 
 /* What was found for one face; each has_ says that analysis ran and succeeded. */
 typedef struct cli_extra {
-    int has_emotion, has_gear, has_liveness, has_mesh;
+    int has_emotion, has_gear, has_liveness, has_mesh, has_expression;
+    fk_expression expression;
     fk_emotion emotion;
     fk_gear gear;
     fk_liveness liveness;

@@ -54,6 +54,6 @@ void cli_text_image_header(FILE *f, const char *path, const fk_image *img, size_
  * the last stage) or all 128 descriptor values. */
 void cli_text_faces(FILE *f, const fk_face *faces, size_t count, unsigned what, int full);
 /* The L2 norm of a descriptor. */
-double cli_descriptor_norm(const float *d);
+double cli_descriptor_norm(const float *d, int dim);
 
 #endif

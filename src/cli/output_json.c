@@ -183,7 +183,8 @@ cJSON *cli_json_face(const fk_face *f)
     }
     if (f->has_descriptor) {
         cJSON *d = cJSON_CreateArray();
-        for (int i = 0; i < FK_DESCRIPTOR_DIM; i++)
+        int dim = f->descriptor_dim > 0 && f->descriptor_dim <= FK_DESCRIPTOR_MAX ? f->descriptor_dim : FK_DESCRIPTOR_DIM;
+        for (int i = 0; i < dim; i++)
             cJSON_AddItemToArray(d, cli_json_float(f->descriptor[i]));
         cJSON_AddItemToObject(o, "descriptor", d);
         cJSON_AddStringToObject(o, "embedder", fk_face_embedder_name(f));

@@ -4,10 +4,10 @@
 
 #include "cli/output.h"
 
-double cli_descriptor_norm(const float *d)
+double cli_descriptor_norm(const float *d, int dim)
 {
     double s = 0;
-    for (int i = 0; i < FK_DESCRIPTOR_DIM; i++)
+    for (int i = 0; i < dim; i++)
         s += (double)d[i] * d[i];
     return sqrt(s);
 }
@@ -54,7 +54,7 @@ void cli_text_faces(FILE *f, const fk_face *faces, size_t count, unsigned what, 
         }
         if (desc) {
             if (x->has_descriptor) {
-                fprintf(f, "  %6.3f  [", cli_descriptor_norm(x->descriptor));
+                fprintf(f, "  %6.3f  [", cli_descriptor_norm(x->descriptor, x->descriptor_dim > 0 ? x->descriptor_dim : FK_DESCRIPTOR_DIM));
                 for (int k = 0; k < 4; k++)
                     fprintf(f, "%s%.4f", k ? ", " : "", (double)x->descriptor[k]);
                 fputs(", ...]", f);
@@ -79,7 +79,7 @@ void cli_text_faces(FILE *f, const fk_face *faces, size_t count, unsigned what, 
         }
         if (full && desc && x->has_descriptor) {
             fputs("      descriptor:", f);
-            for (int k = 0; k < FK_DESCRIPTOR_DIM; k++)
+            for (int k = 0; k < (x->descriptor_dim > 0 ? x->descriptor_dim : FK_DESCRIPTOR_DIM); k++)
                 fprintf(f, "%s%9.6f", k % 8 ? " " : "\n        ", (double)x->descriptor[k]);
             fputc('\n', f);
         }

@@ -106,9 +106,10 @@ void cli_face_opts_help(FILE *f, int embed)
             "                       regression trees, /usr/share/dlib, its training data for\n"
             "                       non-commercial use only; also 'ert') or dlib5 (dlib's 5 points,\n"
             "                       CC0) [%s]\n"
-            "  --embedder NAME      faceapi-resnet (face-api's uint8 port of dlib's ResNet) or\n"
-            "                       dlib-resnet (dlib's own float weights); descriptors of the two are\n"
-            "                       not comparable; or FILE.fktn, a model of `facekit train`'s (a head\n"
+            "  --embedder NAME      faceapi-resnet (face-api's uint8 port of dlib's ResNet),\n"
+            "                       dlib-resnet (dlib's own float weights) or faceres (Human's, 1024-D,\n"
+            "                       on Human's crop of the box, without jitter or flip); descriptors\n"
+            "                       of two embedders are not comparable; or FILE.fktn, a model of `facekit train`'s (a head\n"
             "                       on its base's descriptors, or a CNN on chips; its threshold is the\n"
             "                       default) [%s]\n"
             "  --jitter N           descriptors: the mean over N randomly jittered copies of the chip,\n"
@@ -288,7 +289,14 @@ int cli_face_opts_resolve(const char *verb, cli_face_opts *o, fk_detect_options 
         return cli_usage_error(verb, "--landmarker: '%s' is not faceapi68, dlib68 or dlib5", o->landmarker);
     const fk_model_info *e = fk_model_find(o->embedder);
     if (!e || e->role != FK_ROLE_EMBEDDER)
-        return cli_usage_error(verb, "--embedder: '%s' is not faceapi-resnet or dlib-resnet", o->embedder);
+        return cli_usage_error(verb, "--embedder: '%s' is not faceapi-resnet, dlib-resnet or faceres",
+                               o->embedder);
+    /* these verbs keep 128 numbers a face (clusters, training caches, the 1:N benchmark) */
+    static const char *const only128[] = {"demo", "cluster", "train", "eval identify", "who"};
+    for (size_t k = 0; k < sizeof only128 / sizeof only128[0]; k++)
+        if (e->dim != FK_DESCRIPTOR_DIM && !strcmp(verb, only128[k]))
+            return cli_usage_error(verb, "--embedder %s gives %d numbers; %s takes a 128-D embedder (faceapi-resnet, "
+                                   "dlib-resnet)", e->name, e->dim, verb);
     if (e->id == FK_EMBEDDER_DLIB && strcmp(o->crop, "dlib"))
         return cli_usage_error(verb, "--embedder dlib-resnet takes dlib's chip only (not --crop %s)", o->crop);
     if (l->id == FK_LANDMARKER_DLIB5 && strcmp(o->crop, "dlib"))

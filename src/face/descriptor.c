@@ -186,6 +186,8 @@ static fk_status describe_trained(fk_session *s, const fk_image *img, fk_face *f
 fk_status fk_face_descriptor(fk_session *s, const fk_image *img, fk_face *face)
 {
     fk_status st;
+    if (s && !s->tnet_active && s->embedder == FK_EMBEDDER_FACERES)
+        return fk__human_describe(s, img, face); /* Human's crop from the box: no landmarks needed */
     if (s && s->tnet_active && img && img->data && face && face->has_landmarks)
         st = describe_trained(s, img, face);
     else

@@ -51,8 +51,8 @@ fk_status fk_models_load(const char *dir, unsigned nets, fk_models **out, fk_err
     if (!m)
         return fk__fail(err, FK_E_NO_MEMORY, "out of memory loading models");
     snprintf(m->dir, sizeof m->dir, "%s", dir);
-    static const unsigned bit[FK__NET_COUNT] = {FK_NET_SSD, FK_NET_TINY, FK_NET_LANDMARKS, FK_NET_DESCRIPTOR,
-                                                FK_NET_AGE_GENDER};
+    static const unsigned bit[FK__NET_COUNT] = {FK_NET_SSD,        FK_NET_TINY,       FK_NET_LANDMARKS,
+                                                FK_NET_DESCRIPTOR, FK_NET_AGE_GENDER, FK_NET_EXPRESSION};
     for (int k = 0; k < FK__NET_COUNT; k++) {
         if (!(nets & bit[k]))
             continue;

@@ -1,4 +1,4 @@
-/* net_landmark68.c: FaceLandmark68Net as face-api builds it (FaceFeatureExtractor dense blocks, average pool, FC to 136). */
+/* net_landmark68.c: FaceLandmark68Net and FaceExpressionNet as face-api builds them (FaceFeatureExtractor dense blocks, average pool, FC to 136 or 7). */
 #include <stdio.h>
 
 #include "face/nets.h"
@@ -28,18 +28,30 @@ static int dense_block(fk__netbuild *b, int x, int idx, int cout)
     return fk__g_add(b->g, out1, s234, "dense_out", FK__ACT_RELU);
 }
 
-int fk__build_landmark68(fk__netbuild *b)
+/* FaceFeatureExtractor, average pool, then an FC of n outputs: what both nets are. */
+static int build_features_fc(fk__netbuild *b, int n)
 {
     static const int out[4] = {32, 64, 128, 256};
     int x = fk__graph_input(b->g);
     for (int i = 0; i < 4; i++)
         x = dense_block(b, x, i, out[i]);
     x = fk__g_pool(b->g, x, "avgpool", FK__POOL_AVG, 7, 2, FK__PAD_VALID);
-    const float *w = fk__nb_weight(b, "fc/weights", 2, 256, 136, 0, 0);
-    const float *bias = fk__nb_weight(b, "fc/bias", 1, 136, 0, 0, 0);
+    const float *w = fk__nb_weight(b, "fc/weights", 2, 256, n, 0, 0);
+    const float *bias = fk__nb_weight(b, "fc/bias", 1, n, 0, 0, 0);
     if (b->status != FK_OK)
         return -1;
     fk__epilogue ep = {.bias = bias};
-    fk__graph_mark_output(b->g, fk__g_fc(b->g, x, "fc", 136, w, ep));
+    fk__graph_mark_output(b->g, fk__g_fc(b->g, x, "fc", n, w, ep));
     return b->status == FK_OK ? 0 : -1;
+}
+
+int fk__build_landmark68(fk__netbuild *b)
+{
+    return build_features_fc(b, 136);
+}
+
+/* the softmax over the 7 logits is fk_face_expression's, in float32 as tf.softmax */
+int fk__build_expression(fk__netbuild *b)
+{
+    return build_features_fc(b, 7);
 }

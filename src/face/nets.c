@@ -17,6 +17,7 @@ static const struct {
     [FK__NET_LANDMARK68] = {"face_landmark_68_model", "FaceLandmark68Net", 112, fk__build_landmark68},
     [FK__NET_RECOGNITION] = {"face_recognition_model", "FaceRecognitionNet", 150, fk__build_recognition},
     [FK__NET_AGE_GENDER] = {"age_gender_model", "AgeGenderNet", 112, fk__build_age_gender},
+    [FK__NET_EXPRESSION] = {"face_expression_model", "FaceExpressionNet", 112, fk__build_expression},
 };
 
 const char *fk__net_stem(fk__net_kind kind)

@@ -1,4 +1,4 @@
-/* nets.h: the five face-api networks: loading a manifest, building its graph, and what each net's input and outputs mean. */
+/* nets.h: the face-api networks: loading a manifest, building its graph, and what each net's input and outputs mean. */
 #ifndef FK_FACE_NETS_H
 #define FK_FACE_NETS_H
 
@@ -11,6 +11,7 @@ typedef enum fk__net_kind {
     FK__NET_LANDMARK68,  /* FaceLandmark68Net, 112x112 */
     FK__NET_RECOGNITION, /* FaceRecognitionNet (dlib ResNet-34 port), 150x150 -> 128-D */
     FK__NET_AGE_GENDER,  /* AgeGenderNet (TinyXception), 112x112 */
+    FK__NET_EXPRESSION,  /* FaceExpressionNet: FaceLandmark68Net's feature extractor, FC to 7, 112x112 */
     FK__NET_COUNT
 } fk__net_kind;
 
@@ -45,6 +46,7 @@ int fk__build_tiny(fk__netbuild *b);
 int fk__build_landmark68(fk__netbuild *b);
 int fk__build_recognition(fk__netbuild *b);
 int fk__build_age_gender(fk__netbuild *b);
+int fk__build_expression(fk__netbuild *b);
 
 /* SSD outputs after a run: the 5118 anchors decoded to [ymin, xmin, ymax, xmax] relative to the
  * 512 input, and their face scores (sigmoid), exactly as face-api's outputLayer. */

@@ -17,6 +17,12 @@
 #define HUMAN_LIC "MIT (Human's models)"
 #define HUMAN_CROP "Human's face crop: the box squared, enlarged 1.4x, cropAndResize to 192x192, 0..1"
 
+/* Human's embedders: thresholds and LFW figures from `facekit eval verify --embedder NAME` (all
+ * 6000 pairs, 10-fold; the README's accuracy table) */
+#define FACERES_THRESHOLD 3.98f
+#define FACERES_CALIBRATION "LFW 10-fold: the folds' thresholds 3.950-3.984 (EER 13.4 % at 4.085)"
+#define FACERES_LFW "86.72 +- 1.59 % (10-fold, Human's crop of the SSD box, no alignment)"
+
 /* The LFW figures are the README's (all 6000 pairs, 10-fold, largest face, `facekit eval verify`
  * with --embedder); thresholds are dlib's tolerance 0.6 for both ResNets. */
 static const fk_model_info registry[] = {
@@ -69,6 +75,10 @@ static const fk_model_info registry[] = {
      "face-api", "age_gender_model-weights_manifest.json age_gender_model.bin",
      "the landmarks' box padded by 20 %, 112x112, (x - mean) / 255", "age in years, gender and its probability", 0,
      0, "", ""},
+    {"expression", FK_ROLE_ATTRIBUTES, 3, FK_NET_EXPRESSION, "FaceExpressionNet (face-api): 7 expressions",
+     FACEAPI_SRC, FACEAPI_LIC, "face-api", "face_expression_model-weights_manifest.json face_expression_model.bin",
+     "the detection box, padded to a square, 112x112, (x - mean) / 255 (as the 68-point net)",
+     "probabilities of neutral, happy, sad, angry, fearful, disgusted, surprised", 0, 0, "", ""},
     {"blazeface", FK_ROLE_DETECTOR, FK_DETECTOR_BLAZEFACE, FK_NET_BLAZEFACE,
      "MediaPipe BlazeFace (Human's back-camera model, 256x256): fast, any size of face, 6 keypoints", HUMAN_SRC,
      HUMAN_LIC, "human", "blazeface.json blazeface.bin",
@@ -87,6 +97,10 @@ static const fk_model_info registry[] = {
      HUMAN_SRC, HUMAN_LIC, "human", "emotion.json emotion.bin",
      HUMAN_CROP ", resizeBilinear to 64x64, grey 0.2989 r + 0.587 g + 0.114 b, (g - 0.5) * 2",
      "probabilities of angry, disgust, fear, happy, sad, surprise, neutral", 0, 0, "", ""},
+    {"faceres", FK_ROLE_EMBEDDER, FK_EMBEDDER_FACERES, FK_NET_FACERES,
+     "Human's FaceRes: a 1024-D face descriptor (and age, gender)", HUMAN_SRC, HUMAN_LIC, "human",
+     "faceres.json faceres.bin", HUMAN_CROP ", resizeBilinear to 224x224, x 255 (no landmarks, no rotation)",
+     "1024-D, L2", 1024, FACERES_THRESHOLD, FACERES_CALIBRATION, FACERES_LFW},
     {"gear", FK_ROLE_ATTRIBUTES, 2, FK_NET_GEAR, "GEAR (Human): gender, age and race", HUMAN_SRC, HUMAN_LIC, "human",
      "gear.json gear.bin", HUMAN_CROP ", cropAndResize of [0.1, 0, 0.9, 0.9] (x0 y0 x1 y1) to 198x198, 0..1",
      "age in years (7 classes weighted), gender and its probability, race (5 classes)", 0, 0, "", ""},

@@ -30,8 +30,17 @@ fk_status fk_descriptor_compare(const fk_face *a, const fk_face *b, float *dista
                         "descriptors of two embedders (%s and %s) are not comparable: describe both faces with one",
                         ia ? ia->name : "?", ib ? ib->name : "?");
     }
-    if (da != db || da != FK_DESCRIPTOR_DIM)
+    if (da != db || da < 1 || da > FK_DESCRIPTOR_MAX)
         return fk__fail(err, FK_E_INVALID_ARGUMENT, "descriptors of %d and %d numbers are not comparable", da, db);
-    *distance = fk_descriptor_distance(a->descriptor, b->descriptor);
+    if (da == FK_DESCRIPTOR_DIM) {
+        *distance = fk_descriptor_distance(a->descriptor, b->descriptor);
+        return FK_OK;
+    }
+    double sum = 0;
+    for (int i = 0; i < da; i++) {
+        double d = (double)a->descriptor[i] - b->descriptor[i];
+        sum += d * d;
+    }
+    *distance = (float)sqrt(sum);
     return FK_OK;
 }

@@ -40,13 +40,13 @@ json_check 'all(f["mesh"]["crop"][0] <= p[0] <= f["mesh"]["crop"][0] + f["mesh"]
 run mesh --draw "$FK_TMP/mesh.png" "$img"; expect_rc 0 "mesh --draw"
 [ -s "$FK_TMP/mesh.png" ] || fail "mesh --draw wrote a PNG"
 
-run attributes --with emotion,gear --json "$img"; expect_rc 0 "attributes --with emotion,gear"
-json_check 'all(f["emotion"] in f["emotions"] and abs(sum(f["emotions"].values()) - 1) < 1e-3 and f["gear"]["race"] in f["gear"]["races"] and "age" in f for f in d[0]["faces"])' \
+run attributes --with expression,emotion,gear --json "$img"; expect_rc 0 "attributes --with expression,emotion,gear"
+json_check 'all(f["expression"] in f["expressions"] and f["emotion"] in f["emotions"] and abs(sum(f["emotions"].values()) - 1) < 1e-3 and f["gear"]["race"] in f["gear"]["races"] and "age" in f for f in d[0]["faces"])' \
   "attributes: emotion, emotions, gear with race, and face-api's age"
 run attributes "$img"; expect_rc 0 "attributes (emotion by default)"
-[ "$(grep -c ' emotion ' "$FK_TMP/out")" -eq 3 ] || fail "attributes: an emotion line per face by default"
+[ "$(grep -c " emotion " "$FK_TMP/out")" -eq 3 ] && [ "$(grep -c " expression " "$FK_TMP/out")" -eq 3 ] || fail "attributes: an expression and an emotion line per face by default"
 run attributes --with none --json "$img"; expect_rc 0 "attributes --with none"
-json_check 'all("emotion" not in f for f in d[0]["faces"])' "--with none drops the emotion"
+json_check 'all("emotion" not in f and "expression" not in f for f in d[0]["faces"])' "--with none drops expression and emotion"
 # a missing model named explicitly fails with the file to fetch; by default it is left out with a note
 run attributes --models "$FK_TMP/nowhere" --with emotion "$img"; expect_rc 1 "missing models folder"
 

@@ -29,7 +29,7 @@ static int describe(fk_session *s, const fk_image *img, float out[FK_DESCRIPTOR_
         if (f[i].box.width * f[i].box.height > f[best].box.width * f[best].box.height)
             best = i;
     int ok = f[best].has_descriptor;
-    memcpy(out, f[best].descriptor, sizeof f[best].descriptor);
+    memcpy(out, f[best].descriptor, FK_DESCRIPTOR_DIM * sizeof(float));
     fk_faces_free(f);
     return ok;
 }

@@ -20,7 +20,8 @@ int main(void)
         for (size_t j = 0; j < i; j++)
             CHECK_MSG(strcmp(fk_model_at(j)->name, m->name) != 0, "%s twice", m->name);
         if (m->role == FK_ROLE_EMBEDDER)
-            CHECK_MSG(m->dim == FK_DESCRIPTOR_DIM && m->threshold > 0 && m->calibration[0], "%s", m->name);
+            CHECK_MSG(m->dim >= 64 && m->dim <= FK_DESCRIPTOR_MAX && m->threshold > 0 && m->calibration[0], "%s",
+                      m->name);
     }
     for (int d = 0; d < FK_DETECTOR_COUNT; d++)
         CHECK_MSG(fk_model_by_id(FK_ROLE_DETECTOR, d) != NULL, "detector %d has no row", d);

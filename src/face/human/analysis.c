@@ -17,7 +17,7 @@ static fk_status check_args(fk_session *s, const fk_image *img, const fk_face *f
 
 /* The crop resized to the model's input (tf.image.resizeBilinear, as Human does) in the plan's
  * input; the plan is run. NULL on failure. */
-static fk__plan *run_resized(fk_session *s, fk__gm_kind kind, const float *crop)
+static fk__plan *run_resized(fk_session *s, fk__gm_kind kind, const float *crop, float scale)
 {
     fk__plan *plan = fk__session_gplan(s, kind);
     if (!plan)
@@ -28,7 +28,11 @@ static fk__plan *run_resized(fk_session *s, fk__gm_kind kind, const float *crop)
                          info->input_c);
         return NULL;
     }
-    fk__resize_bilinear_tf(crop, FK__HUMAN_CROP, FK__HUMAN_CROP, info->input_h, info->input_w, fk__plan_input(plan));
+    float *in = fk__plan_input(plan);
+    fk__resize_bilinear_tf(crop, FK__HUMAN_CROP, FK__HUMAN_CROP, info->input_h, info->input_w, in);
+    if (scale != 1.0f)
+        for (size_t i = 0; i < (size_t)info->input_h * info->input_w * 3; i++)
+            in[i] *= scale;
     fk__plan_run_pool(plan, s->pool);
     return plan;
 }
@@ -80,7 +84,7 @@ fk_status fk_face_liveness(fk_session *s, const fk_image *img, const fk_face *fa
         return s->err.status;
     out->live = 1;
     if (has_a) {
-        fk__plan *p = run_resized(s, FK__GM_ANTISPOOF, x);
+        fk__plan *p = run_resized(s, FK__GM_ANTISPOOF, x, 1.0f);
         const float *y = p ? fk__gm_output(p, fk__session_ginfo(s, FK__GM_ANTISPOOF), 1) : NULL;
         if (!y)
             return p ? fk__session_fail(s, FK_E_BAD_FORMAT, "antispoof: no 1-value output") : s->err.status;
@@ -89,7 +93,7 @@ fk_status fk_face_liveness(fk_session *s, const fk_image *img, const fk_face *fa
         out->live &= y[0] >= FK_ANTISPOOF_THRESHOLD;
     }
     if (has_l) {
-        fk__plan *p = run_resized(s, FK__GM_LIVENESS, x);
+        fk__plan *p = run_resized(s, FK__GM_LIVENESS, x, 1.0f);
         const float *y = p ? fk__gm_output(p, fk__session_ginfo(s, FK__GM_LIVENESS), 2) : NULL;
         if (!y)
             return p ? fk__session_fail(s, FK_E_BAD_FORMAT, "liveness: no 2-value output") : s->err.status;
@@ -195,5 +199,43 @@ fk_status fk_face_gear(fk_session *s, const fk_image *img, const fk_face *face, 
     for (int i = 1; i < 7; i++)
         a += age[order[i]] * (weights[order[i]] - a);
     out->age = (float)a;
+    return FK_OK;
+}
+
+fk_status fk__human_describe(fk_session *s, const fk_image *img, fk_face *face)
+{
+    if (!s)
+        return FK_E_INVALID_ARGUMENT;
+    if (!img || !img->data || !face)
+        return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "fk_face_descriptor: NULL argument");
+    fk__gm_kind kind = FK__GM_FACERES;
+    fk_box crop;
+    const float *x = fk__human_face_crop(s, img, face, &crop);
+    if (!x)
+        return s->err.status;
+    fk__plan *plan = run_resized(s, kind, x, kind == FK__GM_FACERES ? 255.0f : 1.0f);
+    if (!plan)
+        return s->err.status;
+    const fk__tfgraph_info *info = fk__session_ginfo(s, kind);
+    /* FaceRes gives gender (1), age (100) and the descriptor (1024); MobileFaceNet one vector */
+    const float *d = NULL;
+    int dim = 0;
+    for (int k = 0; k < info->n_outputs; k++) {
+        fk__shape sh;
+        const float *y = fk__plan_output(plan, k, &sh);
+        int n = sh.h * sh.w * sh.c;
+        if (n > dim && n <= FK_DESCRIPTOR_MAX && n != 100) {
+            d = y;
+            dim = n;
+        }
+    }
+    if (!d || dim < 64)
+        return fk__session_fail(s, FK_E_BAD_FORMAT, "the embedder has no descriptor output (64 to %d values)",
+                                FK_DESCRIPTOR_MAX);
+    memcpy(face->descriptor, d, sizeof(float) * (size_t)dim);
+    face->descriptor_dim = dim;
+    face->has_descriptor = 1;
+    face->embedder = s->embedder;
+    face->descriptor_crop = crop;
     return FK_OK;
 }

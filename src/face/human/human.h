@@ -16,6 +16,8 @@ typedef enum fk__gm_kind {
     FK__GM_LIVENESS,
     FK__GM_EMOTION,
     FK__GM_GEAR,
+    FK__GM_FACERES,
+    FK__GM_MOBILEFACENET,
     FK__GM_COUNT
 } fk__gm_kind;
 
@@ -51,6 +53,10 @@ void fk__crop_and_resize_f(const float *src, int src_h, int src_w, double y0, do
 /* BlazeFace over the whole image (fk_face_detect with FK_DETECTOR_BLAZEFACE). */
 fk_status fk__detect_blazeface(struct fk_session *s, const fk_image *img, const fk_detect_options *o, fk_face **faces,
                                size_t *count);
+
+/* fk_face_descriptor for FK_EMBEDDER_FACERES: Human's crop of the box, resized to 224x224, on the
+ * 0..255 scale. */
+fk_status fk__human_describe(struct fk_session *s, const fk_image *img, fk_face *face);
 
 #define FK__HUMAN_CROP 192     /* facemesh's input: the crop every other model resizes from */
 #define FK__HUMAN_ENLARGE 1.4  /* Human's config.face.detector.scale */

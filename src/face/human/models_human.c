@@ -24,6 +24,7 @@ static const struct {
 } gm_files[FK__GM_COUNT] = {
     {FK_NET_BLAZEFACE, "blazeface.json"}, {FK_NET_FACEMESH, "facemesh.json"}, {FK_NET_ANTISPOOF, "antispoof.json"},
     {FK_NET_LIVENESS, "liveness.json"},   {FK_NET_EMOTION, "emotion.json"},   {FK_NET_GEAR, "gear.json"},
+    {FK_NET_FACERES, "faceres.json"},     {FK_NET_MOBILEFACENET, "mobilefacenet.json"},
 };
 
 static int is_dir(const char *p)
@@ -88,7 +89,8 @@ void fk__models_free_human(fk_models *m)
 
 static const char *gm_name(fk__gm_kind kind)
 {
-    static const char *names[FK__GM_COUNT] = {"blazeface", "facemesh", "antispoof", "liveness", "emotion", "gear"};
+    static const char *names[FK__GM_COUNT] = {"blazeface", "facemesh", "antispoof", "liveness",
+                                              "emotion",   "gear",     "faceres",   "mobilefacenet"};
     return names[kind];
 }
 
