@@ -26,24 +26,31 @@ static int is_dir(const char *p)
     return p && *p && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-const char *fk__models_dlib_dir_for(const char *faceapi_dir)
+const char *fk__models_sibling_dir(const char *faceapi_dir, const char *env_name, const char *sub,
+                                   const char *build_default, const char *installed, char *buf, size_t n)
 {
-    static _Thread_local char buf[4096];
-    const char *env = getenv("FACEKIT_DLIB_MODELS");
+    const char *env = getenv(env_name);
     if (env && *env)
         return env;
     if (faceapi_dir && *faceapi_dir) {
         char copy[4096];
         snprintf(copy, sizeof copy, "%s", faceapi_dir);
-        snprintf(buf, sizeof buf, "%s/dlib", dirname(copy));
+        snprintf(buf, n, "%s/%s", dirname(copy), sub);
         if (is_dir(buf))
             return buf;
     }
-    if (is_dir(FK_DLIB_MODEL_DIR_DEFAULT))
-        return FK_DLIB_MODEL_DIR_DEFAULT;
-    if (is_dir(FK_INSTALLED_DLIB_MODEL_DIR))
-        return FK_INSTALLED_DLIB_MODEL_DIR;
-    return FK_DLIB_MODEL_DIR_DEFAULT;
+    if (is_dir(build_default))
+        return build_default;
+    if (is_dir(installed))
+        return installed;
+    return build_default;
+}
+
+const char *fk__models_dlib_dir_for(const char *faceapi_dir)
+{
+    static _Thread_local char buf[4096];
+    return fk__models_sibling_dir(faceapi_dir, "FACEKIT_DLIB_MODELS", "dlib", FK_DLIB_MODEL_DIR_DEFAULT,
+                                  FK_INSTALLED_DLIB_MODEL_DIR, buf, sizeof buf);
 }
 
 static void dlib_path(const fk_models *m, const char *file, char *out, size_t n)

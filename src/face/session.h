@@ -28,6 +28,10 @@ struct fk_models {
 /* The dlib model folder for a face-api folder: $FACEKIT_DLIB_MODELS, else dir/../dlib, else the
  * build's or the installed default (a static buffer per thread). */
 const char *fk__models_dlib_dir_for(const char *faceapi_dir);
+/* A model folder beside face-api's: $env_name, else sub/ beside faceapi_dir, else build_default,
+ * else installed (when they exist; else build_default). buf (n bytes) holds a joined path. */
+const char *fk__models_sibling_dir(const char *faceapi_dir, const char *env_name, const char *sub,
+                                   const char *build_default, const char *installed, char *buf, size_t n);
 /* The names of a comma-separated model list to FK_NET_* bits. */
 fk_status fk__models_names_to_nets(const char *names, unsigned *nets, fk_error *err);
 /* Loads dlib's models named in nets (FK_NET_HOG, _MMOD, _DLIB5, _DLIB_RESNET) into m. */

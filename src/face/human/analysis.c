@@ -15,6 +15,17 @@ static fk_status check_args(fk_session *s, const fk_image *img, const fk_face *f
     return FK_OK;
 }
 
+/* Whether a graph model's input is an image of `channels` channels facekit can feed; records why not. */
+static bool input_ok(fk_session *s, const fk__tfgraph_info *info, int channels, const char *name)
+{
+    if (info->input_c == channels && info->input_h >= 1 && info->input_h <= 1024 && info->input_w >= 1 &&
+        info->input_w <= 1024)
+        return true;
+    fk__session_fail(s, FK_E_BAD_FORMAT, "%s: model input %dx%dx%d is not a %d-channel image", name, info->input_h,
+                     info->input_w, info->input_c, channels);
+    return false;
+}
+
 /* The crop resized to the model's input (tf.image.resizeBilinear, as Human does) in the plan's
  * input; the plan is run. NULL on failure. */
 static fk__plan *run_resized(fk_session *s, fk__gm_kind kind, const float *crop, float scale)
@@ -23,11 +34,8 @@ static fk__plan *run_resized(fk_session *s, fk__gm_kind kind, const float *crop,
     if (!plan)
         return NULL;
     const fk__tfgraph_info *info = fk__session_ginfo(s, kind);
-    if (info->input_c != 3 || info->input_h < 1 || info->input_h > 1024 || info->input_w < 1 || info->input_w > 1024) {
-        fk__session_fail(s, FK_E_BAD_FORMAT, "model input %dx%dx%d is not an RGB image", info->input_h, info->input_w,
-                         info->input_c);
+    if (!input_ok(s, info, 3, "model"))
         return NULL;
-    }
     float *in = fk__plan_input(plan);
     fk__resize_bilinear_tf(crop, FK__HUMAN_CROP, FK__HUMAN_CROP, info->input_h, info->input_w, in);
     if (scale != 1.0f)
@@ -120,8 +128,8 @@ fk_status fk_face_emotion(fk_session *s, const fk_image *img, const fk_face *fac
         return s->err.status;
     const fk__tfgraph_info *info = fk__session_ginfo(s, FK__GM_EMOTION);
     int h = info->input_h, w = info->input_w;
-    if (info->input_c != 1 || h < 1 || h > 1024 || w < 1 || w > 1024)
-        return fk__session_fail(s, FK_E_BAD_FORMAT, "emotion: input %dx%dx%d is not grey", h, w, info->input_c);
+    if (!input_ok(s, info, 1, "emotion"))
+        return s->err.status;
     const float *x = fk__human_face_crop(s, img, face, NULL);
     if (!x)
         return s->err.status;
@@ -163,9 +171,8 @@ fk_status fk_face_gear(fk_session *s, const fk_image *img, const fk_face *face, 
     if (!plan)
         return s->err.status;
     const fk__tfgraph_info *info = fk__session_ginfo(s, FK__GM_GEAR);
-    if (info->input_c != 3 || info->input_h < 1 || info->input_h > 1024 || info->input_w < 1 || info->input_w > 1024)
-        return fk__session_fail(s, FK_E_BAD_FORMAT, "gear: input %dx%dx%d is not RGB", info->input_h, info->input_w,
-                                info->input_c);
+    if (!input_ok(s, info, 3, "gear"))
+        return s->err.status;
     const float *x = fk__human_face_crop(s, img, face, NULL);
     if (!x)
         return s->err.status;

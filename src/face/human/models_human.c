@@ -1,5 +1,4 @@
 /* models_human.c: where Human's graph models live (models/human beside face-api's), loading them into fk_models, and the session's plans of them. */
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,30 +26,11 @@ static const struct {
     {FK_NET_FACERES, "faceres.json"},     {FK_NET_MOBILEFACENET, "mobilefacenet.json"},
 };
 
-static int is_dir(const char *p)
-{
-    struct stat st;
-    return p && *p && stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 const char *fk__models_human_dir_for(const char *faceapi_dir)
 {
     static _Thread_local char buf[4096];
-    const char *env = getenv("FACEKIT_HUMAN_MODELS");
-    if (env && *env)
-        return env;
-    if (faceapi_dir && *faceapi_dir) {
-        char copy[4096];
-        snprintf(copy, sizeof copy, "%s", faceapi_dir);
-        snprintf(buf, sizeof buf, "%s/human", dirname(copy));
-        if (is_dir(buf))
-            return buf;
-    }
-    if (is_dir(FK_HUMAN_MODEL_DIR_DEFAULT))
-        return FK_HUMAN_MODEL_DIR_DEFAULT;
-    if (is_dir(FK_INSTALLED_HUMAN_MODEL_DIR))
-        return FK_INSTALLED_HUMAN_MODEL_DIR;
-    return FK_HUMAN_MODEL_DIR_DEFAULT;
+    return fk__models_sibling_dir(faceapi_dir, "FACEKIT_HUMAN_MODELS", "human", FK_HUMAN_MODEL_DIR_DEFAULT,
+                                  FK_INSTALLED_HUMAN_MODEL_DIR, buf, sizeof buf);
 }
 
 fk_status fk__models_load_human(fk_models *m, unsigned nets, fk_error *err)
