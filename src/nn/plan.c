@@ -16,7 +16,9 @@ struct fk__plan {
     const fk__graph *g;
     int batch;
     fk__kernels kernels;
-    bool avx2; /* fast kernels and the CPU has AVX2 + FMA */
+    bool avx2;   /* fast kernels and the CPU has AVX2 + FMA */
+    bool avx512; /* ... and AVX-512F, unless the AVX2 tier was asked for */
+    int *fused;  /* per node: the add node a convolution's store computes too (its residual), or 0 */
     size_t *offset;   /* per node, in floats from arena */
     float *arena;
     float *scratch;   /* im2col for the GEMM convolution, scratch_floats per worker */
@@ -34,6 +36,8 @@ fk__kernels fk__kernels_from_env(void)
         return FK__KERNELS_REFERENCE;
     if (k && strcmp(k, "portable") == 0)
         return FK__KERNELS_PORTABLE;
+    if (k && strcmp(k, "avx2") == 0)
+        return FK__KERNELS_AVX2;
     return FK__KERNELS_FAST;
 }
 
@@ -101,6 +105,43 @@ static fk__view node_view(const fk__plan *p, int id)
     return fk__view_packed(p->arena + p->offset[id], s);
 }
 
+/* A node's view before the arena exists: its shape and strides only. */
+static fk__view shape_view(const fk__plan *p, int id)
+{
+    fk__shape s = fk__graph_node(p->g, id)->shape;
+    s.n = p->batch;
+    return fk__view_packed(NULL, s);
+}
+
+/* A convolution on the direct kernel followed at once by an add of its output and an earlier
+ * node's, of the add's shape: the convolution's store does the sum (fk__residual), so its output
+ * is never written out and read back. Only where it is read by that add alone. */
+static void find_fusions(fk__plan *p, const int *last_use)
+{
+    const fk__graph *g = p->g;
+    int nn = fk__graph_node_count(g);
+    int *readers = calloc((size_t)nn, sizeof *readers);
+    if (!readers)
+        return; /* best effort: unfused runs the same */
+    for (int i = 0; i < nn; i++) {
+        const fk__node *n = fk__graph_node(g, i);
+        for (int k = 0; k < n->n_inputs; k++)
+            readers[n->inputs[k]]++;
+    }
+    for (int i = 1; i + 1 < nn; i++) {
+        const fk__node *c = fk__graph_node(g, i), *a = fk__graph_node(g, i + 1);
+        if (c->op != FK__OP_CONV2D || a->op != FK__OP_ADD || readers[i] != 1 || last_use[i] != i + 1)
+            continue;
+        int other = a->inputs[0] == i ? a->inputs[1] : a->inputs[1] == i ? a->inputs[0] : -1;
+        if (other < 0 || other == i || !fk__shape_eq(c->shape, a->shape))
+            continue;
+        fk__view x = shape_view(p, c->inputs[0]), y = shape_view(p, i), r = shape_view(p, other);
+        if (conv_direct(p, &c->u.conv, &x, &y) && fk__residual_fits(&r, &y))
+            p->fused[i] = i + 1;
+    }
+    free(readers);
+}
+
 fk_status fk__plan_new(const fk__graph *g, int batch, fk__kernels kernels, fk__plan **out, fk_error *err)
 {
     return fk__plan_new_threads(g, batch, kernels, 1, out, err);
@@ -132,12 +173,14 @@ fk_status fk__plan_new_threads(const fk__graph *g, int batch, fk__kernels kernel
     p->batch = batch;
     p->kernels = kernels;
     p->threads = threads;
-    p->avx2 = kernels == FK__KERNELS_FAST && fk__cpu_has_avx2_fma();
+    p->avx2 = (kernels == FK__KERNELS_FAST || kernels == FK__KERNELS_AVX2) && fk__cpu_has_avx2_fma();
+    p->avx512 = kernels == FK__KERNELS_FAST && fk__cpu_has_avx512();
     const char *prof = getenv("FACEKIT_PROFILE");
     if (prof && *prof && strcmp(prof, "0") != 0)
         p->node_ms = calloc((size_t)nn, sizeof *p->node_ms); /* best effort: no profile if it fails */
     p->offset = calloc((size_t)nn, sizeof *p->offset);
-    if (!p->offset)
+    p->fused = calloc((size_t)nn, sizeof *p->fused);
+    if (!p->offset || !p->fused)
         goto fail;
 
     for (int i = 0; i < nn; i++) {
@@ -148,6 +191,7 @@ fk_status fk__plan_new_threads(const fk__graph *g, int batch, fk__kernels kernel
     }
     for (int k = 0; k < fk__graph_output_count(g); k++)
         last_use[fk__graph_output(g, k)] = nn;
+    find_fusions(p, last_use);
 
     for (int i = 0; i < nn; i++) {
         const fk__node *n = fk__graph_node(g, i);
@@ -162,6 +206,10 @@ fk_status fk__plan_new_threads(const fk__graph *g, int batch, fk__kernels kernel
         /* a node's output lives from its own run (kernels never run in place, so it overlaps its
          * inputs) to its last reader's */
         spans[i] = (span){round_up(count), 0, i, last_use[i], i};
+        if (p->fused[i]) /* never written: the fused add's buffer takes the output, from this node on */
+            spans[i] = (span){0, 0, i, i, i};
+        if (i > 0 && p->fused[i - 1] == i)
+            spans[i].first = i - 1;
         if (n->op == FK__OP_CONV2D) {
             fk__shape xs = fk__graph_node(g, n->inputs[0])->shape;
             xs.n = batch;
@@ -247,6 +295,7 @@ void fk__plan_free(fk__plan *p)
         print_profile(p);
     free(p->node_ms);
     free(p->offset);
+    free(p->fused);
     free(p->arena);
     free(p->scratch);
     free(p);
@@ -277,16 +326,29 @@ static void run_node(const fk__plan *p, int id, int ith, int nth)
     case FK__OP_INPUT:
         break;
     case FK__OP_CONV2D:
-        if (ref)
+        if (ref) {
             fk__conv2d_ref(&n->u.conv, &x, &y, ith, nth);
-        else if (conv_direct(p, &n->u.conv, &x, &y))
-            fk__conv2d_avx2(&n->u.conv, &x, &y, ith, nth);
-        else
+        } else if (conv_direct(p, &n->u.conv, &x, &y)) {
+            fk__residual res, *rp = NULL;
+            if (p->fused[id]) {
+                const fk__node *add = fk__graph_node(p->g, p->fused[id]);
+                res.r = node_view(p, add->inputs[0] == id ? add->inputs[1] : add->inputs[0]);
+                res.ep = add->u.add;
+                rp = &res;
+                y = node_view(p, p->fused[id]);
+            }
+            if (p->avx512)
+                fk__conv2d_avx512(&n->u.conv, &x, &y, rp, ith, nth);
+            else
+                fk__conv2d_avx2(&n->u.conv, &x, &y, rp, ith, nth);
+        } else
             fk__conv2d_gemm(&n->u.conv, &x, &y, p->scratch + (size_t)ith * p->scratch_floats, ith, nth);
         break;
     case FK__OP_DWCONV:
         if (ref)
             fk__dwconv_ref(&n->u.dw, &x, &y, ith, nth);
+        else if (p->avx512 && x.sc == 1 && y.sc == 1)
+            fk__dwconv_avx512(&n->u.dw, &x, &y, ith, nth);
         else if (p->avx2 && x.sc == 1 && y.sc == 1)
             fk__dwconv_avx2(&n->u.dw, &x, &y, ith, nth);
         else
@@ -302,6 +364,8 @@ static void run_node(const fk__plan *p, int id, int ith, int nth)
         fk__global_avgpool_ref(&x, &y, ith, nth);
         break;
     case FK__OP_ADD: {
+        if (id > 0 && p->fused[id - 1] == id)
+            break; /* done by the convolution before it */
         fk__view b = node_view(p, n->inputs[1]);
         if (p->avx2 && fk__add_avx2_fits(&x, &b, &y))
             fk__add_avx2(&x, &b, &y, &n->u.add, ith, nth);

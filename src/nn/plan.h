@@ -5,13 +5,14 @@
 #include "facekit/status.h"
 #include "nn/graph.h"
 
-/* Which kernels a plan runs: the fast ones (AVX2/FMA where the CPU has them), the portable fast
- * ones (plain C the compiler vectorises, no AVX2), or the plain reference loops.
- * FACEKIT_KERNELS=reference|portable in the environment forces the choice. */
+/* Which kernels a plan runs: the fast ones (AVX-512 where the CPU has it, else AVX2/FMA), the
+ * AVX2 tier alone, the portable fast ones (plain C the compiler vectorises, no AVX2), or the plain
+ * reference loops. FACEKIT_KERNELS=reference|portable|avx2 in the environment forces the choice. */
 typedef enum fk__kernels {
     FK__KERNELS_FAST = 0,
     FK__KERNELS_REFERENCE,
     FK__KERNELS_PORTABLE,
+    FK__KERNELS_AVX2,
     FK__KERNELS_COUNT
 } fk__kernels;
 

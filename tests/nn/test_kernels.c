@@ -375,37 +375,74 @@ static void test_conv_random(void)
             CHECK_MSG(touched_outside(&sp, 7.0f) == 0, "conv gemm on packed weights wrote outside (case %d)", t);
             free(sp.buf);
         }
-        if (fk__cpu_has_avx2_fma()) {
+        /* the direct tiers: each against the reference, split across workers, on packed views, and
+         * AVX-512 bitwise against AVX2 (one FMA chain per output, in the same order) */
+        typedef void (*conv_fn)(const fk__conv2d_args *, const fk__view *, const fk__view *, const fk__residual *,
+                                int, int);
+        const struct {
+            const char *name;
+            bool have;
+            conv_fn fn;
+        } tiers[] = {{"avx2", fk__cpu_has_avx2_fma(), fk__conv2d_avx2}, {"avx512", fk__cpu_has_avx512(), fk__conv2d_avx512}};
+        strided sfirst = make_strided(ys, 0, 7.0f);
+        for (int k = 0; k < 2; k++) {
+            if (!tiers[k].have) {
+                if (t == 0)
+                    fk_test_not_applicable(k ? "conv avx512 kernel" : "conv avx2 kernel", "this CPU lacks the instructions");
+                continue;
+            }
+            const char *tn = tiers[k].name;
             strided savx = make_strided(ys, t % 3, 7.0f), savx_split = make_strided(ys, 1, 7.0f);
             CHECK(fk__conv2d_avx2_fits(&a, &sx.v, &savx.v));
-            fk__conv2d_avx2(&a, &sx.v, &savx.v, 0, 1);
+            tiers[k].fn(&a, &sx.v, &savx.v, NULL, 0, 1);
             d = max_rel_diff_view(&sref.v, &savx.v);
-            CHECK_MSG(d <= 1e-5, "conv avx2 vs ref %.3g (case %d: %dx%dx%d k%dx%d s%d -> %d)", d, t, h, w, cin, kh, kw,
-                      s, cout);
-            CHECK_MSG(touched_outside(&savx, 7.0f) == 0, "conv avx2 wrote outside its view (case %d)", t);
+            CHECK_MSG(d <= 1e-5, "conv %s vs ref %.3g (case %d: %dx%dx%d k%dx%d s%d -> %d)", tn, d, t, h, w, cin, kh,
+                      kw, s, cout);
+            CHECK_MSG(touched_outside(&savx, 7.0f) == 0, "conv %s wrote outside its view (case %d)", tn, t);
             for (int ith = 0; ith < nth; ith++)
-                fk__conv2d_avx2(&a, &sx.v, &savx_split.v, ith, nth);
-            /* any split gives bitwise the same values */
-            int same = 1;
+                tiers[k].fn(&a, &sx.v, &savx_split.v, NULL, ith, nth);
+            /* any split gives bitwise the same values, and every tier the first tier's */
+            int same = 1, same_tier = 1;
             for (int b = 0; b < n; b++)
                 for (int oy = 0; oy < oh; oy++)
                     for (int ox = 0; ox < ow; ox++)
-                        for (int co = 0; co < cout; co++)
-                            same &= *fk__at(&savx.v, b, oy, ox, co) == *fk__at(&savx_split.v, b, oy, ox, co);
-            CHECK_MSG(same, "conv avx2 split in %d differs from one worker (case %d)", nth, t);
+                        for (int co = 0; co < cout; co++) {
+                            float v = *fk__at(&savx.v, b, oy, ox, co);
+                            same &= v == *fk__at(&savx_split.v, b, oy, ox, co);
+                            if (k == 0)
+                                *fk__at(&sfirst.v, b, oy, ox, co) = v;
+                            else if (tiers[0].have)
+                                same_tier &= memcmp(&v, fk__at(&sfirst.v, b, oy, ox, co), sizeof v) == 0;
+                        }
+            CHECK_MSG(same, "conv %s split in %d differs from one worker (case %d)", tn, nth, t);
+            CHECK_MSG(same_tier, "conv %s differs bitwise from avx2 (case %d)", tn, t);
             /* packed views, as a plan gives them: the 1x1 path over consecutive pixels */
             float *yp = malloc(sizeof(float) * (size_t)n * oh * ow * cout);
             fk__view vx = fk__view_packed(x, fk__shape_make(n, h, w, cin)), vy = fk__view_packed(yp, ys);
             for (int ith = 0; ith < nth; ith++)
-                fk__conv2d_avx2(&a, &vx, &vy, ith, nth);
+                tiers[k].fn(&a, &vx, &vy, NULL, ith, nth);
             d = max_rel_diff_view(&sref.v, &vy);
-            CHECK_MSG(d <= 1e-5, "conv avx2 on packed views vs ref %.3g (case %d: k%dx%d s%d)", d, t, kh, kw, s);
+            CHECK_MSG(d <= 1e-5, "conv %s on packed views vs ref %.3g (case %d: k%dx%d s%d)", tn, d, t, kh, kw, s);
+            /* a fused residual: bitwise what the add after the convolution gives, with a residual of
+             * fewer channels where the case allows (zero extension) */
+            int rc = cout > 3 && t % 2 ? cout - 3 : cout;
+            float *rv = rnd((size_t)n * oh * ow * rc), *sum = malloc(sizeof(float) * (size_t)n * oh * ow * cout);
+            fk__residual res = {fk__view_packed(rv, fk__shape_make(n, oh, ow, rc)),
+                                {NULL, NULL, NULL, (fk__act)((t + 1) % FK__ACT_COUNT), 0.3f, slopes}};
+            fk__view vsum = fk__view_packed(sum, ys);
+            CHECK(fk__residual_fits(&res.r, &vy));
+            fk__add_ref(&vy, &res.r, &vsum, &res.ep, 0, 1);
+            for (int ith = 0; ith < nth; ith++)
+                tiers[k].fn(&a, &vx, &vy, &res, ith, nth);
+            CHECK_MSG(memcmp(sum, yp, sizeof(float) * (size_t)n * oh * ow * cout) == 0,
+                      "conv %s with a fused residual differs from conv then add (case %d)", tn, t);
+            free(rv);
+            free(sum);
             free(yp);
             free(savx.buf);
             free(savx_split.buf);
-        } else if (t == 0) {
-            fk_test_not_applicable("conv avx2 kernel", "this CPU has no AVX2+FMA");
         }
+        free(sfirst.buf);
         free(packed);
         free(scratch);
         free(sx.buf);
@@ -424,10 +461,12 @@ static void test_conv_random(void)
 static void test_dwconv_random(void)
 {
     for (int t = 0; t < 40; t++) {
-        int n = 1 + t % 2, h = 1 + (t * 7) % 19, w = 1 + (t * 3) % 11, c = 1 + (t * 17) % 41;
+        int n = 1 + t % 2, h = 1 + (t * 7) % 19, w = 1 + (t * 3) % 11 + (t % 4 == 1 ? 20 : 0), c = 1 + (t * 17) % 41;
         if (t == 39)
             c = 1100; /* wider than the fast kernel's stack row: falls back to the reference */
-        int k = t % 3 == 0 ? 1 : 3, s = 1 + t % 2;
+        if (t % 8 == 5)
+            c = 24 + 24 * (t % 3); /* BlazeFace's widths: whole and partial vectors of both tiers */
+        int k = t % 3 == 0 ? 1 : t % 6 == 4 ? 5 : 3, s = 1 + t % 2;
         fk__padding pad = t % 4 < 2 ? FK__PAD_SAME : FK__PAD_VALID;
         int oh, ow, pt, pl;
         if (!fk__pad_axis(h, k, s, pad, &oh, &pt) || !fk__pad_axis(w, k, s, pad, &ow, &pl))
@@ -466,15 +505,36 @@ static void test_dwconv_random(void)
         double d = max_rel_diff_view(&sref.v, &sfast.v);
         CHECK_MSG(d <= 1e-5, "dwconv fast vs ref %.3g (case %d)", d, t);
         CHECK_MSG(touched_outside(&sfast, 3.0f) == 0, "dwconv fast wrote outside its view (case %d)", t);
-        if (fk__cpu_has_avx2_fma()) {
+        strided sfirst = make_strided(ys, 0, 3.0f);
+        for (int tier = 0; tier < 2; tier++) {
+            if (!(tier ? fk__cpu_has_avx512() : fk__cpu_has_avx2_fma())) {
+                if (t == 0)
+                    fk_test_not_applicable(tier ? "dwconv avx512 kernel" : "dwconv avx2 kernel",
+                                           "this CPU lacks the instructions");
+                continue;
+            }
+            const char *tn = tier ? "avx512" : "avx2";
             strided savx = make_strided(ys, t % 3, 3.0f);
             for (int ith = 0; ith < nth; ith++)
-                fk__dwconv_avx2(&a, &sx.v, &savx.v, ith, nth);
+                (tier ? fk__dwconv_avx512 : fk__dwconv_avx2)(&a, &sx.v, &savx.v, ith, nth);
             d = max_rel_diff_view(&sref.v, &savx.v);
-            CHECK_MSG(d <= 1e-5, "dwconv avx2 vs ref %.3g (case %d)", d, t);
-            CHECK_MSG(touched_outside(&savx, 3.0f) == 0, "dwconv avx2 wrote outside its view (case %d)", t);
+            CHECK_MSG(d <= 1e-5, "dwconv %s vs ref %.3g (case %d)", tn, d, t);
+            CHECK_MSG(touched_outside(&savx, 3.0f) == 0, "dwconv %s wrote outside its view (case %d)", tn, t);
+            int same = 1;
+            for (int b = 0; b < n; b++)
+                for (int yy = 0; yy < oh; yy++)
+                    for (int xx = 0; xx < ow; xx++)
+                        for (int cc = 0; cc < c; cc++) {
+                            float v = *fk__at(&savx.v, b, yy, xx, cc);
+                            if (tier == 0)
+                                *fk__at(&sfirst.v, b, yy, xx, cc) = v;
+                            else if (fk__cpu_has_avx2_fma())
+                                same &= memcmp(&v, fk__at(&sfirst.v, b, yy, xx, cc), sizeof v) == 0;
+                        }
+            CHECK_MSG(same, "dwconv %s differs bitwise from avx2 (case %d)", tn, t);
             free(savx.buf);
         }
+        free(sfirst.buf);
         free(sx.buf);
         free(sref.buf);
         free(sfast.buf);

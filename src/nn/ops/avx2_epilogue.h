@@ -16,13 +16,13 @@ FK__AVX2_TARGET static inline __m256i fk__avx2_lane_mask(int n)
 }
 
 /* 8 floats at p, or only the n < 8 lanes of mask m (nothing is read past them). */
-FK__AVX2_TARGET static inline __m256 fk__avx2_load_part(const float *p, int n, __m256i m)
+FK__AVX2_TARGET static inline __attribute__((always_inline)) __m256 fk__avx2_load_part(const float *p, int n, __m256i m)
 {
     return n >= 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m);
 }
 
 /* fk__epilogue_apply on the 8 channels at c, of which n exist (mask m when n < 8). */
-FK__AVX2_TARGET static inline __m256 fk__avx2_epilogue(const fk__epilogue *e, __m256 v, int c, int n, __m256i m)
+FK__AVX2_TARGET static inline __attribute__((always_inline)) __m256 fk__avx2_epilogue(const fk__epilogue *e, __m256 v, int c, int n, __m256i m)
 {
     if (e->bias)
         v = _mm256_add_ps(v, fk__avx2_load_part(e->bias + c, n, m));

@@ -36,7 +36,8 @@ TARGET static inline void store_part(float *p, int n, __m256i m, __m256 v)
     } while (0)
 
 /* out[p][co..co+16) for PX consecutive output pixels (flattened y*w+x) starting at pix. */
-TARGET static void block(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, int n, int pix, int co)
+TARGET static void block(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, const fk__residual *res,
+                         int n, int pix, int co)
 {
     const int ow = y->w, npix = y->h * y->w, cin = a->cin, cout = a->cout;
     int left = cout - co; /* channels in this block, maybe < 16 */
@@ -108,6 +109,25 @@ store:;
     int n0 = left < 8 ? left : 8, n1 = left - 8 < 8 ? left - 8 : 8;
     __m256i m0 = fk__avx2_lane_mask(n0), m1 = fk__avx2_lane_mask(n1 > 0 ? n1 : 0);
     __m256 acc[PX][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}, {a40, a41}, {a50, a51}};
+    if (res) {
+        /* the residual's lanes past its channels add +0.0f, as the add's zero extension does */
+        int r0 = res->r.c - co, r1 = r0 - 8;
+        __m256i q0 = fk__avx2_lane_mask(r0 < 0 ? 0 : r0 > n0 ? n0 : r0);
+        __m256i q1 = fk__avx2_lane_mask(r1 < 0 ? 0 : r1 > n1 ? n1 : r1);
+        for (int p = 0; p < PX && out[p]; p++) {
+            int pp = pix + p;
+            const float *rp = fk__at(&res->r, n, pp / ow, pp % ow, co);
+            __m256 v = fk__avx2_epilogue(&a->ep, acc[p][0], co, n0, m0);
+            v = _mm256_add_ps(v, _mm256_maskload_ps(rp, q0));
+            store_part(out[p], n0, m0, fk__avx2_epilogue(&res->ep, v, co, n0, m0));
+            if (n1 > 0) {
+                v = fk__avx2_epilogue(&a->ep, acc[p][1], co + 8, n1, m1);
+                v = _mm256_add_ps(v, _mm256_maskload_ps(rp + 8, q1));
+                store_part(out[p] + 8, n1, m1, fk__avx2_epilogue(&res->ep, v, co + 8, n1, m1));
+            }
+        }
+        return;
+    }
     for (int p = 0; p < PX && out[p]; p++) {
         store_part(out[p], n0, m0, fk__avx2_epilogue(&a->ep, acc[p][0], co, n0, m0));
         if (n1 > 0)
@@ -120,9 +140,15 @@ bool fk__conv2d_avx2_fits(const fk__conv2d_args *a, const fk__view *x, const fk_
     return a->packed && a->cin <= FK__CONV_AVX2_MAX_CIN && x->sc == 1 && y->sc == 1;
 }
 
+bool fk__residual_fits(const fk__view *r, const fk__view *y)
+{
+    return r->n == y->n && r->h == y->h && r->w == y->w && r->c <= y->c && r->sc == 1;
+}
+
 /* Each output value is one accumulation over (ky, kx, c) in that order whatever block or worker
  * computes it, so results are bitwise identical at any thread count. */
-TARGET void fk__conv2d_avx2(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, int ith, int nth)
+TARGET void fk__conv2d_avx2(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, const fk__residual *res,
+                            int ith, int nth)
 {
     int npix = y->h * y->w, blocks_per_image = (npix + PX - 1) / PX;
     int b0, b1;
@@ -137,7 +163,7 @@ TARGET void fk__conv2d_avx2(const fk__conv2d_args *a, const fk__view *x, const f
         int t1 = t0 + tile < b1 ? t0 + tile : b1;
         for (int co = 0; co < a->cout; co += CO)
             for (int b = t0; b < t1; b++)
-                block(a, x, y, b / blocks_per_image, (b % blocks_per_image) * PX, co);
+                block(a, x, y, res, b / blocks_per_image, (b % blocks_per_image) * PX, co);
     }
 }
 #else /* not x86: never selected (fk__cpu_has_avx2_fma is false), defined for the linker */
@@ -145,7 +171,12 @@ bool fk__conv2d_avx2_fits(const fk__conv2d_args *a, const fk__view *x, const fk_
 {
     return false;
 }
-void fk__conv2d_avx2(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, int ith, int nth)
+bool fk__residual_fits(const fk__view *r, const fk__view *y)
+{
+    return false;
+}
+void fk__conv2d_avx2(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, const fk__residual *res,
+                     int ith, int nth)
 {
     fk__conv2d_ref(a, x, y, ith, nth);
 }

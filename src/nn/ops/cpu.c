@@ -10,3 +10,13 @@ bool fk__cpu_has_avx2_fma(void)
     return false;
 #endif
 }
+
+bool fk__cpu_has_avx512(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && fk__cpu_has_avx2_fma();
+#else
+    return false;
+#endif
+}

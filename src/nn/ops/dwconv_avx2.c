@@ -1,4 +1,4 @@
-/* dwconv_avx2.c: depthwise convolution with AVX2/FMA, 32 or 8 channels of one or two output pixels per step. */
+/* dwconv_avx2.c: depthwise convolution with AVX2/FMA, eight output pixels by 8 channels per step inside the image, one pixel at the edges. */
 
 #include "nn/ops/ops.h"
 
@@ -20,98 +20,76 @@ TARGET static void one_pixel(const fk__dwconv_args *a, const fk__view *x, const 
         kx1--;
     float *out = fk__at(y, n, oy, ox, 0);
     int ch = ch0;
-    for (; ch + 32 <= c; ch += 32) {
+    /* up to 32 channels per pass as four independent sums, partial blocks masked (lanes past c
+     * are neither read nor stored) */
+    for (; ch < c; ch += 32) {
+        int n0 = c - ch, n1 = n0 - 8, n2 = n0 - 16, n3 = n0 - 24;
+        __m256i m0 = n0 >= 8 ? all : fk__avx2_lane_mask(n0), m1 = n1 >= 8 ? all : fk__avx2_lane_mask(n1 > 0 ? n1 : 0);
+        __m256i m2 = n2 >= 8 ? all : fk__avx2_lane_mask(n2 > 0 ? n2 : 0);
+        __m256i m3 = n3 >= 8 ? all : fk__avx2_lane_mask(n3 > 0 ? n3 : 0);
         __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
         for (int ky = ky0; ky < ky1; ky++) {
             int iy = oy * a->stride_h - a->pad_top + ky;
             for (int kx = kx0; kx < kx1; kx++) {
                 const float *in = fk__at(x, n, iy, ox * a->stride_w - a->pad_left + kx, ch);
                 const float *w = a->weights + (size_t)(ky * a->kw + kx) * c + ch;
-                s0 = _mm256_fmadd_ps(_mm256_loadu_ps(in), _mm256_loadu_ps(w), s0);
-                s1 = _mm256_fmadd_ps(_mm256_loadu_ps(in + 8), _mm256_loadu_ps(w + 8), s1);
-                s2 = _mm256_fmadd_ps(_mm256_loadu_ps(in + 16), _mm256_loadu_ps(w + 16), s2);
-                s3 = _mm256_fmadd_ps(_mm256_loadu_ps(in + 24), _mm256_loadu_ps(w + 24), s3);
+                s0 = _mm256_fmadd_ps(_mm256_maskload_ps(in, m0), _mm256_maskload_ps(w, m0), s0);
+                s1 = _mm256_fmadd_ps(_mm256_maskload_ps(in + 8, m1), _mm256_maskload_ps(w + 8, m1), s1);
+                s2 = _mm256_fmadd_ps(_mm256_maskload_ps(in + 16, m2), _mm256_maskload_ps(w + 16, m2), s2);
+                s3 = _mm256_fmadd_ps(_mm256_maskload_ps(in + 24, m3), _mm256_maskload_ps(w + 24, m3), s3);
             }
         }
-        _mm256_storeu_ps(out + ch, fk__avx2_epilogue(&a->ep, s0, ch, 8, all));
-        _mm256_storeu_ps(out + ch + 8, fk__avx2_epilogue(&a->ep, s1, ch + 8, 8, all));
-        _mm256_storeu_ps(out + ch + 16, fk__avx2_epilogue(&a->ep, s2, ch + 16, 8, all));
-        _mm256_storeu_ps(out + ch + 24, fk__avx2_epilogue(&a->ep, s3, ch + 24, 8, all));
-    }
-    for (; ch < c; ch += 8) {
-        __m256i m = c - ch >= 8 ? all : fk__avx2_lane_mask(c - ch);
-        __m256 s = _mm256_setzero_ps();
-        for (int ky = ky0; ky < ky1; ky++) {
-            int iy = oy * a->stride_h - a->pad_top + ky;
-            for (int kx = kx0; kx < kx1; kx++) {
-                const float *in = fk__at(x, n, iy, ox * a->stride_w - a->pad_left + kx, ch);
-                const float *w = a->weights + (size_t)(ky * a->kw + kx) * c + ch;
-                s = _mm256_fmadd_ps(_mm256_maskload_ps(in, m), _mm256_maskload_ps(w, m), s);
-            }
-        }
-        _mm256_maskstore_ps(out + ch, m, fk__avx2_epilogue(&a->ep, s, ch, c - ch, m));
+        _mm256_maskstore_ps(out + ch, m0, fk__avx2_epilogue(&a->ep, s0, ch, n0 < 8 ? n0 : 8, m0));
+        if (n1 > 0)
+            _mm256_maskstore_ps(out + ch + 8, m1, fk__avx2_epilogue(&a->ep, s1, ch + 8, n1 < 8 ? n1 : 8, m1));
+        if (n2 > 0)
+            _mm256_maskstore_ps(out + ch + 16, m2, fk__avx2_epilogue(&a->ep, s2, ch + 16, n2 < 8 ? n2 : 8, m2));
+        if (n3 > 0)
+            _mm256_maskstore_ps(out + ch + 24, m3, fk__avx2_epilogue(&a->ep, s3, ch + 24, n3 < 8 ? n3 : 8, m3));
     }
 }
 
-/* Two neighbouring output pixels whose taps all lie inside the image share every weight load:
- * 32 channels of both per step, then 8; the remaining channels go one pixel at a time. Each output is
- * the same sum in the same tap order as one_pixel computes it. */
-TARGET static void pixel_pair(const fk__dwconv_args *a, const fk__view *x, const fk__view *y, int n, int oy, int ox,
-                              int ky0, int ky1)
-{
-    const int c = a->c;
-    const __m256i all = _mm256_set1_epi32(-1);
-    const ptrdiff_t next = (ptrdiff_t)a->stride_w * x->sw; /* the second pixel's taps, one stride right */
-    float *out = fk__at(y, n, oy, ox, 0), *out2 = fk__at(y, n, oy, ox + 1, 0);
-    int ch = 0;
-    for (; ch + 32 <= c; ch += 32) {
-        __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0, t0 = s0, t1 = s0, t2 = s0, t3 = s0;
-        for (int ky = ky0; ky < ky1; ky++) {
-            int iy = oy * a->stride_h - a->pad_top + ky;
-            for (int kx = 0; kx < a->kw; kx++) {
-                const float *in = fk__at(x, n, iy, ox * a->stride_w - a->pad_left + kx, ch), *in2 = in + next;
-                const float *w = a->weights + (size_t)(ky * a->kw + kx) * c + ch;
-                __m256 w0 = _mm256_loadu_ps(w), w1 = _mm256_loadu_ps(w + 8);
-                __m256 w2 = _mm256_loadu_ps(w + 16), w3 = _mm256_loadu_ps(w + 24);
-                s0 = _mm256_fmadd_ps(_mm256_loadu_ps(in), w0, s0);
-                s1 = _mm256_fmadd_ps(_mm256_loadu_ps(in + 8), w1, s1);
-                s2 = _mm256_fmadd_ps(_mm256_loadu_ps(in + 16), w2, s2);
-                s3 = _mm256_fmadd_ps(_mm256_loadu_ps(in + 24), w3, s3);
-                t0 = _mm256_fmadd_ps(_mm256_loadu_ps(in2), w0, t0);
-                t1 = _mm256_fmadd_ps(_mm256_loadu_ps(in2 + 8), w1, t1);
-                t2 = _mm256_fmadd_ps(_mm256_loadu_ps(in2 + 16), w2, t2);
-                t3 = _mm256_fmadd_ps(_mm256_loadu_ps(in2 + 24), w3, t3);
-            }
-        }
-        _mm256_storeu_ps(out + ch, fk__avx2_epilogue(&a->ep, s0, ch, 8, all));
-        _mm256_storeu_ps(out + ch + 8, fk__avx2_epilogue(&a->ep, s1, ch + 8, 8, all));
-        _mm256_storeu_ps(out + ch + 16, fk__avx2_epilogue(&a->ep, s2, ch + 16, 8, all));
-        _mm256_storeu_ps(out + ch + 24, fk__avx2_epilogue(&a->ep, s3, ch + 24, 8, all));
-        _mm256_storeu_ps(out2 + ch, fk__avx2_epilogue(&a->ep, t0, ch, 8, all));
-        _mm256_storeu_ps(out2 + ch + 8, fk__avx2_epilogue(&a->ep, t1, ch + 8, 8, all));
-        _mm256_storeu_ps(out2 + ch + 16, fk__avx2_epilogue(&a->ep, t2, ch + 16, 8, all));
-        _mm256_storeu_ps(out2 + ch + 24, fk__avx2_epilogue(&a->ep, t3, ch + 24, 8, all));
-    }
-    /* then blocks of 8 (BlazeFace's 24, 48 and 96 channels end here), the same sums lane by lane */
-    for (; ch + 8 <= c; ch += 8) {
-        __m256 s0 = _mm256_setzero_ps(), t0 = s0;
-        for (int ky = ky0; ky < ky1; ky++) {
-            int iy = oy * a->stride_h - a->pad_top + ky;
-            for (int kx = 0; kx < a->kw; kx++) {
-                const float *in = fk__at(x, n, iy, ox * a->stride_w - a->pad_left + kx, ch), *in2 = in + next;
-                __m256 w0 = _mm256_loadu_ps(a->weights + (size_t)(ky * a->kw + kx) * c + ch);
-                s0 = _mm256_fmadd_ps(_mm256_loadu_ps(in), w0, s0);
-                t0 = _mm256_fmadd_ps(_mm256_loadu_ps(in2), w0, t0);
-            }
-        }
-        _mm256_storeu_ps(out + ch, fk__avx2_epilogue(&a->ep, s0, ch, 8, all));
-        _mm256_storeu_ps(out2 + ch, fk__avx2_epilogue(&a->ep, t0, ch, 8, all));
-    }
-    if (ch < c) {
-        one_pixel(a, x, y, n, oy, ox, ky0, ky1, ch);
-        one_pixel(a, x, y, n, oy, ox + 1, ky0, ky1, ch);
-    }
+/* PX neighbouring output pixels whose taps all lie inside the image, 8 channels (n of them, mask
+ * m) at a time: each tap's weights are loaded once for all PX pixels, and the PX sums are
+ * independent chains, so the FMA latency is hidden (two pixels left BlazeFace's 24-channel layers
+ * waiting on it). Each output is the same sum in the same tap order as one_pixel computes it. */
+#define DEFINE_RUN(NAME, PX)                                                                                  \
+TARGET static void NAME(const fk__dwconv_args *a, const fk__view *x, const fk__view *y, int n, int oy, int ox,         \
+                             int ky0, int ky1)                                                                         \
+{                                                                                                                      \
+    const int c = a->c;                                                                                                \
+    const ptrdiff_t step = (ptrdiff_t)a->stride_w * x->sw; /* the next pixel's taps, one stride right */               \
+    for (int ch = 0; ch < c; ch += 8) {                                                                                \
+        const int left = c - ch < 8 ? c - ch : 8;                                                                      \
+        const __m256i m = fk__avx2_lane_mask(left);                                                                    \
+        __m256 acc[PX];                                                                                                \
+_Pragma("GCC unroll 8")                                                                                                \
+        for (int p = 0; p < PX; p++)                                                                                   \
+            acc[p] = _mm256_setzero_ps();                                                                              \
+        for (int ky = ky0; ky < ky1; ky++) {                                                                           \
+            int iy = oy * a->stride_h - a->pad_top + ky;                                                               \
+            const float *in = fk__at(x, n, iy, ox * a->stride_w - a->pad_left, ch);                                    \
+            const float *w = a->weights + (size_t)ky * a->kw * c + ch;                                                 \
+            for (int kx = 0; kx < a->kw; kx++, in += x->sw, w += c) {                                                  \
+                __m256 wv = fk__avx2_load_part(w, left, m);                                                            \
+_Pragma("GCC unroll 8")                                                                                                \
+                for (int p = 0; p < PX; p++)                                                                           \
+                    acc[p] = _mm256_fmadd_ps(fk__avx2_load_part(in + p * step, left, m), wv, acc[p]);                  \
+            }                                                                                                          \
+        }                                                                                                              \
+_Pragma("GCC unroll 8")                                                                                                \
+        for (int p = 0; p < PX; p++) {                                                                                 \
+            float *out = fk__at(y, n, oy, ox + p, ch);                                                                 \
+            __m256 v = fk__avx2_epilogue(&a->ep, acc[p], ch, left, m);                                                 \
+            if (left == 8)                                                                                             \
+                _mm256_storeu_ps(out, v);                                                                              \
+            else                                                                                                       \
+                _mm256_maskstore_ps(out, m, v);                                                                        \
+        }                                                                                                              \
+    }                                                                                                                  \
 }
+DEFINE_RUN(run8, 8)
+DEFINE_RUN(run4, 4)
 
 TARGET void fk__dwconv_avx2(const fk__dwconv_args *a, const fk__view *x, const fk__view *y, int ith, int nth)
 {
@@ -125,10 +103,14 @@ TARGET void fk__dwconv_avx2(const fk__dwconv_args *a, const fk__view *x, const f
         while (ky1 > ky0 && oy * a->stride_h - a->pad_top + ky1 - 1 >= x->h)
             ky1--;
         for (int ox = 0; ox < y->w;) {
-            int left = ox * a->stride_w - a->pad_left, right = (ox + 1) * a->stride_w - a->pad_left + a->kw;
-            if (ox + 1 < y->w && left >= 0 && right <= x->w && a->c >= 8) {
-                pixel_pair(a, x, y, n, oy, ox, ky0, ky1);
-                ox += 2;
+            int left = ox * a->stride_w - a->pad_left, right8 = (ox + 7) * a->stride_w - a->pad_left + a->kw;
+            int right4 = (ox + 3) * a->stride_w - a->pad_left + a->kw;
+            if (ox + 8 <= y->w && left >= 0 && right8 <= x->w) {
+                run8(a, x, y, n, oy, ox, ky0, ky1);
+                ox += 8;
+            } else if (ox + 4 <= y->w && left >= 0 && right4 <= x->w) {
+                run4(a, x, y, n, oy, ox, ky0, ky1);
+                ox += 4;
             } else {
                 one_pixel(a, x, y, n, oy, ox, ky0, ky1, 0);
                 ox++;

@@ -171,11 +171,27 @@ void fk__conv2d_ref(const fk__conv2d_args *a, const fk__view *x, const fk__view 
 size_t fk__conv2d_gemm_scratch(const fk__conv2d_args *a, const fk__view *y);
 void fk__conv2d_gemm(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, float *scratch, int ith,
                      int nth);
+/* A residual sum fused into a convolution's store: y = ep(conv + r'), r' being r zero-extended in
+ * channels (r has y's n, h and w and at most its channels): what an add node right after the
+ * convolution computes, bitwise, without writing and reading back the convolution's output. */
+typedef struct fk__residual {
+    fk__view r;
+    fk__epilogue ep;
+} fk__residual;
+bool fk__residual_fits(const fk__view *r, const fk__view *y);
+
 /* Direct convolution with AVX2/FMA (call only where fk__cpu_has_avx2_fma()); needs sc == 1 on
- * x and y, cin <= FK__CONV_AVX2_MAX_CIN and packed weights (fk__conv2d_avx2_fits). */
+ * x and y, cin <= FK__CONV_AVX2_MAX_CIN and packed weights (fk__conv2d_avx2_fits). res may be
+ * NULL. */
 #define FK__CONV_AVX2_MAX_CIN 4096
 bool fk__conv2d_avx2_fits(const fk__conv2d_args *a, const fk__view *x, const fk__view *y);
-void fk__conv2d_avx2(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, int ith, int nth);
+void fk__conv2d_avx2(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, const fk__residual *res,
+                     int ith, int nth);
+/* The same with AVX-512F, 6 pixels by 32 channels per step (only where fk__cpu_has_avx512());
+ * fits where the AVX2 kernel fits, and gives bitwise its results (one FMA chain per output, in
+ * the same order). */
+void fk__conv2d_avx512(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, const fk__residual *res,
+                       int ith, int nth);
 
 /* ---- depthwise conv2d (channel multiplier 1): weights [kh][kw][c]. */
 typedef struct fk__dwconv_args {
@@ -190,6 +206,8 @@ void fk__dwconv_ref(const fk__dwconv_args *a, const fk__view *x, const fk__view 
 void fk__dwconv_fast(const fk__dwconv_args *a, const fk__view *x, const fk__view *y, int ith, int nth);
 /* The same with AVX2/FMA intrinsics (only where fk__cpu_has_avx2_fma()); sc == 1 on x and y. */
 void fk__dwconv_avx2(const fk__dwconv_args *a, const fk__view *x, const fk__view *y, int ith, int nth);
+/* The same with AVX-512F, 16 channels per vector (only where fk__cpu_has_avx512()). */
+void fk__dwconv_avx512(const fk__dwconv_args *a, const fk__view *x, const fk__view *y, int ith, int nth);
 
 /* ---- pooling. Average pooling divides by the number of taps inside the input (TensorFlow). */
 typedef enum fk__pool_kind { FK__POOL_MAX = 0, FK__POOL_AVG, FK__POOL_COUNT } fk__pool_kind;
@@ -259,5 +277,7 @@ void fk__fc_blas(const fk__fc_args *a, const fk__view *x, const fk__view *y, int
 
 /* True when this CPU runs AVX2 and FMA (the *_avx2 kernels). */
 bool fk__cpu_has_avx2_fma(void);
+/* True when this CPU (and its OS) runs AVX-512F (the *_avx512 kernels). */
+bool fk__cpu_has_avx512(void);
 
 #endif

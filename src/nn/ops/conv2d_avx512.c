@@ -1,0 +1,187 @@
+/* conv2d_avx512.c: direct NHWC convolution with AVX-512F: 6 output pixels x 32 output channels per micro-kernel, on the AVX2 kernel's packed panels. */
+#include <stdint.h>
+
+#include "nn/ops/ops.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include "nn/ops/avx512_epilogue.h"
+
+#define PX 6           /* output pixels per micro-kernel: 12 accumulators over two panels, 6 input pointers */
+#define CO 16          /* output channels per panel: one zmm */
+#define TILE_BYTES (256u << 10) /* input of one tile of pixel blocks: well inside L2 */
+
+/* Taps outside the image read from here (so the inner loop has no branch). */
+static const float zeros[FK__CONV_AVX2_MAX_CIN];
+
+#define TARGET FK__AVX512_TARGET
+
+/* One tap c for all PX pixels: each pixel's input broadcast (folded into the FMA) times 16
+ * weights of one panel (STEP1) or of two neighbouring panels, kk floats apart (STEP2). Six pixels,
+ * not twelve: twelve input pointers spill out of the general registers. */
+#define FK__STEP1(w)                                                                                                \
+    do {                                                                                                            \
+        __m512 w0 = _mm512_loadu_ps(w);                                                                             \
+        a00 = _mm512_fmadd_ps(_mm512_set1_ps(i0[c]), w0, a00);                                                      \
+        a10 = _mm512_fmadd_ps(_mm512_set1_ps(i1[c]), w0, a10);                                                      \
+        a20 = _mm512_fmadd_ps(_mm512_set1_ps(i2[c]), w0, a20);                                                      \
+        a30 = _mm512_fmadd_ps(_mm512_set1_ps(i3[c]), w0, a30);                                                      \
+        a40 = _mm512_fmadd_ps(_mm512_set1_ps(i4[c]), w0, a40);                                                      \
+        a50 = _mm512_fmadd_ps(_mm512_set1_ps(i5[c]), w0, a50);                                                      \
+    } while (0)
+#define FK__STEP2(w)                                                                                                \
+    do {                                                                                                            \
+        __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps((w) + kk), b;                                          \
+        b = _mm512_set1_ps(i0[c]), a00 = _mm512_fmadd_ps(b, w0, a00), a01 = _mm512_fmadd_ps(b, w1, a01);           \
+        b = _mm512_set1_ps(i1[c]), a10 = _mm512_fmadd_ps(b, w0, a10), a11 = _mm512_fmadd_ps(b, w1, a11);           \
+        b = _mm512_set1_ps(i2[c]), a20 = _mm512_fmadd_ps(b, w0, a20), a21 = _mm512_fmadd_ps(b, w1, a21);           \
+        b = _mm512_set1_ps(i3[c]), a30 = _mm512_fmadd_ps(b, w0, a30), a31 = _mm512_fmadd_ps(b, w1, a31);           \
+        b = _mm512_set1_ps(i4[c]), a40 = _mm512_fmadd_ps(b, w0, a40), a41 = _mm512_fmadd_ps(b, w1, a41);           \
+        b = _mm512_set1_ps(i5[c]), a50 = _mm512_fmadd_ps(b, w0, a50), a51 = _mm512_fmadd_ps(b, w1, a51);           \
+    } while (0)
+
+/* Where the PX pixels of a block are and where their outputs go. */
+typedef struct pixels {
+    int oy[PX], ox[PX], count;
+} pixels;
+
+/* Stores the block's sums: the convolution's epilogue, then the fused residual's if any. */
+TARGET static inline __attribute__((always_inline)) void store_one(const fk__conv2d_args *a, const fk__view *y,
+                                                                  const fk__residual *res, int n, int oy, int ox,
+                                                                  int co, __mmask16 m, __mmask16 q, __m512 v)
+{
+    v = fk__avx512_epilogue(&a->ep, v, co, m);
+    if (res) {
+        /* the residual's lanes past its channels add +0.0f, as the add's zero extension does */
+        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(q, fk__at(&res->r, n, oy, ox, co)));
+        v = fk__avx512_epilogue(&res->ep, v, co, m);
+    }
+    _mm512_mask_storeu_ps(fk__at(y, n, oy, ox, co), m, v);
+}
+
+/* The body of a micro-kernel over every tap, for STEP (one or two panels): three cases, as the
+ * AVX2 kernel's (a 1x1 over packed rows, interior pixels of packed rows, anything with zeros). */
+#define FK__TAPS(STEP)                                                                                              \
+    do {                                                                                                            \
+        if (a->kh == 1 && a->kw == 1 && a->stride_h == 1 && a->stride_w == 1 && a->pad_top == 0 &&                 \
+            a->pad_left == 0 && x->sw == cin && x->sh == (ptrdiff_t)x->w * cin && px->count == PX) {               \
+            const float *i0 = x->data + n * x->sn + (ptrdiff_t)pix * cin;                                           \
+            const float *i1 = i0 + cin, *i2 = i1 + cin, *i3 = i2 + cin, *i4 = i3 + cin, *i5 = i4 + cin;             \
+            const float *w = panel;                                                                                 \
+            for (int c = 0; c < cin; c++, w += CO)                                                                  \
+                STEP(w);                                                                                            \
+            break;                                                                                                  \
+        }                                                                                                           \
+        int iy0 = px->oy[0] * a->stride_h - a->pad_top, ix0 = px->ox[0] * a->stride_w - a->pad_left;               \
+        bool interior = px->count == PX && px->oy[0] == px->oy[PX - 1] && iy0 >= 0 && iy0 + a->kh <= x->h &&      \
+                        ix0 >= 0 && px->ox[PX - 1] * a->stride_w - a->pad_left + a->kw <= x->w;                    \
+        ptrdiff_t step = (ptrdiff_t)a->stride_w * x->sw;                                                            \
+        if (interior && x->sw == cin) {                                                                             \
+            const int run = a->kw * cin;                                                                            \
+            for (int ky = 0; ky < a->kh; ky++) {                                                                    \
+                const float *i0 = fk__at(x, n, iy0 + ky, ix0, 0);                                                   \
+                const float *i1 = i0 + step, *i2 = i1 + step, *i3 = i2 + step, *i4 = i3 + step, *i5 = i4 + step;   \
+                const float *w = panel + (size_t)ky * run * CO;                                                     \
+                for (int c = 0; c < run; c++, w += CO)                                                              \
+                    STEP(w);                                                                                        \
+            }                                                                                                       \
+            break;                                                                                                  \
+        }                                                                                                           \
+        for (int ky = 0; ky < a->kh; ky++)                                                                          \
+            for (int kx = 0; kx < a->kw; kx++) {                                                                    \
+                const float *in[PX];                                                                                \
+                for (int p = 0; p < PX; p++) {                                                                      \
+                    int iy = px->oy[p] * a->stride_h - a->pad_top + ky;                                             \
+                    int ix = px->ox[p] * a->stride_w - a->pad_left + kx;                                            \
+                    in[p] = iy < 0 || iy >= x->h || ix < 0 || ix >= x->w ? zeros : fk__at(x, n, iy, ix, 0);         \
+                }                                                                                                   \
+                const float *i0 = in[0], *i1 = in[1], *i2 = in[2], *i3 = in[3], *i4 = in[4], *i5 = in[5];           \
+                const float *w = panel + (size_t)(ky * a->kw + kx) * cin * CO;                                      \
+                for (int c = 0; c < cin; c++, w += CO)                                                              \
+                    STEP(w);                                                                                        \
+            }                                                                                                       \
+    } while (0)
+
+/* out[p][co..co+32) for the block's pixels, from two panels. */
+TARGET static void block2(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, const fk__residual *res,
+                          int n, int pix, const pixels *px, int co)
+{
+    const int cin = a->cin;
+    const size_t kk = (size_t)a->kh * a->kw * cin * CO; /* floats from one panel to the next */
+    const float *panel = a->packed + (size_t)(co / CO) * kk;
+    __m512 a00 = _mm512_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
+    __m512 a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
+    FK__TAPS(FK__STEP2);
+    int left = a->cout - co, rc = res ? res->r.c - co : 0;
+    __mmask16 m0 = fk__avx512_mask(left), m1 = fk__avx512_mask(left - CO);
+    __mmask16 q0 = fk__avx512_mask(rc < left ? rc : left), q1 = fk__avx512_mask((rc < left ? rc : left) - CO);
+    __m512 acc[PX][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}, {a40, a41}, {a50, a51}};
+    for (int p = 0; p < px->count; p++) {
+        store_one(a, y, res, n, px->oy[p], px->ox[p], co, m0, q0, acc[p][0]);
+        store_one(a, y, res, n, px->oy[p], px->ox[p], co + CO, m1, q1, acc[p][1]);
+    }
+}
+
+/* out[p][co..co+16) for the block's pixels, from one panel: a layer's last, odd panel. */
+TARGET static void block1(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, const fk__residual *res,
+                          int n, int pix, const pixels *px, int co)
+{
+    const int cin = a->cin;
+    const float *panel = a->packed + (size_t)(co / CO) * a->kh * a->kw * cin * CO;
+    __m512 a00 = _mm512_setzero_ps(), a10 = a00, a20 = a00, a30 = a00, a40 = a00, a50 = a00;
+    FK__TAPS(FK__STEP1);
+    int left = a->cout - co, rc = res ? res->r.c - co : 0;
+    __mmask16 m0 = fk__avx512_mask(left), q0 = fk__avx512_mask(rc < left ? rc : left);
+    __m512 acc[PX] = {a00, a10, a20, a30, a40, a50};
+    for (int p = 0; p < px->count; p++)
+        store_one(a, y, res, n, px->oy[p], px->ox[p], co, m0, q0, acc[p]);
+}
+
+/* The coordinates of the PX pixels from pix on; spare lanes past the image repeat its last pixel
+ * (computed, never stored). */
+static void locate(int pix, int npix, int ow, pixels *px)
+{
+    int cy = pix / ow, cx = pix % ow;
+    px->count = npix - pix < PX ? npix - pix : PX;
+    for (int p = 0; p < PX; p++) {
+        px->oy[p] = cy;
+        px->ox[p] = cx;
+        if (pix + p + 1 < npix && ++cx == ow)
+            cx = 0, cy++;
+    }
+}
+
+/* Each output value is one accumulation over (ky, kx, c) in that order whatever block or worker
+ * computes it, so results are bitwise identical at any thread count (and to the AVX2 kernel's). */
+TARGET void fk__conv2d_avx512(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, const fk__residual *res,
+                              int ith, int nth)
+{
+    int npix = y->h * y->w, blocks_per_image = (npix + PX - 1) / PX;
+    int b0, b1;
+    fk__split_rows(y->n * blocks_per_image, ith, nth, &b0, &b1);
+    /* tiles of pixel blocks whose input fits in L2; in a tile, channel blocks outside and pixels
+     * inside, so one weight panel stays in cache across the tile's pixels */
+    size_t tile_bytes = (size_t)PX * a->kh * a->kw * a->cin * sizeof(float);
+    int tile = (int)(TILE_BYTES / (tile_bytes ? tile_bytes : 1));
+    if (tile < 1)
+        tile = 1;
+    for (int t0 = b0; t0 < b1; t0 += tile) {
+        int t1 = t0 + tile < b1 ? t0 + tile : b1;
+        for (int co = 0; co < a->cout; co += 2 * CO)
+            for (int b = t0; b < t1; b++) {
+                int n = b / blocks_per_image, pix = (b % blocks_per_image) * PX;
+                pixels px;
+                locate(pix, npix, y->w, &px);
+                if (a->cout - co > CO)
+                    block2(a, x, y, res, n, pix, &px, co);
+                else
+                    block1(a, x, y, res, n, pix, &px, co);
+            }
+    }
+}
+#else /* not x86: never selected (fk__cpu_has_avx512 is false), defined for the linker */
+void fk__conv2d_avx512(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, const fk__residual *res,
+                       int ith, int nth)
+{
+    fk__conv2d_ref(a, x, y, ith, nth);
+}
+#endif
