@@ -19,6 +19,7 @@ struct fk__plan {
     bool avx2;   /* fast kernels and the CPU has AVX2 + FMA */
     bool avx512; /* ... and AVX-512F, unless the AVX2 tier was asked for */
     int *fused;  /* per node: the add node a convolution's store computes too (its residual), or 0 */
+    int *band;   /* per 1x1 convolution: rows per band when it runs with the depthwise node before it, or 0 */
     size_t *offset;   /* per node, in floats from arena */
     float *arena;
     float *scratch;   /* im2col for the GEMM convolution, scratch_floats per worker */
@@ -105,6 +106,9 @@ static fk__view node_view(const fk__plan *p, int id)
     return fk__view_packed(p->arena + p->offset[id], s);
 }
 
+/* Floats of a depthwise band in scratch: well inside L1 with the rows it reads. */
+#define FK__BAND_FLOATS 8192
+
 /* A node's view before the arena exists: its shape and strides only. */
 static fk__view shape_view(const fk__plan *p, int id)
 {
@@ -116,7 +120,7 @@ static fk__view shape_view(const fk__plan *p, int id)
 /* A convolution on the direct kernel followed at once by an add of its output and an earlier
  * node's, of the add's shape: the convolution's store does the sum (fk__residual), so its output
  * is never written out and read back. Only where it is read by that add alone. */
-static void find_fusions(fk__plan *p, const int *last_use)
+static void find_fusions(fk__plan *p, int *last_use)
 {
     const fk__graph *g = p->g;
     int nn = fk__graph_node_count(g);
@@ -138,6 +142,27 @@ static void find_fusions(fk__plan *p, const int *last_use)
         fk__view x = shape_view(p, c->inputs[0]), y = shape_view(p, i), r = shape_view(p, other);
         if (conv_direct(p, &c->u.conv, &x, &y) && fk__residual_fits(&r, &y))
             p->fused[i] = i + 1;
+    }
+    /* A depthwise convolution read only by the 1x1 convolution after it: both run band by band of
+     * output rows, the depthwise band in per-worker scratch (cache-resident), so the depthwise
+     * output never goes out to memory and back (MobileNet-style blocks: BlazeFace, FaceMesh). */
+    for (int i = 1; i + 1 < nn; i++) {
+        const fk__node *d = fk__graph_node(g, i), *c = fk__graph_node(g, i + 1);
+        if (d->op != FK__OP_DWCONV || c->op != FK__OP_CONV2D || c->inputs[0] != i || readers[i] != 1 ||
+            last_use[i] != i + 1)
+            continue;
+        const fk__conv2d_args *a = &c->u.conv;
+        if (a->kh != 1 || a->kw != 1 || a->stride_h != 1 || a->stride_w != 1 || a->pad_top != 0 || a->pad_left != 0)
+            continue;
+        fk__view x = shape_view(p, i), y = shape_view(p, i + 1);
+        if (!conv_direct(p, a, &x, &y))
+            continue;
+        size_t row = (size_t)d->shape.w * d->shape.c;
+        size_t rows = row ? FK__BAND_FLOATS / row : 1;
+        p->band[i + 1] = rows < 1 ? 1 : rows > (size_t)d->shape.h ? d->shape.h : (int)rows;
+        int src = d->inputs[0];
+        if (last_use[src] < i + 1)
+            last_use[src] = i + 1; /* the depthwise input is read when the pair runs, at i + 1 */
     }
     free(readers);
 }
@@ -180,7 +205,8 @@ fk_status fk__plan_new_threads(const fk__graph *g, int batch, fk__kernels kernel
         p->node_ms = calloc((size_t)nn, sizeof *p->node_ms); /* best effort: no profile if it fails */
     p->offset = calloc((size_t)nn, sizeof *p->offset);
     p->fused = calloc((size_t)nn, sizeof *p->fused);
-    if (!p->offset || !p->fused)
+    p->band = calloc((size_t)nn, sizeof *p->band);
+    if (!p->offset || !p->fused || !p->band)
         goto fail;
 
     for (int i = 0; i < nn; i++) {
@@ -206,7 +232,7 @@ fk_status fk__plan_new_threads(const fk__graph *g, int batch, fk__kernels kernel
         /* a node's output lives from its own run (kernels never run in place, so it overlaps its
          * inputs) to its last reader's */
         spans[i] = (span){round_up(count), 0, i, last_use[i], i};
-        if (p->fused[i]) /* never written: the fused add's buffer takes the output, from this node on */
+        if (p->fused[i] || (i + 1 < nn && p->band[i + 1])) /* never written: a later node's buffer, or scratch */
             spans[i] = (span){0, 0, i, i, i};
         if (i > 0 && p->fused[i - 1] == i)
             spans[i].first = i - 1;
@@ -216,6 +242,8 @@ fk_status fk__plan_new_threads(const fk__graph *g, int batch, fk__kernels kernel
             fk__view x = fk__view_packed(NULL, xs), y = fk__view_packed(NULL, s);
             /* im2col scratch only where the GEMM path runs */
             size_t sc = conv_direct(p, &n->u.conv, &x, &y) ? 0 : fk__conv2d_gemm_scratch(&n->u.conv, &y);
+            if (p->band[i])
+                sc = (size_t)p->band[i] * xs.w * xs.c;
             if (sc > p->scratch_floats)
                 p->scratch_floats = sc;
         }
@@ -296,6 +324,7 @@ void fk__plan_free(fk__plan *p)
     free(p->node_ms);
     free(p->offset);
     free(p->fused);
+    free(p->band);
     free(p->arena);
     free(p->scratch);
     free(p);
@@ -314,6 +343,64 @@ int fk__plan_batch(const fk__plan *p)
 size_t fk__plan_bytes(const fk__plan *p)
 {
     return (p->arena_floats + p->scratch_floats) * sizeof(float);
+}
+
+static void conv_direct_run(const fk__plan *p, const fk__conv2d_args *a, const fk__view *x, const fk__view *y,
+                            const fk__residual *res, int ith, int nth)
+{
+    if (p->avx512)
+        fk__conv2d_avx512(a, x, y, res, ith, nth);
+    else
+        fk__conv2d_avx2(a, x, y, res, ith, nth);
+}
+
+static void dwconv_run(const fk__plan *p, const fk__dwconv_args *a, const fk__view *x, const fk__view *y, int ith,
+                       int nth)
+{
+    if (p->avx512)
+        fk__dwconv_avx512(a, x, y, ith, nth);
+    else
+        fk__dwconv_avx2(a, x, y, ith, nth);
+}
+
+/* Rows r0 .. r0 + rows of image n of a view. */
+static fk__view rows_of(const fk__view *v, int n, int r0, int rows)
+{
+    fk__view b = *v;
+    b.data = fk__at(v, n, r0, 0, 0);
+    b.n = 1;
+    b.h = rows;
+    return b;
+}
+
+/* The depthwise node id - 1 and the 1x1 convolution id, band by band: each band of the depthwise
+ * output is computed into this worker's scratch, then the convolution (and its fused residual)
+ * over it. Every value is computed as the two nodes compute it one after the other. */
+static void run_dw_pw(const fk__plan *p, int id, const fk__residual *res, const fk__view *y, int ith, int nth)
+{
+    const fk__node *c = fk__graph_node(p->g, id), *d = fk__graph_node(p->g, id - 1);
+    fk__view x = node_view(p, d->inputs[0]);
+    int band = p->band[id], per_image = (y->h + band - 1) / band, b0, b1;
+    fk__split_rows(y->n * per_image, ith, nth, &b0, &b1);
+    float *buf = p->scratch + (size_t)ith * p->scratch_floats;
+    for (int b = b0; b < b1; b++) {
+        int n = b / per_image, r0 = (b % per_image) * band, rows = band < y->h - r0 ? band : y->h - r0;
+        /* the band's rows as rows 0.. of a one-image output: shift the top padding instead */
+        fk__dwconv_args da = d->u.dw;
+        da.pad_top -= r0 * da.stride_h;
+        fk__view xi = x, t = fk__view_packed(buf, fk__shape_make(1, rows, d->shape.w, d->shape.c));
+        xi.data = fk__at(&x, n, 0, 0, 0);
+        xi.n = 1;
+        dwconv_run(p, &da, &xi, &t, 0, 1);
+        fk__view yb = rows_of(y, n, r0, rows);
+        if (res) {
+            fk__residual rb = *res;
+            rb.r = rows_of(&res->r, n, r0, rows);
+            conv_direct_run(p, &c->u.conv, &t, &yb, &rb, 0, 1);
+        } else {
+            conv_direct_run(p, &c->u.conv, &t, &yb, NULL, 0, 1);
+        }
+    }
 }
 
 static void run_node(const fk__plan *p, int id, int ith, int nth)
@@ -337,14 +424,16 @@ static void run_node(const fk__plan *p, int id, int ith, int nth)
                 rp = &res;
                 y = node_view(p, p->fused[id]);
             }
-            if (p->avx512)
-                fk__conv2d_avx512(&n->u.conv, &x, &y, rp, ith, nth);
+            if (p->band[id])
+                run_dw_pw(p, id, rp, &y, ith, nth);
             else
-                fk__conv2d_avx2(&n->u.conv, &x, &y, rp, ith, nth);
+                conv_direct_run(p, &n->u.conv, &x, &y, rp, ith, nth);
         } else
             fk__conv2d_gemm(&n->u.conv, &x, &y, p->scratch + (size_t)ith * p->scratch_floats, ith, nth);
         break;
     case FK__OP_DWCONV:
+        if (id + 1 < fk__graph_node_count(p->g) && p->band[id + 1])
+            break; /* run band by band with the convolution after it */
         if (ref)
             fk__dwconv_ref(&n->u.dw, &x, &y, ith, nth);
         else if (p->avx512 && x.sc == 1 && y.sc == 1)

@@ -128,10 +128,15 @@ store:;
         }
         return;
     }
+    /* every epilogue before the first store, which could alias what it reads */
+    for (int p = 0; p < PX; p++) {
+        acc[p][0] = fk__avx2_epilogue(&a->ep, acc[p][0], co, n0, m0);
+        acc[p][1] = fk__avx2_epilogue(&a->ep, acc[p][1], co + 8, n1 > 0 ? n1 : 0, m1);
+    }
     for (int p = 0; p < PX && out[p]; p++) {
-        store_part(out[p], n0, m0, fk__avx2_epilogue(&a->ep, acc[p][0], co, n0, m0));
+        store_part(out[p], n0, m0, acc[p][0]);
         if (n1 > 0)
-            store_part(out[p] + 8, n1, m1, fk__avx2_epilogue(&a->ep, acc[p][1], co + 8, n1, m1));
+            store_part(out[p] + 8, n1, m1, acc[p][1]);
     }
 }
 

@@ -44,18 +44,22 @@ typedef struct pixels {
     int oy[PX], ox[PX], count;
 } pixels;
 
-/* Stores the block's sums: the convolution's epilogue, then the fused residual's if any. */
-TARGET static inline __attribute__((always_inline)) void store_one(const fk__conv2d_args *a, const fk__view *y,
-                                                                  const fk__residual *res, int n, int oy, int ox,
-                                                                  int co, __mmask16 m, __mmask16 q, __m512 v)
+/* The block's sums through the convolution's epilogue, then the fused residual's if any, all
+ * computed before the first store: a masked store may alias anything as far as the compiler
+ * knows, so an epilogue after one would reload every pointer it reads. */
+TARGET static inline __attribute__((always_inline)) void finish(const fk__conv2d_args *a, const fk__view *y,
+                                                               const fk__residual *res, int n, const pixels *px,
+                                                               int co, __mmask16 m, __mmask16 q, __m512 *v)
 {
-    v = fk__avx512_epilogue(&a->ep, v, co, m);
+    for (int p = 0; p < PX; p++)
+        v[p] = fk__avx512_epilogue(&a->ep, v[p], co, m);
     if (res) {
         /* the residual's lanes past its channels add +0.0f, as the add's zero extension does */
-        v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(q, fk__at(&res->r, n, oy, ox, co)));
-        v = fk__avx512_epilogue(&res->ep, v, co, m);
+        for (int p = 0; p < px->count; p++)
+            v[p] = _mm512_add_ps(v[p], _mm512_maskz_loadu_ps(q, fk__at(&res->r, n, px->oy[p], px->ox[p], co)));
+        for (int p = 0; p < PX; p++)
+            v[p] = fk__avx512_epilogue(&res->ep, v[p], co, m);
     }
-    _mm512_mask_storeu_ps(fk__at(y, n, oy, ox, co), m, v);
 }
 
 /* The body of a micro-kernel over every tap, for STEP (one or two panels): three cases, as the
@@ -114,10 +118,13 @@ TARGET static void block2(const fk__conv2d_args *a, const fk__view *x, const fk_
     int left = a->cout - co, rc = res ? res->r.c - co : 0;
     __mmask16 m0 = fk__avx512_mask(left), m1 = fk__avx512_mask(left - CO);
     __mmask16 q0 = fk__avx512_mask(rc < left ? rc : left), q1 = fk__avx512_mask((rc < left ? rc : left) - CO);
-    __m512 acc[PX][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}, {a40, a41}, {a50, a51}};
+    __m512 v0[PX] = {a00, a10, a20, a30, a40, a50}, v1[PX] = {a01, a11, a21, a31, a41, a51};
+    finish(a, y, res, n, px, co, m0, q0, v0);
+    finish(a, y, res, n, px, co + CO, m1, q1, v1);
     for (int p = 0; p < px->count; p++) {
-        store_one(a, y, res, n, px->oy[p], px->ox[p], co, m0, q0, acc[p][0]);
-        store_one(a, y, res, n, px->oy[p], px->ox[p], co + CO, m1, q1, acc[p][1]);
+        float *out = fk__at(y, n, px->oy[p], px->ox[p], co);
+        _mm512_mask_storeu_ps(out, m0, v0[p]);
+        _mm512_mask_storeu_ps(out + CO, m1, v1[p]);
     }
 }
 
@@ -131,9 +138,10 @@ TARGET static void block1(const fk__conv2d_args *a, const fk__view *x, const fk_
     FK__TAPS(FK__STEP1);
     int left = a->cout - co, rc = res ? res->r.c - co : 0;
     __mmask16 m0 = fk__avx512_mask(left), q0 = fk__avx512_mask(rc < left ? rc : left);
-    __m512 acc[PX] = {a00, a10, a20, a30, a40, a50};
+    __m512 v0[PX] = {a00, a10, a20, a30, a40, a50};
+    finish(a, y, res, n, px, co, m0, q0, v0);
     for (int p = 0; p < px->count; p++)
-        store_one(a, y, res, n, px->oy[p], px->ox[p], co, m0, q0, acc[p]);
+        _mm512_mask_storeu_ps(fk__at(y, n, px->oy[p], px->ox[p], co), m0, v0[p]);
 }
 
 /* The coordinates of the PX pixels from pix on; spare lanes past the image repeat its last pixel

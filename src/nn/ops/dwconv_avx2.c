@@ -77,14 +77,14 @@ _Pragma("GCC unroll 8")                                                         
                     acc[p] = _mm256_fmadd_ps(fk__avx2_load_part(in + p * step, left, m), wv, acc[p]);                  \
             }                                                                                                          \
         }                                                                                                              \
-_Pragma("GCC unroll 8")                                                                                                \
-        for (int p = 0; p < PX; p++) {                                                                                 \
+        /* every epilogue before the first store, which could alias what it reads */                                   \
+        _Pragma("GCC unroll 8") for (int p = 0; p < PX; p++) acc[p] = fk__avx2_epilogue(&a->ep, acc[p], ch, left, m);  \
+        _Pragma("GCC unroll 8") for (int p = 0; p < PX; p++) {                                                         \
             float *out = fk__at(y, n, oy, ox + p, ch);                                                                 \
-            __m256 v = fk__avx2_epilogue(&a->ep, acc[p], ch, left, m);                                                 \
             if (left == 8)                                                                                             \
-                _mm256_storeu_ps(out, v);                                                                              \
+                _mm256_storeu_ps(out, acc[p]);                                                                         \
             else                                                                                                       \
-                _mm256_maskstore_ps(out, m, v);                                                                        \
+                _mm256_maskstore_ps(out, m, acc[p]);                                                                   \
         }                                                                                                              \
     }                                                                                                                  \
 }

@@ -67,8 +67,10 @@ TARGET static void one_pixel(const fk__dwconv_args *a, const fk__view *x, const 
                         _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, in + p * step), wv, acc[p]);                       \
                 }                                                                                                   \
             }                                                                                                       \
+            /* every epilogue before the first store, which could alias what it reads */                           \
+            _Pragma("GCC unroll 8") for (int p = 0; p < PX; p++) acc[p] = fk__avx512_epilogue(&a->ep, acc[p], ch, m); \
             _Pragma("GCC unroll 8") for (int p = 0; p < PX; p++)                                                    \
-                _mm512_mask_storeu_ps(fk__at(y, n, oy, ox + p, ch), m, fk__avx512_epilogue(&a->ep, acc[p], ch, m)); \
+                _mm512_mask_storeu_ps(fk__at(y, n, oy, ox + p, ch), m, acc[p]);                                     \
         }                                                                                                           \
     }
 DEFINE_RUN(run8, 8)
