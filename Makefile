@@ -6,7 +6,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 export FACEKIT_MODELS ?= $(CURDIR)/models/face-api
 
-.PHONY: all deps models build build-san build-fuzz test test-fast test-san test-python demo install python eval bench train-demo fuzz fuzz-replay clean help
+.PHONY: all deps models build build-san build-fuzz test test-fast test-san test-python demo install python eval bench peak train-demo fuzz fuzz-replay clean help
 
 all: build
 
@@ -81,11 +81,15 @@ eval: models build
 train-demo: models build
 	scripts/train_demo.sh $(BUILD)
 
+peak: build
+	$(BUILD)/bench/bench_peak
+
 bench: models build
+	$(BUILD)/bench/bench_peak
 	$(BUILD)/bench/bench_stages --threads 1 $(if $(BENCH_OUT),--json $(BENCH_OUT))
 	$(BUILD)/bench/bench_stages --threads 2 $(if $(BENCH_OUT),--json $(basename $(BENCH_OUT)).2threads.json)
 	OMP_NUM_THREADS=1 $(BUILD)/bench/bench_index $(if $(BENCH_OUT),--json $(basename $(BENCH_OUT)).index.json)
-	$(BUILD)/bench/bench_tfgraph --dir $(or $(FACEKIT_HUMAN_MODELS),models/human)
+	$(BUILD)/bench/bench_tfgraph --peak auto --dir $(or $(FACEKIT_HUMAN_MODELS),models/human)
 	$(if $(BENCH_DLIB),$(BUILD)/bench/bench_stages --threads 1 --runs 3 --json $(BUILD)/bench-1thread.json >/dev/null && scripts/bench_dlib.sh $(BUILD)/bench-1thread.json)
 
 build-fuzz:

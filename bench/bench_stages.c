@@ -10,9 +10,10 @@
 #include "core/file.h"
 #include "face/session.h"
 #include "facekit/facekit.h"
+#include "nn/plan.h"
+#include "peak.h"
 
 #define MAX_SAMPLES 4096
-#define PEAK_GFLOPS_PER_CORE 95.0 /* AVX2 FMA fp32 on this machine's Zen 3 cores */
 
 typedef enum stage {
     ST_DECODE,
@@ -285,6 +286,10 @@ int main(int argc, char **argv)
     stats st[ST_COUNT];
     char title[64];
     snprintf(title, sizeof title, "stage (%d thread%s)", threads, threads == 1 ? "" : "s");
+    /* measured here, after the timed runs, on the widest ISA the fast kernels use */
+    fk_peak_isa peak_isa;
+    double peak = fk_peak_best(&peak_isa);
+    printf("peak: %.1f GFLOP/s per thread (%s, measured now)\n", peak, fk_peak_isa_name(peak_isa));
     printf("%-32s %10s %6s %12s %9s %8s\n", title, "median ms", "n", "GFLOP", "GFLOP/s", "of peak");
     for (int k = 0; k < ST_COUNT; k++) {
         st[k] = summarize(&all[k]);
@@ -299,7 +304,7 @@ int main(int argc, char **argv)
         }
         if (gflop > 0)
             printf("%-32s %10.2f %6d %12.3f %9.1f %7.1f%%\n", stage_name[k], st[k].median, st[k].n, gflop,
-                   gflop / (st[k].median / 1e3), 100 * gflop / (st[k].median / 1e3) / (PEAK_GFLOPS_PER_CORE * threads));
+                   gflop / (st[k].median / 1e3), 100 * gflop / (st[k].median / 1e3) / (peak * threads));
         else
             printf("%-32s %10.2f %6d\n", stage_name[k], st[k].median, st[k].n);
     }
@@ -309,11 +314,16 @@ int main(int argc, char **argv)
         FILE *f = fopen(json, "w");
         if (!f)
             return fprintf(stderr, "bench: %s: %s\n", json, strerror(errno)), 1;
-        fprintf(f, "{\"schema\": \"face-peers-bench/v1\", \"system\": \"facekit\", \"variant\": \"c-avx2\", "
+        fk__kernels kern = fk__kernels_from_env();
+        const char *variant = kern == FK__KERNELS_REFERENCE ? "c-reference"
+                              : kern == FK__KERNELS_PORTABLE ? "c-portable"
+                              : kern == FK__KERNELS_FAST && fk__cpu_has_avx512() ? "c-avx512"
+                                                                                 : "c-avx2";
+        fprintf(f, "{\"schema\": \"face-peers-bench/v1\", \"system\": \"facekit\", \"variant\": \"%s\", "
                    "\"backend\": \"cpu\", \"decoder\": \"libjpegturbo\", \"threads\": %d,\n"
                    " \"versions\": {\"facekit\": \"%s\", \"face-api-models\": \"1.7.15\"},\n"
                    " \"config\": {\"runs\": %d, \"warmup\": %d},\n \"stages\": {",
-                threads, FACEKIT_VERSION_STRING, runs, warmup);
+                variant, threads, FACEKIT_VERSION_STRING, runs, warmup);
         for (int k = 0, first = 1; k < ST_COUNT; k++) {
             if (all[k].n == 0)
                 continue;

@@ -6,6 +6,7 @@
 
 #include "nn/load/tfgraph.h"
 #include "nn/plan.h"
+#include "peak.h"
 
 static double now_ms(void)
 {
@@ -31,19 +32,28 @@ int main(int argc, char **argv)
             dir = argv[++first];
         else if (!strcmp(argv[first], "--runs") && first + 1 < argc)
             runs = atoi(argv[++first]);
-        else if (!strcmp(argv[first], "--peak") && first + 1 < argc)
-            peak = atof(argv[++first]);
+        else if (!strcmp(argv[first], "--peak") && first + 1 < argc) {
+            ++first;
+            if (!strcmp(argv[first], "auto")) {
+                fk_peak_isa isa;
+                peak = fk_peak_best(&isa);
+                fprintf(stderr, "bench_tfgraph: measured peak %.1f GFLOP/s per thread (%s)\n", peak,
+                        fk_peak_isa_name(isa));
+            } else {
+                peak = atof(argv[first]);
+            }
+        }
         else {
-            fprintf(stderr, "usage: bench_tfgraph [--dir DIR] [--runs N] [--peak GFLOPS] [MODEL...]\n"
-                            "  one thread; MODEL is a name in DIR (models/human), e.g. blazeface; --peak (from\n"
-                            "  bench_train --peak) adds the share of it each model reaches\n");
+            fprintf(stderr, "usage: bench_tfgraph [--dir DIR] [--runs N] [--peak GFLOPS|auto] [MODEL...]\n"
+                            "  one thread; MODEL is a name in DIR (models/human), e.g. blazeface; --peak adds the\n"
+                            "  share of that peak each model reaches (auto: measure it here, as make peak)\n");
             return 2;
         }
     }
     if (runs < 1 || runs > 10000)
         runs = 50;
     static const char *const dflt[] = {"antispoof", "liveness", "emotion", "gender", "gear", "blazeface",
-                                       "blazeface-front", "faceres", "facemesh"};
+                                       "blazeface-front", "faceres", "facemesh", "age", "iris", "mobileface", "mobilefacenet"};
     int n = first < argc ? argc - first : (int)(sizeof dflt / sizeof dflt[0]);
     double *t = malloc((size_t)runs * sizeof *t);
     if (!t)

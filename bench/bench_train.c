@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "facekit/train.h"
+#include "peak.h"
 
 static double now_ms(void)
 {
@@ -17,51 +18,6 @@ static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
-}
-
-/* The fp32 FMA peak of one core, measured: 12 independent chains of vector FMAs (enough to cover
- * the latency on the cores we run on), on the widest vectors the CPU has. */
-typedef float v16 __attribute__((vector_size(64)));
-typedef float v8 __attribute__((vector_size(32)));
-#define PEAK_CHAINS(V, W)                                                                             \
-    V acc[12];                                                                                        \
-    for (int i = 0; i < 12; i++)                                                                      \
-        acc[i] = (V){0} + (float)i * 1e-3f;                                                           \
-    V m = (V){0} + 0.999999f, a = (V){0} + 1e-7f;                                                     \
-    double t0 = now_ms();                                                                             \
-    for (long r = 0; r < rounds; r++)                                                                 \
-        for (int i = 0; i < 12; i++)                                                                  \
-            acc[i] = acc[i] * m + a;                                                                  \
-    double ms = now_ms() - t0;                                                                        \
-    float sink = 0;                                                                                   \
-    for (int i = 0; i < 12; i++)                                                                      \
-        sink += acc[i][0];                                                                            \
-    if (sink == 12345.0f)                                                                             \
-        puts("");                                                                                     \
-    return 2.0 * W * 12 * (double)rounds / (ms * 1e6);
-
-__attribute__((target("avx512f"), noinline)) static double peak_avx512(long rounds)
-{
-    PEAK_CHAINS(v16, 16)
-}
-
-__attribute__((target("avx2,fma"), noinline)) static double peak_avx2(long rounds)
-{
-    PEAK_CHAINS(v8, 8)
-}
-
-static double peak_gflops(const char **isa)
-{
-    __builtin_cpu_init();
-    int wide = __builtin_cpu_supports("avx512f");
-    *isa = wide ? "avx512f" : "avx2+fma";
-    double best = 0;
-    for (int k = 0; k < 5; k++) {
-        double g = wide ? peak_avx512(20000000) : peak_avx2(20000000);
-        if (g > best)
-            best = g;
-    }
-    return best;
 }
 
 int main(int argc, char **argv)
@@ -81,7 +37,9 @@ int main(int argc, char **argv)
             size = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--peak")) {
             const char *isa;
-            double g = peak_gflops(&isa);
+            fk_peak_isa which;
+            double g = fk_peak_best(&which);
+            isa = fk_peak_isa_name(which);
             printf("{\"peak_gflops_per_core\":%.1f,\"isa\":\"%s\"}\n", g, isa);
             return 0;
         } else if (!strcmp(argv[i], "--forward"))
