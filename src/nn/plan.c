@@ -106,8 +106,9 @@ static fk__view node_view(const fk__plan *p, int id)
     return fk__view_packed(p->arena + p->offset[id], s);
 }
 
-/* Floats of a depthwise band in scratch: well inside L1 with the rows it reads. */
-#define FK__BAND_FLOATS 8192
+/* Floats of a depthwise band in scratch: inside L2 with the rows it reads, and enough rows that
+ * the per-band set-up (the flat kernel's weight patterns, a partial pixel block) stays small. */
+#define FK__BAND_FLOATS 32768
 
 /* A node's view before the arena exists: its shape and strides only. */
 static fk__view shape_view(const fk__plan *p, int id)

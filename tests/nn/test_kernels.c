@@ -466,6 +466,8 @@ static void test_dwconv_random(void)
             c = 1100; /* wider than the fast kernel's stack row: falls back to the reference */
         if (t % 8 == 5)
             c = 24 + 24 * (t % 3); /* BlazeFace's widths: whole and partial vectors of both tiers */
+        if (t == 16 || t == 18)
+            c = t == 16 ? 3 : 8, w = 70; /* flat runs of 64 and 24 pixels (AVX-512) */
         int k = t % 3 == 0 ? 1 : t % 6 == 4 ? 5 : 3, s = 1 + t % 2;
         fk__padding pad = t % 4 < 2 ? FK__PAD_SAME : FK__PAD_VALID;
         int oh, ow, pt, pl;

@@ -46,19 +46,22 @@ typedef struct pixels {
 
 /* The block's sums through the convolution's epilogue, then the fused residual's if any, all
  * computed before the first store: a masked store may alias anything as far as the compiler
- * knows, so an epilogue after one would reload every pointer it reads. */
-TARGET static inline __attribute__((always_inline)) void finish(const fk__conv2d_args *a, const fk__view *y,
-                                                               const fk__residual *res, int n, const pixels *px,
-                                                               int co, __mmask16 m, __mmask16 q, __m512 *v)
+ * knows, so an epilogue after one would reload every pointer it reads. Spare pixels (past
+ * px->count) repeat the last real one, so their addresses are inside the views; their loads and
+ * stores are masked off. */
+TARGET static inline __attribute__((always_inline)) void finish(const fk__conv2d_args *a, const fk__residual *res,
+                                                               int n, const pixels *px, int co, __mmask16 m,
+                                                               __mmask16 q, __m512 *v)
 {
-    for (int p = 0; p < PX; p++)
-        v[p] = fk__avx512_epilogue(&a->ep, v[p], co, m);
+    /* constant trip counts, so v stays in registers; pixels past count are masked off */
+    _Pragma("GCC unroll 6") for (int p = 0; p < PX; p++) v[p] = fk__avx512_epilogue(&a->ep, v[p], co, m);
     if (res) {
         /* the residual's lanes past its channels add +0.0f, as the add's zero extension does */
-        for (int p = 0; p < px->count; p++)
-            v[p] = _mm512_add_ps(v[p], _mm512_maskz_loadu_ps(q, fk__at(&res->r, n, px->oy[p], px->ox[p], co)));
-        for (int p = 0; p < PX; p++)
-            v[p] = fk__avx512_epilogue(&res->ep, v[p], co, m);
+        _Pragma("GCC unroll 6") for (int p = 0; p < PX; p++) {
+            __mmask16 qp = p < px->count ? q : 0;
+            v[p] = _mm512_add_ps(v[p], _mm512_maskz_loadu_ps(qp, fk__at(&res->r, n, px->oy[p], px->ox[p], co)));
+        }
+        _Pragma("GCC unroll 6") for (int p = 0; p < PX; p++) v[p] = fk__avx512_epilogue(&res->ep, v[p], co, m);
     }
 }
 
@@ -119,12 +122,12 @@ TARGET static void block2(const fk__conv2d_args *a, const fk__view *x, const fk_
     __mmask16 m0 = fk__avx512_mask(left), m1 = fk__avx512_mask(left - CO);
     __mmask16 q0 = fk__avx512_mask(rc < left ? rc : left), q1 = fk__avx512_mask((rc < left ? rc : left) - CO);
     __m512 v0[PX] = {a00, a10, a20, a30, a40, a50}, v1[PX] = {a01, a11, a21, a31, a41, a51};
-    finish(a, y, res, n, px, co, m0, q0, v0);
-    finish(a, y, res, n, px, co + CO, m1, q1, v1);
-    for (int p = 0; p < px->count; p++) {
+    finish(a, res, n, px, co, m0, q0, v0);
+    finish(a, res, n, px, co + CO, m1, q1, v1);
+    _Pragma("GCC unroll 6") for (int p = 0; p < PX; p++) {
         float *out = fk__at(y, n, px->oy[p], px->ox[p], co);
-        _mm512_mask_storeu_ps(out, m0, v0[p]);
-        _mm512_mask_storeu_ps(out + CO, m1, v1[p]);
+        _mm512_mask_storeu_ps(out, p < px->count ? m0 : 0, v0[p]);
+        _mm512_mask_storeu_ps(out + CO, p < px->count ? m1 : 0, v1[p]);
     }
 }
 
@@ -139,9 +142,9 @@ TARGET static void block1(const fk__conv2d_args *a, const fk__view *x, const fk_
     int left = a->cout - co, rc = res ? res->r.c - co : 0;
     __mmask16 m0 = fk__avx512_mask(left), q0 = fk__avx512_mask(rc < left ? rc : left);
     __m512 v0[PX] = {a00, a10, a20, a30, a40, a50};
-    finish(a, y, res, n, px, co, m0, q0, v0);
-    for (int p = 0; p < px->count; p++)
-        _mm512_mask_storeu_ps(fk__at(y, n, px->oy[p], px->ox[p], co), m0, v0[p]);
+    finish(a, res, n, px, co, m0, q0, v0);
+    _Pragma("GCC unroll 6") for (int p = 0; p < PX; p++)
+        _mm512_mask_storeu_ps(fk__at(y, n, px->oy[p], px->ox[p], co), p < px->count ? m0 : 0, v0[p]);
 }
 
 /* The coordinates of the PX pixels from pix on; spare lanes past the image repeat its last pixel

@@ -76,10 +76,97 @@ TARGET static void one_pixel(const fk__dwconv_args *a, const fk__view *x, const 
 DEFINE_RUN(run8, 8)
 DEFINE_RUN(run4, 4)
 
+/* Stride-1 rows of packed pixels, seen flat: P pixels of c channels are P * c consecutive floats,
+ * 12 vectors of 16 with no lane wasted (BlazeFace's 24 channels fill 16 + 8 lanes as two vectors
+ * per pixel otherwise). Vector j of a tap meets the weights of channels (16 j .. 16 j + 15) mod c,
+ * a pattern that repeats every GV vectors (GV = lcm(c, 16) / 16): per tap, GV weight vectors
+ * expanded once per call into `pat`, then 12 independent FMA chains. Each output is the same sum,
+ * in the same tap order, as one_pixel's. */
+#define FLAT_VECS 12
+#define FLAT_MAX_TAPS 25
+#define FLAT_MAX_GV 6
+
+typedef struct flat {
+    int gv, pixels;                       /* pattern period in vectors, pixels per 12 vectors */
+    float pat[FLAT_MAX_TAPS][FLAT_MAX_GV * 16];
+    float ep[4][FLAT_MAX_GV * 16];        /* bias, scale, shift, slopes on the same pattern */
+    fk__epilogue e;
+} flat;
+
+/* The pattern period in vectors, lcm(c, 16) / 16, where a kernel is built for it; else 0. */
+static int flat_period(int c)
+{
+    int g = c, b = 16;
+    while (b) {
+        int t = g % b;
+        g = b;
+        b = t;
+    }
+    int gv = c / g; /* lcm(c, 16) / 16 = c / gcd(c, 16) */
+    return gv == 1 || gv == 2 || gv == 3 || gv == 4 || gv == 6 ? gv : 0;
+}
+
+static bool flat_setup(const fk__dwconv_args *a, const fk__view *x, const fk__view *y, flat *f)
+{
+    int c = a->c, taps = a->kh * a->kw;
+    f->gv = a->stride_w == 1 && x->sw == c && y->sw == c && taps <= FLAT_MAX_TAPS ? flat_period(c) : 0;
+    if (!f->gv)
+        return false;
+    f->pixels = FLAT_VECS * 16 / c;
+    int len = f->gv * 16;
+    for (int t = 0; t < taps; t++)
+        for (int i = 0; i < len; i++)
+            f->pat[t][i] = a->weights[(size_t)t * c + i % c];
+    const float *src[4] = {a->ep.bias, a->ep.scale, a->ep.shift, a->ep.act == FK__ACT_PRELU ? a->ep.slopes : NULL};
+    for (int k = 0; k < 4; k++)
+        for (int i = 0; src[k] && i < len; i++)
+            f->ep[k][i] = src[k][i % c];
+    f->e = a->ep;
+    f->e.bias = src[0] ? f->ep[0] : NULL;
+    f->e.scale = src[1] ? f->ep[1] : NULL;
+    f->e.shift = src[2] ? f->ep[2] : NULL;
+    f->e.slopes = src[3] ? f->ep[3] : NULL;
+    return true;
+}
+
+#define DEFINE_FLAT(NAME, GV)                                                                                       \
+    TARGET static void NAME(const fk__dwconv_args *a, const flat *f, const fk__view *x, const fk__view *y, int n, \
+                            int oy, int ox, int ky0, int ky1)                                                       \
+    {                                                                                                               \
+        __m512 acc[FLAT_VECS];                                                                                      \
+        _Pragma("GCC unroll 12") for (int j = 0; j < FLAT_VECS; j++) acc[j] = _mm512_setzero_ps();                 \
+        for (int ky = ky0; ky < ky1; ky++) {                                                                        \
+            int iy = oy * a->stride_h - a->pad_top + ky;                                                            \
+            const float *in = fk__at(x, n, iy, ox - a->pad_left, 0);                                                \
+            for (int kx = 0; kx < a->kw; kx++, in += a->c) {                                                        \
+                const float *pw = f->pat[ky * a->kw + kx];                                                          \
+                __m512 w[GV];                                                                                       \
+                _Pragma("GCC unroll 6") for (int g = 0; g < GV; g++) w[g] = _mm512_loadu_ps(pw + 16 * g);           \
+                _Pragma("GCC unroll 12") for (int j = 0; j < FLAT_VECS; j++) acc[j] =                               \
+                    _mm512_fmadd_ps(_mm512_loadu_ps(in + 16 * j), w[j % GV], acc[j]);                              \
+            }                                                                                                       \
+        }                                                                                                           \
+        float *out = fk__at(y, n, oy, ox, 0);                                                                       \
+        _Pragma("GCC unroll 12") for (int j = 0; j < FLAT_VECS; j++) acc[j] =                                       \
+            fk__avx512_epilogue(&f->e, acc[j], 16 * (j % GV), (__mmask16)0xffff);                                   \
+        _Pragma("GCC unroll 12") for (int j = 0; j < FLAT_VECS; j++) _mm512_storeu_ps(out + 16 * j, acc[j]);        \
+    }
+DEFINE_FLAT(flat1, 1)
+DEFINE_FLAT(flat2, 2)
+DEFINE_FLAT(flat3, 3)
+DEFINE_FLAT(flat4, 4)
+DEFINE_FLAT(flat6, 6)
+
 TARGET void fk__dwconv_avx512(const fk__dwconv_args *a, const fk__view *x, const fk__view *y, int ith, int nth)
 {
     int r0, r1;
     fk__split_rows(y->n * y->h, ith, nth, &r0, &r1);
+    flat f;
+    bool use_flat = r0 < r1 && flat_setup(a, x, y, &f);
+    void (*flat_fn)(const fk__dwconv_args *, const flat *, const fk__view *, const fk__view *, int, int, int, int,
+                    int) = NULL;
+    if (use_flat)
+        flat_fn = f.gv == 1 ? flat1 : f.gv == 2 ? flat2 : f.gv == 3 ? flat3 : f.gv == 4 ? flat4 : flat6;
     for (int r = r0; r < r1; r++) {
         int n = r / y->h, oy = r % y->h;
         int ky0 = 0, ky1 = a->kh;
@@ -89,7 +176,10 @@ TARGET void fk__dwconv_avx512(const fk__dwconv_args *a, const fk__view *x, const
             ky1--;
         for (int ox = 0; ox < y->w;) {
             int left = ox * a->stride_w - a->pad_left;
-            if (ox + 8 <= y->w && left >= 0 && (ox + 7) * a->stride_w - a->pad_left + a->kw <= x->w) {
+            if (use_flat && ox + f.pixels <= y->w && left >= 0 && ox + f.pixels - 1 - a->pad_left + a->kw <= x->w) {
+                flat_fn(a, &f, x, y, n, oy, ox, ky0, ky1);
+                ox += f.pixels;
+            } else if (ox + 8 <= y->w && left >= 0 && (ox + 7) * a->stride_w - a->pad_left + a->kw <= x->w) {
                 run8(a, x, y, n, oy, ox, ky0, ky1);
                 ox += 8;
             } else if (ox + 4 <= y->w && left >= 0 && (ox + 3) * a->stride_w - a->pad_left + a->kw <= x->w) {
