@@ -306,11 +306,16 @@ static void test_diff_view_nan(void)
 static void test_conv_random(void)
 {
     static const int ks[][2] = {{1, 1}, {3, 3}, {7, 7}, {1, 3}, {2, 2}};
-    for (int t = 0; t < 60; t++) {
+    for (int t = 0; t < 76; t++) {
         int n = 1 + t % 3, h = 1 + (t * 7) % 17, w = 1 + (t * 5) % 13, cin = 1 + (t * 11) % 37, cout = 1 + (t * 13) % 29;
         if (t % 10 == 9)
             cout = 33 + t, cin = 40 + t; /* several channel blocks and a remainder */
         int kh = ks[t % 5][0], kw = ks[t % 5][1], s = 1 + t % 3;
+        if (t % 15 == 0 && t > 0) {
+            /* 1x1 over the input widths the AVX-512 wide kernel is compiled for, 12-pixel blocks */
+            static const int wide_cin[] = {16, 24, 48, 96, 128};
+            s = 1, cin = wide_cin[(t / 15) % 5], cout = 24 + 8 * (t / 15);
+        }
         fk__padding pad = (t / 5) % 2 ? FK__PAD_VALID : FK__PAD_SAME;
         int oh, ow, pt, pl;
         if (!fk__pad_axis(h, kh, s, pad, &oh, &pt) || !fk__pad_axis(w, kw, s, pad, &ow, &pl))

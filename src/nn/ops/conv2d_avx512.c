@@ -147,6 +147,83 @@ TARGET static void block1(const fk__conv2d_args *a, const fk__view *x, const fk_
         _mm512_mask_storeu_ps(fk__at(y, n, px->oy[p], px->ox[p], co), p < px->count ? m0 : 0, v0[p]);
 }
 
+/* A 1x1 convolution over packed rows with few input channels (BlazeFace's 24 to 96, FaceMesh's 16
+ * to 128): the inner loop is short, so per-block work is what costs. Twelve pixels by two panels
+ * (24 accumulators of 32 zmm), the input channels a compile-time constant so the twelve pixels are
+ * constant displacements from one pointer (twelve pointers would spill). Same sums, same order. */
+#define WPX 12
+#define DEFINE_WIDE(NAME, CIN)                                                                                      \
+    TARGET static void NAME(const fk__conv2d_args *a, const fk__view *x, const fk__view *y,                        \
+                            const fk__residual *res, int n, int pix, int co)                                        \
+    {                                                                                                               \
+        const size_t kk = (size_t)(CIN) * CO;                                                                       \
+        const float *w = a->packed + (size_t)(co / CO) * kk;                                                        \
+        const float *in = x->data + n * x->sn + (ptrdiff_t)pix * (CIN);                                             \
+        __m512 s[WPX], t[WPX];                                                                                      \
+        _Pragma("GCC unroll 12") for (int p = 0; p < WPX; p++) s[p] = t[p] = _mm512_setzero_ps();                  \
+        for (int c = 0; c < (CIN); c++, w += CO) {                                                                  \
+            __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + kk);                                           \
+            _Pragma("GCC unroll 12") for (int p = 0; p < WPX; p++) {                                                \
+                __m512 b = _mm512_set1_ps(in[p * (CIN) + c]);                                                       \
+                s[p] = _mm512_fmadd_ps(b, w0, s[p]);                                                                \
+                t[p] = _mm512_fmadd_ps(b, w1, t[p]);                                                                \
+            }                                                                                                       \
+        }                                                                                                           \
+        int left = a->cout - co, rc = res ? res->r.c - co : 0;                                                      \
+        __mmask16 m0 = fk__avx512_mask(left), m1 = fk__avx512_mask(left - CO);                                      \
+        _Pragma("GCC unroll 12") for (int p = 0; p < WPX; p++) {                                                    \
+            s[p] = fk__avx512_epilogue(&a->ep, s[p], co, m0);                                                       \
+            t[p] = fk__avx512_epilogue(&a->ep, t[p], co + CO, m1);                                                  \
+        }                                                                                                           \
+        if (res) {                                                                                                  \
+            /* the residual's lanes past its channels add +0.0f, as the add's zero extension does */               \
+            int rl = rc < left ? rc : left;                                                                         \
+            __mmask16 q0 = fk__avx512_mask(rl), q1 = fk__avx512_mask(rl - CO);                                      \
+            const float *r = res->r.data + n * res->r.sn + (ptrdiff_t)pix * res->r.sw + co;                         \
+            _Pragma("GCC unroll 12") for (int p = 0; p < WPX; p++) {                                                \
+                s[p] = _mm512_add_ps(s[p], _mm512_maskz_loadu_ps(q0, r + p * res->r.sw));                           \
+                t[p] = _mm512_add_ps(t[p], _mm512_maskz_loadu_ps(q1, r + p * res->r.sw + CO));                      \
+                s[p] = fk__avx512_epilogue(&res->ep, s[p], co, m0);                                                 \
+                t[p] = fk__avx512_epilogue(&res->ep, t[p], co + CO, m1);                                            \
+            }                                                                                                       \
+        }                                                                                                           \
+        float *out = y->data + n * y->sn + (ptrdiff_t)pix * y->sw + co;                                             \
+        _Pragma("GCC unroll 12") for (int p = 0; p < WPX; p++) {                                                    \
+            _mm512_mask_storeu_ps(out + p * y->sw, m0, s[p]);                                                       \
+            _mm512_mask_storeu_ps(out + p * y->sw + CO, m1, t[p]);                                                  \
+        }                                                                                                           \
+    }
+DEFINE_WIDE(wide16, 16)
+DEFINE_WIDE(wide24, 24)
+DEFINE_WIDE(wide32, 32)
+DEFINE_WIDE(wide48, 48)
+DEFINE_WIDE(wide64, 64)
+DEFINE_WIDE(wide96, 96)
+DEFINE_WIDE(wide128, 128)
+
+typedef void (*wide_fn)(const fk__conv2d_args *, const fk__view *, const fk__view *, const fk__residual *, int, int,
+                        int);
+
+/* The wide kernel for this layer, or NULL: a 1x1 stride-1 convolution over packed rows (x, y and
+ * the residual with rows that follow each other), cin one of the compiled ones. */
+static wide_fn wide_for(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, const fk__residual *res)
+{
+    if (a->kh != 1 || a->kw != 1 || a->stride_h != 1 || a->stride_w != 1 || a->pad_top != 0 || a->pad_left != 0 ||
+        x->sw != a->cin || x->sh != (ptrdiff_t)x->w * a->cin || y->sh != (ptrdiff_t)y->w * y->sw ||
+        (res && res->r.sh != (ptrdiff_t)res->r.w * res->r.sw))
+        return NULL;
+    switch (a->cin) {
+    case 16: return wide16;
+    case 24: return wide24;
+    case 32: return wide32;
+    case 48: return wide48;
+    case 64: return wide64;
+    case 96: return wide96;
+    case 128: return wide128;
+    default: return NULL;
+    }
+}
+
 /* The coordinates of the PX pixels from pix on; spare lanes past the image repeat its last pixel
  * (computed, never stored). */
 static void locate(int pix, int npix, int ow, pixels *px)
@@ -167,6 +244,7 @@ TARGET void fk__conv2d_avx512(const fk__conv2d_args *a, const fk__view *x, const
                               int ith, int nth)
 {
     int npix = y->h * y->w, blocks_per_image = (npix + PX - 1) / PX;
+    wide_fn wide = wide_for(a, x, y, res);
     int b0, b1;
     fk__split_rows(y->n * blocks_per_image, ith, nth, &b0, &b1);
     /* tiles of pixel blocks whose input fits in L2; in a tile, channel blocks outside and pixels
@@ -180,6 +258,12 @@ TARGET void fk__conv2d_avx512(const fk__conv2d_args *a, const fk__view *x, const
         for (int co = 0; co < a->cout; co += 2 * CO)
             for (int b = t0; b < t1; b++) {
                 int n = b / blocks_per_image, pix = (b % blocks_per_image) * PX;
+                if (wide && a->cout - co > CO && b + 1 < t1 && (b + 1) / blocks_per_image == n &&
+                    pix + WPX <= npix) {
+                    wide(a, x, y, res, n, pix, co); /* this block and the next */
+                    b++;
+                    continue;
+                }
                 pixels px;
                 locate(pix, npix, y->w, &px);
                 if (a->cout - co > CO)
