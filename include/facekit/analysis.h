@@ -33,13 +33,19 @@ typedef struct fk_point3 {
     double x, y, z; /* x, y in source-image pixels; z in the same scale, relative to the face's centre */
 } fk_point3;
 
+#define FK_IRIS_POINTS 5 /* per eye: centre, then the iris edge right, above, left, below */
 typedef struct fk_mesh {
     fk_point3 points[FK_MESH_POINTS]; /* MediaPipe FaceMesh's 468-point topology */
     float score;                      /* facemesh's face-presence score, 0..1 (Human drops a face below 0.2) */
     fk_box crop;                      /* the square the net saw, in image pixels */
+    /* With the iris model loaded (FK_NET_IRIS): the irises of the left eye (the subject's, on the
+     * image's right) then the right one, and the eye contours in points[] refined by it, as
+     * Human's augmentIris does. */
+    int has_iris;
+    fk_point3 iris[2 * FK_IRIS_POINTS];
 } fk_mesh;
 
-/* The 468 points of a detected face (facemesh, needs FK_NET_FACEMESH). */
+/* The 468 points of a detected face (facemesh, needs FK_NET_FACEMESH; FK_NET_IRIS adds the irises). */
 fk_status fk_face_mesh(fk_session *s, const fk_image *img, const fk_face *face, fk_mesh *out);
 
 /* Single-frame liveness. Both scores are 0..1, higher meaning a live face; the decision

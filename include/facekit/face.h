@@ -141,7 +141,8 @@ enum {
     FK_NET_FACERES = 1u << 16,   /* faceres.json: a 1024-D descriptor */
     FK_NET_MOBILEFACENET = 1u << 17, /* mobilefacenet.json: a descriptor */
     FK_NET_EXPRESSION = 1u << 18, /* face-api's FaceExpressionNet (face_expression_model), 7 classes */
-    FK_NET_EVERY = (1u << 19) - 1
+    FK_NET_IRIS = 1u << 19,       /* iris.json: 5 points per iris, with FK_NET_FACEMESH (facekit/analysis.h) */
+    FK_NET_EVERY = (1u << 20) - 1
 };
 
 /* Loaded networks: immutable once loaded, shared by any number of sessions and threads. */
@@ -206,6 +207,8 @@ typedef enum fk_embedder {
     FK_EMBEDDER_FACEAPI = 0, /* face-api's port of dlib's ResNet, weights quantised to uint8 */
     FK_EMBEDDER_DLIB,        /* dlib's own float ResNet (needs FK_NET_DLIB_RESNET) */
     FK_EMBEDDER_FACERES,     /* Human's FaceRes on Human's face crop: 1024-D (needs FK_NET_FACERES) */
+    FK_EMBEDDER_MOBILEFACENET, /* MobileFaceNet (sirius-ai's, via Human) on the ArcFace 112x112 chip from 68
+                                  landmarks: 192-D (needs FK_NET_MOBILEFACENET) */
     FK_EMBEDDER_COUNT,
     FK_EMBEDDER_TRAINED = 64 /* a model of facekit train's (fk_session_set_trained_embedder) */
 } fk_embedder;

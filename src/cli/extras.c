@@ -58,8 +58,8 @@ unsigned cli_extras_nets(unsigned x, const char *dir)
         nets |= FK_NET_EMOTION;
     if (x & CLI_X_GEAR)
         nets |= FK_NET_GEAR;
-    if (x & CLI_X_MESH)
-        nets |= FK_NET_FACEMESH;
+    if (x & CLI_X_MESH) /* the irises too where their model is there, as Human's default */
+        nets |= FK_NET_FACEMESH | (installed("iris", dir) ? FK_NET_IRIS : 0);
     if (x & CLI_X_LIVENESS) {
         /* both when both are there; else the one that is (the load names the missing file if neither) */
         int a = installed("antispoof", dir), l = installed("liveness", dir);
@@ -176,6 +176,17 @@ void cli_extras_json(cJSON *image, const cli_extra *e, size_t n)
                 cJSON_AddItemToArray(pts, p);
             }
             cJSON_AddItemToObject(m, "points", pts);
+            if (x->mesh.has_iris) {
+                cJSON *ir = cJSON_CreateArray();
+                for (int k = 0; k < 2 * FK_IRIS_POINTS; k++) {
+                    cJSON *p = cJSON_CreateArray();
+                    cJSON_AddItemToArray(p, cli_json_double(x->mesh.iris[k].x));
+                    cJSON_AddItemToArray(p, cli_json_double(x->mesh.iris[k].y));
+                    cJSON_AddItemToArray(p, cli_json_double(x->mesh.iris[k].z));
+                    cJSON_AddItemToArray(ir, p);
+                }
+                cJSON_AddItemToObject(m, "iris", ir);
+            }
             cJSON_AddItemToObject(m, "score", cli_json_float(x->mesh.score));
             cJSON_AddItemToObject(m, "crop", box_array(x->mesh.crop));
             cJSON_AddItemToObject(f, "mesh", m);
@@ -211,9 +222,14 @@ void cli_extras_text(FILE *f, const cli_extra *e, size_t n)
                 fprintf(f, "  liveness %.3f (>= %.2f)", (double)x->liveness.liveness, (double)FK_LIVENESS_THRESHOLD);
             fputc('\n', f);
         }
-        if (x->has_mesh)
-            fprintf(f, "  #%zu mesh: %d points, score %.3f, nose tip %.0f,%.0f\n", i, FK_MESH_POINTS,
+        if (x->has_mesh) {
+            fprintf(f, "  #%zu mesh: %d points, score %.3f, nose tip %.0f,%.0f", i, FK_MESH_POINTS,
                     (double)x->mesh.score, x->mesh.points[1].x, x->mesh.points[1].y);
+            if (x->mesh.has_iris)
+                fprintf(f, ", irises %.0f,%.0f and %.0f,%.0f", x->mesh.iris[0].x, x->mesh.iris[0].y,
+                        x->mesh.iris[FK_IRIS_POINTS].x, x->mesh.iris[FK_IRIS_POINTS].y);
+            fputc('\n', f);
+        }
     }
 }
 
@@ -225,6 +241,8 @@ void cli_extras_draw(fk_image *img, const cli_extra *e, size_t n)
         int side = (int)(e[i].mesh.crop.width / 150);
         for (int k = 0; k < FK_MESH_POINTS; k++)
             fk_image_draw_point(img, e[i].mesh.points[k].x, e[i].mesh.points[k].y, side > 1 ? side : 1, 0x40c4ff);
+        for (int k = 0; e[i].mesh.has_iris && k < 2 * FK_IRIS_POINTS; k++)
+            fk_image_draw_point(img, e[i].mesh.iris[k].x, e[i].mesh.iris[k].y, side > 1 ? side : 1, 0xffd740);
     }
 }
 

@@ -107,9 +107,11 @@ void cli_face_opts_help(FILE *f, int embed)
             "                       non-commercial use only; also 'ert') or dlib5 (dlib's 5 points,\n"
             "                       CC0) [%s]\n"
             "  --embedder NAME      faceapi-resnet (face-api's uint8 port of dlib's ResNet),\n"
-            "                       dlib-resnet (dlib's own float weights) or faceres (Human's, 1024-D,\n"
-            "                       on Human's crop of the box, without jitter or flip); descriptors\n"
-            "                       of two embedders are not comparable; or FILE.fktn, a model of `facekit train`'s (a head\n"
+            "                       dlib-resnet (dlib's own float weights), faceres (Human's, 1024-D,\n"
+            "                       on Human's crop of the box) or mobilefacenet (192-D, on the ArcFace\n"
+            "                       chip from 68 landmarks; both without jitter or flip); descriptors\n"
+            "                       of two embedders are not comparable; or FILE.fktn, a model of\n"
+            "                       `facekit train`'s (a head\n"
             "                       on its base's descriptors, or a CNN on chips; its threshold is the\n"
             "                       default) [%s]\n"
             "  --jitter N           descriptors: the mean over N randomly jittered copies of the chip,\n"
@@ -289,7 +291,7 @@ int cli_face_opts_resolve(const char *verb, cli_face_opts *o, fk_detect_options 
         return cli_usage_error(verb, "--landmarker: '%s' is not faceapi68, dlib68 or dlib5", o->landmarker);
     const fk_model_info *e = fk_model_find(o->embedder);
     if (!e || e->role != FK_ROLE_EMBEDDER)
-        return cli_usage_error(verb, "--embedder: '%s' is not faceapi-resnet, dlib-resnet or faceres",
+        return cli_usage_error(verb, "--embedder: '%s' is not faceapi-resnet, dlib-resnet, faceres or mobilefacenet",
                                o->embedder);
     /* these verbs keep 128 numbers a face (clusters, training caches, the 1:N benchmark) */
     static const char *const only128[] = {"demo", "cluster", "train", "eval identify", "who"};

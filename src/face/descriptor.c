@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "facekit/train.h"
 #include "face/align_internal.h"
+#include "face/dlib/dlib_nets.h"
 #include "face/jitter.h"
 #include "face/session.h"
 
@@ -80,10 +81,46 @@ static fk_status run_descriptor(fk_session *s, float out[FK_DESCRIPTOR_DIM])
     return FK_OK;
 }
 
+/* The session's embedder ResNet planned for a batch of n chips (kept while n and the embedder stay). */
+static fk__plan *batch_plan(fk_session *s, int n)
+{
+    if (s->embed_batch && s->embed_batch_n == n && s->embed_batch_for == s->embedder)
+        return s->embed_batch;
+    const fk__graph *g = NULL;
+    if (s->embedder == FK_EMBEDDER_DLIB) {
+        if (!(g = s->models->dlib_resnet)) {
+            fk__session_fail(s, FK_E_BAD_STATE, "dlib's ResNet (dlib-resnet) was not loaded (FK_NET_DLIB_RESNET)");
+            return NULL;
+        }
+    } else {
+        const fk__net *net = s->models->nets[FK__NET_RECOGNITION];
+        if (!net || !fk__session_plan(s, FK__NET_RECOGNITION))
+            return NULL; /* the error names the missing net */
+        g = net->graph;
+    }
+    fk__plan_free(s->embed_batch);
+    s->embed_batch = NULL;
+    fk_error e;
+    if (fk__plan_new_threads(g, n, s->kernels, s->threads, &s->embed_batch, &e) != FK_OK) {
+        fk__session_take(s, e.status, &e);
+        return NULL;
+    }
+    s->embed_batch_n = n;
+    s->embed_batch_for = s->embedder;
+    return s->embed_batch;
+}
+
 /* dlib's num_jitters: the mean of the descriptors of n jittered copies of the chip in the
- * session's input (the chip itself is not one of them, as in dlib). */
+ * session's input (the chip itself is not one of them, as in dlib). The copies (and their mirror
+ * images with flip on) run as one batch: each descriptor is what run_descriptor gives it alone,
+ * bitwise (every kernel computes a sample as it would at batch 1). */
 static fk_status run_jittered(fk_session *s, float out[FK_DESCRIPTOR_DIM])
 {
+    const size_t chip_floats = (size_t)150 * 150 * 3;
+    int per = s->flip ? 2 : 1, n = s->jitter * per;
+    fk__plan *plan = batch_plan(s, n);
+    if (!plan)
+        return s->err.status;
     fk_image *chip = NULL;
     fk_error e;
     if (fk_image_new(150, 150, &chip, &e) != FK_OK)
@@ -93,24 +130,37 @@ static fk_status run_jittered(fk_session *s, float out[FK_DESCRIPTOR_DIM])
             chip->data[(size_t)y * chip->stride + (size_t)x] = (uint8_t)s->input[(size_t)y * 450 + (size_t)x];
     fk__dlib_rand r;
     fk__dlib_rand_init(&r, s->jitter_seed);
-    double acc[FK_DESCRIPTOR_DIM] = {0};
+    float *in = fk__plan_input(plan);
     fk_status st = FK_OK;
     for (int i = 0; i < s->jitter && st == FK_OK; i++) {
-        float d[FK_DESCRIPTOR_DIM];
-        st = fk__jitter_chip(chip, &r, s->input);
-        if (st != FK_OK) {
+        if ((st = fk__jitter_chip(chip, &r, s->input)) != FK_OK) {
             st = fk__session_fail(s, st, "out of memory jittering a face chip");
             break;
         }
-        if ((st = run_descriptor(s, d)) == FK_OK)
-            for (int k = 0; k < FK_DESCRIPTOR_DIM; k++)
-                acc[k] += d[k];
+        for (int f = 0; f < per; f++) {
+            if (f == 1)
+                mirror(s->input, 150);
+            float *dst = in + (size_t)(i * per + f) * chip_floats;
+            if (s->embedder == FK_EMBEDDER_DLIB)
+                fk__dlib_resnet_input_f(s->input, dst);
+            else
+                fk__net_normalize(FK__NET_RECOGNITION, s->input, dst, (size_t)150 * 150);
+        }
     }
     fk_image_free(chip);
-    if (st == FK_OK)
+    if (st != FK_OK)
+        return st;
+    fk__plan_run_pool(plan, s->pool);
+    const float *y = fk__plan_output(plan, 0, NULL);
+    double acc[FK_DESCRIPTOR_DIM] = {0};
+    for (int i = 0; i < s->jitter; i++) {
+        const float *d = y + (size_t)i * per * FK_DESCRIPTOR_DIM;
         for (int k = 0; k < FK_DESCRIPTOR_DIM; k++)
-            out[k] = (float)(acc[k] / s->jitter);
-    return st;
+            acc[k] += per == 2 ? (d[k] + d[FK_DESCRIPTOR_DIM + k]) * 0.5f : d[k];
+    }
+    for (int k = 0; k < FK_DESCRIPTOR_DIM; k++)
+        out[k] = (float)(acc[k] / s->jitter);
+    return FK_OK;
 }
 
 /* The descriptor of dlib's aligned chip (150x150, padding 0.25, from the 68 or 5 landmarks). */
@@ -188,6 +238,8 @@ fk_status fk_face_descriptor(fk_session *s, const fk_image *img, fk_face *face)
     fk_status st;
     if (s && !s->tnet_active && s->embedder == FK_EMBEDDER_FACERES)
         return fk__human_describe(s, img, face); /* Human's crop from the box: no landmarks needed */
+    if (s && !s->tnet_active && s->embedder == FK_EMBEDDER_MOBILEFACENET)
+        return fk__mobilefacenet_describe(s, img, face); /* the ArcFace chip from the landmarks */
     if (s && s->tnet_active && img && img->data && face && face->has_landmarks)
         st = describe_trained(s, img, face);
     else

@@ -21,6 +21,11 @@
  * 6000 pairs, 10-fold; the README's accuracy table) */
 #define FACERES_THRESHOLD 3.98f
 #define FACERES_CALIBRATION "LFW 10-fold: the folds' thresholds 3.950-3.984 (EER 13.4 % at 4.085)"
+#define MOBILEFACENET_THRESHOLD 0.012f
+#define MOBILEFACENET_CALIBRATION "LFW 10-fold: every fold's threshold 0.012 (EER 40.6 % at 0.014)"
+#define MOBILEFACENET_LFW                                                                                            \
+    "60.05 +- 1.69 % (10-fold, ArcFace chip from CNN-68 landmarks): the model maps every face near one point "      \
+    "(README: why)"
 #define FACERES_LFW "86.72 +- 1.59 % (10-fold, Human's crop of the SSD box, no alignment)"
 
 /* The LFW figures are the README's (all 6000 pairs, 10-fold, largest face, `facekit eval verify`
@@ -87,6 +92,11 @@ static const fk_model_info registry[] = {
     {"facemesh", FK_ROLE_MESH, 0, FK_NET_FACEMESH, "MediaPipe FaceMesh (Human): 468 points with depth", HUMAN_SRC,
      HUMAN_LIC, "human", "facemesh.json facemesh.bin", HUMAN_CROP,
      "468 points (x, y, z) and a face score 0..1", 0, 0, "", ""},
+    {"iris", FK_ROLE_MESH, 1, FK_NET_IRIS, "MediaPipe Iris (Human): 5 points per iris, eye contours refined",
+     HUMAN_SRC, HUMAN_LIC, "human", "iris.json iris.bin",
+     "each eye's corners (mesh points 33/133, 263/362) boxed, enlarged 2.3x, squared, cropAndResize from the "
+     "192x192 face crop to 64x64 (the left eye flipped)",
+     "76 points per eye: the last 5 the iris (centre, right, above, left, below)", 0, 0, "", ""},
     {"antispoof", FK_ROLE_LIVENESS, 0, FK_NET_ANTISPOOF, "Human's anti-spoofing model: real against spoofed",
      HUMAN_SRC, HUMAN_LIC, "human", "antispoof.json antispoof.bin", HUMAN_CROP ", resizeBilinear to 128x128",
      "score 0..1, higher is real (docs/LIVENESS.md)", 0, FK_ANTISPOOF_THRESHOLD, "", ""},
@@ -101,6 +111,11 @@ static const fk_model_info registry[] = {
      "Human's FaceRes: a 1024-D face descriptor (and age, gender)", HUMAN_SRC, HUMAN_LIC, "human",
      "faceres.json faceres.bin", HUMAN_CROP ", resizeBilinear to 224x224, x 255 (no landmarks, no rotation)",
      "1024-D, L2", 1024, FACERES_THRESHOLD, FACERES_CALIBRATION, FACERES_LFW},
+    {"mobilefacenet", FK_ROLE_EMBEDDER, FK_EMBEDDER_MOBILEFACENET, FK_NET_MOBILEFACENET,
+     "MobileFaceNet (sirius-ai's MobileFaceNet_TF, as Human ships it): a 192-D face descriptor", HUMAN_SRC,
+     HUMAN_LIC, "human", "mobilefacenet.json mobilefacenet.bin",
+     "the ArcFace 112x112 chip from 68 landmarks (eye centres, nose tip, mouth corners), RGB, (x - 127.5) / 128",
+     "192-D, L2 (unit length)", 192, MOBILEFACENET_THRESHOLD, MOBILEFACENET_CALIBRATION, MOBILEFACENET_LFW},
     {"gear", FK_ROLE_ATTRIBUTES, 2, FK_NET_GEAR, "GEAR (Human): gender, age and race", HUMAN_SRC, HUMAN_LIC, "human",
      "gear.json gear.bin", HUMAN_CROP ", cropAndResize of [0.1, 0, 0.9, 0.9] (x0 y0 x1 y1) to 198x198, 0..1",
      "age in years (7 classes weighted), gender and its probability, race (5 classes)", 0, 0, "", ""},

@@ -37,6 +37,7 @@ void fk_session_free(fk_session *s)
     fk__plan_free(s->tiny_plan);
     fk__graph_free(s->tiny_graph);
     fk__plan_free(s->dlib_resnet_plan);
+    fk__plan_free(s->embed_batch);
     for (int k = 0; k < FK__GM_COUNT; k++)
         fk__plan_free(s->gplans[k]);
     free(s->hcrop);
@@ -75,6 +76,8 @@ fk_status fk_session_set_threads(fk_session *s, int threads)
     s->tiny_size = 0;
     fk__plan_free(s->dlib_resnet_plan);
     s->dlib_resnet_plan = NULL;
+    fk__plan_free(s->embed_batch);
+    s->embed_batch = NULL;
     for (int k = 0; k < FK__GM_COUNT; k++) {
         fk__plan_free(s->gplans[k]);
         s->gplans[k] = NULL;

@@ -60,6 +60,11 @@ struct fk_session {
     int jitter;             /* dlib jitter copies; 0 or 1 off */
     unsigned jitter_seed;
     fk__plan *dlib_resnet_plan;
+    /* the embedder's ResNet at a batch of embed_batch_n chips (jittered copies run as one batch,
+     * so the weights are streamed once for all of them), made for embed_batch_for */
+    fk__plan *embed_batch;
+    int embed_batch_n;
+    fk_embedder embed_batch_for;
     fk__plan *gplans[FK__GM_COUNT]; /* Human's graph models */
     float *hcrop;                   /* Human's 192x192 face crop */
     float *gin;                     /* a graph model's input before it is copied into the plan */

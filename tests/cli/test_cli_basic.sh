@@ -255,7 +255,7 @@ done
 run models --json --models /nonexistent
 expect_rc 0 "models --json"
 json_check 'all(not m["installed"] and m["missing"].startswith("/nonexistent/") for m in d if m["name"] in ("ssd", "tiny", "faceapi68", "faceapi-resnet", "age-gender"))' "face-api's models not installed in a missing folder"
-json_check '[m["name"] for m in d if m["role"] == "embedder"] == ["faceapi-resnet", "dlib-resnet", "faceres"] and all(m["dim"] == 128 and m["threshold"] == 0.6 for m in d if m["role"] == "embedder" and m["name"] != "faceres") and [(m["dim"], m["threshold"]) for m in d if m["name"] == "faceres"] == [(1024, 3.98)]' "embedders with dimension and threshold"
+json_check '[m["name"] for m in d if m["role"] == "embedder"] == ["faceapi-resnet", "dlib-resnet", "faceres", "mobilefacenet"] and all(m["dim"] == 128 and m["threshold"] == 0.6 for m in d if m["role"] == "embedder" and m["name"] not in ("faceres", "mobilefacenet")) and [(m["dim"], m["threshold"]) for m in d if m["name"] in ("faceres", "mobilefacenet")] == [(1024, 3.98), (192, 0.012)]' "embedders with dimension and threshold"
 run models extra
 expect_rc 2 "models with a file argument"
 run detect --detector nope "$s1"

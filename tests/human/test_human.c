@@ -22,7 +22,7 @@ static double num_at(const cJSON *a, int i)
 static unsigned all_nets(void)
 {
     return FK_NET_BLAZEFACE | FK_NET_FACEMESH | FK_NET_ANTISPOOF | FK_NET_LIVENESS | FK_NET_EMOTION | FK_NET_GEAR |
-           FK_NET_SSD;
+           FK_NET_SSD | FK_NET_LANDMARKS | FK_NET_MOBILEFACENET | FK_NET_IRIS;
 }
 
 /* The decoded pixels, packed, for the generator (FK_TEST_DUMP_RGB) and the sha256 check. */
@@ -53,6 +53,24 @@ static void check_face(fk_session *s, const fk_image *img, const fk_face *f, con
         w = fk_test_max(w, fabs(mesh.points[k].x - num_at(p, 1)) / mesh.crop.width);
         w = fk_test_max(w, fabs(mesh.points[k].y - num_at(p, 2)) / mesh.crop.width);
         w = fk_test_max(w, fabs(mesh.points[k].z - num_at(p, 3)) / mesh.crop.width);
+    }
+    /* the iris model's refinement of the eyes and its 10 points, as Human's augmentIris */
+    CHECK(mesh.has_iris);
+    const cJSON *eyes = cJSON_GetObjectItem(g, "eyes"), *iris = cJSON_GetObjectItem(g, "iris");
+    CHECK_MSG(eyes && iris && cJSON_GetArraySize(iris) == 2 * FK_IRIS_POINTS, "face %d: no eyes/iris in the reference", i);
+    for (const cJSON *p = eyes ? eyes->child : NULL; p; p = p->next) {
+        int k = (int)num_at(p, 0);
+        if (k < 0 || k >= FK_MESH_POINTS)
+            continue;
+        w = fk_test_max(w, fabs(mesh.points[k].x - num_at(p, 1)) / mesh.crop.width);
+        w = fk_test_max(w, fabs(mesh.points[k].y - num_at(p, 2)) / mesh.crop.width);
+        w = fk_test_max(w, fabs(mesh.points[k].z - num_at(p, 3)) / mesh.crop.width);
+    }
+    int ik = 0;
+    for (const cJSON *p = iris ? iris->child : NULL; p && ik < 2 * FK_IRIS_POINTS; p = p->next, ik++) {
+        w = fk_test_max(w, fabs(mesh.iris[ik].x - num_at(p, 0)) / mesh.crop.width);
+        w = fk_test_max(w, fabs(mesh.iris[ik].y - num_at(p, 1)) / mesh.crop.width);
+        w = fk_test_max(w, fabs(mesh.iris[ik].z - num_at(p, 2)) / mesh.crop.width);
     }
     fk_liveness live;
     CHECK_OK(fk_face_liveness(s, img, f, &live));
@@ -104,6 +122,25 @@ static void check_errors(fk_session *s, const fk_image *img)
     CHECK_OK(fk_face_mesh(s, img, &f, &mesh));
     CHECK(strcmp(fk_emotion_name(3), "happy") == 0 && strcmp(fk_emotion_name(7), "?") == 0);
     CHECK(strcmp(fk_race_name(2), "asian") == 0 && strcmp(fk_race_name(-1), "?") == 0);
+}
+
+/* MobileFaceNet on the ArcFace chip: a unit 192-D descriptor from 68 landmarks, and a clear error
+ * from dlib's 5 points (no mouth corners for the chip). */
+static void check_mobilefacenet(fk_session *s, const fk_image *img, fk_face *f)
+{
+    fk_session_set_embedder(s, FK_EMBEDDER_MOBILEFACENET);
+    CHECK_OK(fk_face_landmarks(s, img, f));
+    CHECK_OK(fk_face_descriptor(s, img, f));
+    double norm = 0;
+    for (int i = 0; i < f->descriptor_dim; i++)
+        norm += (double)f->descriptor[i] * f->descriptor[i];
+    CHECK_MSG(f->descriptor_dim == 192 && fabs(sqrt(norm) - 1) < 1e-4 && f->embedder == FK_EMBEDDER_MOBILEFACENET,
+              "mobilefacenet: %d values, norm %.6f", f->descriptor_dim, sqrt(norm));
+    fk_face five = *f;
+    five.landmark_count = 5;
+    CHECK(fk_face_descriptor(s, img, &five) == FK_E_BAD_STATE);
+    CHECK_MSG(strstr(fk_session_errmsg(s), "68 landmarks") != NULL, "%s", fk_session_errmsg(s));
+    fk_session_set_embedder(s, FK_EMBEDDER_FACEAPI);
 }
 
 /* Models not loaded: FK_E_BAD_STATE naming the model, never a crash. */
@@ -235,6 +272,8 @@ int main(void)
         printf("SSD boxes through fk_box_blazeface_style: nose tip within %.3f of the box of BlazeFace's mesh\n", nose);
         fk_faces_free(ssd);
         check_errors(s, img);
+        if (n > 0)
+            check_mobilefacenet(s, img, &faces[0]);
         fk_faces_free(faces);
     }
     fk_session_free(s);

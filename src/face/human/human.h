@@ -18,6 +18,7 @@ typedef enum fk__gm_kind {
     FK__GM_GEAR,
     FK__GM_FACERES,
     FK__GM_MOBILEFACENET,
+    FK__GM_IRIS,
     FK__GM_COUNT
 } fk__gm_kind;
 
@@ -57,6 +58,10 @@ fk_status fk__detect_blazeface(struct fk_session *s, const fk_image *img, const 
 /* fk_face_descriptor for FK_EMBEDDER_FACERES: Human's crop of the box, resized to 224x224, on the
  * 0..255 scale. */
 fk_status fk__human_describe(struct fk_session *s, const fk_image *img, fk_face *face);
+/* fk_face_descriptor for FK_EMBEDDER_MOBILEFACENET: the ArcFace 112x112 chip from the face's 68
+ * landmarks (5 points: eye centres, nose tip, mouth corners), RGB, (x - 127.5) / 128, as
+ * sirius-ai's MobileFaceNet_TF was trained (InsightFace's aligned faces). */
+fk_status fk__mobilefacenet_describe(struct fk_session *s, const fk_image *img, fk_face *face);
 
 #define FK__HUMAN_CROP 192     /* facemesh's input: the crop every other model resizes from */
 #define FK__HUMAN_ENLARGE 1.4  /* Human's config.face.detector.scale */

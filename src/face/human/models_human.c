@@ -24,6 +24,7 @@ static const struct {
     {FK_NET_BLAZEFACE, "blazeface.json"}, {FK_NET_FACEMESH, "facemesh.json"}, {FK_NET_ANTISPOOF, "antispoof.json"},
     {FK_NET_LIVENESS, "liveness.json"},   {FK_NET_EMOTION, "emotion.json"},   {FK_NET_GEAR, "gear.json"},
     {FK_NET_FACERES, "faceres.json"},     {FK_NET_MOBILEFACENET, "mobilefacenet.json"},
+    {FK_NET_IRIS, "iris.json"},
 };
 
 const char *fk__models_human_dir_for(const char *faceapi_dir)
@@ -70,7 +71,8 @@ void fk__models_free_human(fk_models *m)
 static const char *gm_name(fk__gm_kind kind)
 {
     static const char *names[FK__GM_COUNT] = {"blazeface", "facemesh", "antispoof", "liveness",
-                                              "emotion",   "gear",     "faceres",   "mobilefacenet"};
+                                              "emotion",   "gear",     "faceres",   "mobilefacenet",
+                                              "iris"};
     return names[kind];
 }
 
