@@ -5,6 +5,7 @@
 
 #include "harness.h"
 #include "nn/graph.h"
+#include "core/pool.h"
 #include "nn/plan.h"
 
 static unsigned g_seed = 777u;
@@ -183,9 +184,78 @@ static void test_sticky_errors(void)
     fk__graph_free(g);
 }
 
+/* A MobileNet block the planner fuses (depthwise then 1x1 band by band, the residual summed in the
+ * 1x1's store): the fused plan within tolerance of the reference tier, and each sample bitwise
+ * the same at batch 1 and 3 and on one or two workers. */
+static void test_fusions(void)
+{
+    const int hw = 37, c = 24; /* odd rows and a width the flat depthwise runs do not divide */
+    float *w0 = rnd(3 * 3 * 3 * c), *wd = rnd(3 * 3 * c), *wp = rnd(c * c), *bp = rnd(c), *wf = rnd(c * 7);
+    fk_error err = {0};
+    fk__graph *g = NULL;
+    CHECK_OK(fk__graph_new("fused", fk__shape_make(1, hw, hw, 3), &g, &err));
+    fk__epilogue none = {0}, relu = {.act = FK__ACT_RELU}, bias = {.bias = bp};
+    int x1 = fk__g_conv2d(g, fk__graph_input(g), "x1", 3, 3, 1, FK__PAD_SAME, c, w0, relu);
+    int d = fk__g_dwconv(g, x1, "dw", 3, 3, 1, FK__PAD_SAME, wd, none);
+    int pw = fk__g_conv2d(g, d, "pw", 1, 1, 1, FK__PAD_VALID, c, wp, bias);
+    int sum = fk__g_add(g, pw, x1, "sum", FK__ACT_RELU);
+    int gap = fk__g_global_avgpool(g, sum, "gap");
+    int fc = fk__g_fc(g, gap, "fc", 7, wf, none);
+    fk__graph_mark_output(g, sum);
+    fk__graph_mark_output(g, fc);
+    CHECK_OK(fk__graph_finish(g, &err));
+    size_t per = (size_t)hw * hw * 3, outn = (size_t)hw * hw * c;
+    float *x = rnd(3 * per);
+    fk__pool *pool = NULL;
+    CHECK_OK(fk__pool_new(2, &pool, &err));
+    float *ref = malloc(3 * outn * sizeof(float));
+    static const fk__kernels order[] = {FK__KERNELS_REFERENCE, FK__KERNELS_FAST, FK__KERNELS_PORTABLE,
+                                        FK__KERNELS_AVX2};
+    for (size_t o = 0; o < sizeof order / sizeof order[0]; o++) {
+        fk__kernels k = order[o];
+        fk__plan *b3 = NULL, *b1 = NULL, *t2 = NULL;
+        CHECK_OK(fk__plan_new(g, 3, k, &b3, &err));
+        CHECK_OK(fk__plan_new(g, 1, k, &b1, &err));
+        CHECK_OK(fk__plan_new_threads(g, 3, k, 2, &t2, &err));
+        if (!b3 || !b1 || !t2)
+            break;
+        memcpy(fk__plan_input(b3), x, 3 * per * sizeof(float));
+        fk__plan_run(b3);
+        memcpy(fk__plan_input(t2), x, 3 * per * sizeof(float));
+        fk__plan_run_pool(t2, pool);
+        const float *y3 = fk__plan_output(b3, 0, NULL), *f3 = fk__plan_output(b3, 1, NULL);
+        if (k == FK__KERNELS_REFERENCE)
+            memcpy(ref, y3, 3 * outn * sizeof(float));
+        CHECK_MSG(fk_test_max_rel_diff(ref, y3, 3 * outn) <= 1e-5, "fused block vs reference (kernels %d)", k);
+        CHECK_MSG(!memcmp(y3, fk__plan_output(t2, 0, NULL), 3 * outn * sizeof(float)) &&
+                      !memcmp(f3, fk__plan_output(t2, 1, NULL), 3 * 7 * sizeof(float)),
+                  "two workers differ from one (kernels %d)", k);
+        for (int n = 0; n < 3; n++) {
+            memcpy(fk__plan_input(b1), x + n * per, per * sizeof(float));
+            fk__plan_run(b1);
+            CHECK_MSG(!memcmp(fk__plan_output(b1, 0, NULL), y3 + n * outn, outn * sizeof(float)) &&
+                          !memcmp(fk__plan_output(b1, 1, NULL), f3 + n * 7, 7 * sizeof(float)),
+                      "sample %d at batch 1 differs from batch 3 (kernels %d)", n, k);
+        }
+        fk__plan_free(b3);
+        fk__plan_free(b1);
+        fk__plan_free(t2);
+    }
+    fk__pool_free(pool);
+    fk__graph_free(g);
+    free(ref);
+    free(x);
+    free(w0);
+    free(wd);
+    free(wp);
+    free(bp);
+    free(wf);
+}
+
 int main(void)
 {
     test_branches();
+    test_fusions();
     test_reuse_and_flops();
     test_sticky_errors();
     return fk_test_finish("executor");
