@@ -131,6 +131,20 @@ static cJSON *box_array(fk_box b)
     return a;
 }
 
+/* n points as [[x, y, z], ...]. */
+static cJSON *points3(const fk_point3 *p, int n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int k = 0; k < n; k++) {
+        cJSON *q = cJSON_CreateArray();
+        cJSON_AddItemToArray(q, cli_json_double(p[k].x));
+        cJSON_AddItemToArray(q, cli_json_double(p[k].y));
+        cJSON_AddItemToArray(q, cli_json_double(p[k].z));
+        cJSON_AddItemToArray(a, q);
+    }
+    return a;
+}
+
 void cli_extras_json(cJSON *image, const cli_extra *e, size_t n)
 {
     cJSON *faces = cJSON_GetObjectItemCaseSensitive(image, "faces");
@@ -167,26 +181,9 @@ void cli_extras_json(cJSON *image, const cli_extra *e, size_t n)
         }
         if (x->has_mesh) {
             cJSON *m = cJSON_CreateObject();
-            cJSON *pts = cJSON_CreateArray();
-            for (int k = 0; k < FK_MESH_POINTS; k++) {
-                cJSON *p = cJSON_CreateArray();
-                cJSON_AddItemToArray(p, cli_json_double(x->mesh.points[k].x));
-                cJSON_AddItemToArray(p, cli_json_double(x->mesh.points[k].y));
-                cJSON_AddItemToArray(p, cli_json_double(x->mesh.points[k].z));
-                cJSON_AddItemToArray(pts, p);
-            }
-            cJSON_AddItemToObject(m, "points", pts);
-            if (x->mesh.has_iris) {
-                cJSON *ir = cJSON_CreateArray();
-                for (int k = 0; k < 2 * FK_IRIS_POINTS; k++) {
-                    cJSON *p = cJSON_CreateArray();
-                    cJSON_AddItemToArray(p, cli_json_double(x->mesh.iris[k].x));
-                    cJSON_AddItemToArray(p, cli_json_double(x->mesh.iris[k].y));
-                    cJSON_AddItemToArray(p, cli_json_double(x->mesh.iris[k].z));
-                    cJSON_AddItemToArray(ir, p);
-                }
-                cJSON_AddItemToObject(m, "iris", ir);
-            }
+            cJSON_AddItemToObject(m, "points", points3(x->mesh.points, FK_MESH_POINTS));
+            if (x->mesh.has_iris)
+                cJSON_AddItemToObject(m, "iris", points3(x->mesh.iris, 2 * FK_IRIS_POINTS));
             cJSON_AddItemToObject(m, "score", cli_json_float(x->mesh.score));
             cJSON_AddItemToObject(m, "crop", box_array(x->mesh.crop));
             cJSON_AddItemToObject(f, "mesh", m);
