@@ -28,16 +28,18 @@ typedef enum stage {
     ST_MMOD,
     ST_DLIB5,
     ST_DLIB_DESC,
+    ST_DESC_PHOTO,
     ST_COUNT
 } stage;
 
 static const char *stage_name[ST_COUNT] = {"decode_jpeg",  "ssd_mobilenetv1_detect", "tiny_face_detector_416_detect",
                                            "landmarks68",  "descriptor128",          "age_gender",
                                            "pipeline_ssd_lm_desc_ag", "landmarks68_ert", "hog_detect_up1",
-                                           "mmod_detect_up1", "landmarks5_dlib", "descriptor128_dlib"};
-static const int per_face[ST_COUNT] = {0, 0, 0, 1, 1, 1, 0, 1, 0, 0, 1, 1};
+                                           "mmod_detect_up1", "landmarks5_dlib", "descriptor128_dlib",
+                                           "descriptor128_photo_batched"};
+static const int per_face[ST_COUNT] = {0, 0, 0, 1, 1, 1, 0, 1, 0, 0, 1, 1, 1};
 static const int net_of[ST_COUNT] = {-1, FK__NET_SSD, FK__NET_TINY, FK__NET_LANDMARK68, FK__NET_RECOGNITION,
-                                     FK__NET_AGE_GENDER, -1, -1, -1, -1, -1, -1};
+                                     FK__NET_AGE_GENDER, -1, -1, -1, -1, -1, -1, FK__NET_RECOGNITION};
 
 typedef struct samples {
     double v[MAX_SAMPLES];
@@ -217,6 +219,17 @@ int main(int argc, char **argv)
                     add(&per[i * ST_COUNT + ST_AGE_GENDER], d - c);
                 }
             }
+            if (n) {
+                /* all the photo's faces through fk_faces_descriptors (batches of up to 8); each face
+                 * counts the call's time / n */
+                double b0 = now_ms();
+                fk_faces_descriptors(s, img, faces, n);
+                double b1 = now_ms();
+                for (size_t k = 0; k < n && timed; k++) {
+                    add(&all[ST_DESC_PHOTO], (b1 - b0) / (double)n);
+                    add(&per[i * ST_COUNT + ST_DESC_PHOTO], (b1 - b0) / (double)n);
+                }
+            }
             if (se && n) {
                 /* the ERT on all the photo's faces in one call, as fk_face_analyze and the CLI
                  * run it (the faces side by side); each face counts the call's time / n */
@@ -310,6 +323,50 @@ int main(int argc, char **argv)
     }
     printf("(GFLOP counts the net alone; stage times include cropping, resizing and post-processing)\n");
 
+    /* Each per-face net alone at batch 1, 4, 8 and 16: the weights are read once a batch */
+    static const int batches[] = {1, 4, 8, 16};
+    enum { NB = sizeof batches / sizeof batches[0], NBN = 4 };
+    const char *bname[NBN] = {"descriptor128", "landmarks68", "age_gender", "descriptor128_dlib"};
+    const fk__graph *bg[NBN] = {m->nets[FK__NET_RECOGNITION] ? m->nets[FK__NET_RECOGNITION]->graph : NULL,
+                                m->nets[FK__NET_LANDMARK68] ? m->nets[FK__NET_LANDMARK68]->graph : NULL,
+                                m->nets[FK__NET_AGE_GENDER] ? m->nets[FK__NET_AGE_GENDER]->graph : NULL,
+                                md ? md->dlib_resnet : NULL};
+    double bms[NBN][NB] = {{0}};
+    printf("\n%-32s", "net alone, ms per face (of peak)");
+    for (int b = 0; b < NB; b++)
+        printf("   batch %-2d       ", batches[b]);
+    printf("\n");
+    for (int k = 0; k < NBN; k++) {
+        if (!bg[k])
+            continue;
+        double gflop = fk__graph_flops(bg[k]) / 1e9;
+        printf("%-32s", bname[k]);
+        for (int b = 0; b < NB; b++) {
+            fk__plan *p = NULL;
+            fk_error pe;
+            if (fk__plan_new_threads(bg[k], batches[b], fk__kernels_from_env(), threads, &p, &pe) != FK_OK) {
+                printf(" %-18s", "(no memory)");
+                continue;
+            }
+            fk__shape in = fk__graph_node(bg[k], 0)->shape;
+            size_t nin = (size_t)batches[b] * (size_t)in.h * in.w * in.c;
+            samples t = {.n = 0};
+            for (int r = 0; r < warmup + runs; r++) {
+                float *x = fk__plan_input(p);
+                for (size_t j = 0; j < nin; j++)
+                    x[j] = (float)((j * 2654435761u) % 1000) / 1000.0f - 0.5f; /* any values: no denormals */
+                double t0 = now_ms();
+                fk__plan_run_pool(p, s->pool);
+                if (r >= warmup)
+                    add(&t, (now_ms() - t0) / batches[b]);
+            }
+            fk__plan_free(p);
+            bms[k][b] = summarize(&t).median;
+            printf(" %7.2f (%5.1f%%)  ", bms[k][b], 100 * gflop / (bms[k][b] / 1e3) / (peak * threads));
+        }
+        printf("\n");
+    }
+
     if (json) {
         FILE *f = fopen(json, "w");
         if (!f)
@@ -331,7 +388,17 @@ int main(int argc, char **argv)
             first = 0;
             print_stats(f, "", st[k], per_face[k] ? "per_face" : "per_image");
         }
-        fprintf(f, "},\n \"images\": [");
+        fprintf(f, "},\n \"batched_ms_per_face\": {");
+        for (int k = 0, first = 1; k < NBN; k++) {
+            if (!bg[k])
+                continue;
+            fprintf(f, "%s\n  \"%s\": {", first ? "" : ",", bname[k]);
+            first = 0;
+            for (int b = 0; b < NB; b++)
+                fprintf(f, "%s\"%d\": %.3f", b ? ", " : "", batches[b], bms[k][b]);
+            fprintf(f, "}");
+        }
+        fprintf(f, "},\n \"peak_gflops_per_thread\": %.1f,\n \"images\": [", peak);
         for (int i = 0; i < nimages; i++) {
             const char *base = strrchr(images[i], '/');
             fprintf(f, "%s\n  {\"image\": \"%s\", \"width\": %d, \"height\": %d, \"faces\": {\"ssd_mobilenetv1\": %d, "

@@ -254,6 +254,13 @@ fk_status fk_faces_landmarks(fk_session *s, const fk_image *img, fk_face *faces,
 /* The 128-D descriptor; needs the landmarks (face-api's "dlib" crop from the eyes and mouth). */
 fk_status fk_face_descriptor(fk_session *s, const fk_image *img, fk_face *face);
 
+/* fk_face_descriptor for the n faces of one image. With face-api's or dlib's ResNet (no jitter) the
+ * faces run as batches of up to 8 through one plan, so the weights are read once a batch; each
+ * descriptor is bitwise the one fk_face_descriptor gives. Every face is tried: one that fails
+ * (no landmarks, a crop outside the image) keeps has_descriptor 0, and the first failure is
+ * returned (its message in the session). */
+fk_status fk_faces_descriptors(fk_session *s, const fk_image *img, fk_face *faces, size_t n);
+
 /* Age and gender; needs the landmarks (their bounding box padded by 20 %). */
 fk_status fk_face_attributes(fk_session *s, const fk_image *img, fk_face *face);
 

@@ -540,13 +540,20 @@ fk_status cli_analyze(fk_session *s, const char *path, const fk_decode_options *
         fk_faces_landmarks(s, *img, *faces + first, last - first);
         t->ms[CLI_STAGE_LANDMARKS] += cli_now_ms() - l0;
     }
+    if ((what & FK_ANALYZE_DESCRIPTOR) && last > first) {
+        /* all faces at once: they run as batches through one plan */
+        double d0 = cli_now_ms();
+        fk_faces_descriptors(s, *img, *faces + first, last - first);
+        t->ms[CLI_STAGE_DESCRIPTOR] += cli_now_ms() - d0;
+    }
     for (size_t i = first; i < last && (what & FK_ANALYZE_ALL); i++) {
         fk_face *f = &(*faces)[i];
         if (!f->has_landmarks) {
             stage_note(quiet, path, i, "landmarks", s);
             continue;
         }
-        if ((what & FK_ANALYZE_DESCRIPTOR) &&
+        /* a face the batch left without one is run alone again, for its own message */
+        if ((what & FK_ANALYZE_DESCRIPTOR) && !f->has_descriptor &&
             timed_stage(fk_face_descriptor, s, *img, f, &t->ms[CLI_STAGE_DESCRIPTOR]) != FK_OK)
             stage_note(quiet, path, i, "descriptor", s);
         if ((what & FK_ANALYZE_ATTRIBUTES) &&

@@ -10,14 +10,10 @@ fk_status fk_face_analyze(fk_session *s, const fk_image *img, const fk_detect_op
     if (!(what & FK_ANALYZE_ALL))
         return FK_OK;
     fk_faces_landmarks(s, img, *faces, *count); /* all at once: the ERT runs them side by side */
-    for (size_t i = 0; i < *count; i++) {
-        fk_face *f = &(*faces)[i];
-        if (!f->has_landmarks)
-            continue;
-        if (what & FK_ANALYZE_DESCRIPTOR)
-            fk_face_descriptor(s, img, f);
-        if (what & FK_ANALYZE_ATTRIBUTES)
-            fk_face_attributes(s, img, f);
-    }
+    if (what & FK_ANALYZE_DESCRIPTOR)
+        fk_faces_descriptors(s, img, *faces, *count); /* all at once: batches through one plan */
+    for (size_t i = 0; i < *count && (what & FK_ANALYZE_ATTRIBUTES); i++)
+        if ((*faces)[i].has_landmarks)
+            fk_face_attributes(s, img, &(*faces)[i]);
     return FK_OK;
 }

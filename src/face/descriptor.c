@@ -1,5 +1,6 @@
 /* descriptor.c: fk_face_descriptor: face-api's "dlib" crop or dlib's chip, then the 128-D ResNet, or a model trained by facekit train. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,11 +82,14 @@ static fk_status run_descriptor(fk_session *s, float out[FK_DESCRIPTOR_DIM])
     return FK_OK;
 }
 
-/* The session's embedder ResNet planned for a batch of n chips (kept while n and the embedder stay). */
+/* The session's embedder ResNet planned for at least n chips and set to run n (kept, and reused for
+ * any smaller batch, while the embedder stays). */
 static fk__plan *batch_plan(fk_session *s, int n)
 {
-    if (s->embed_batch && s->embed_batch_n == n && s->embed_batch_for == s->embedder)
+    if (s->embed_batch && s->embed_batch_n >= n && s->embed_batch_for == s->embedder) {
+        fk__plan_set_run_batch(s->embed_batch, n);
         return s->embed_batch;
+    }
     const fk__graph *g = NULL;
     if (s->embedder == FK_EMBEDDER_DLIB) {
         if (!(g = s->models->dlib_resnet)) {
@@ -108,6 +112,15 @@ static fk__plan *batch_plan(fk_session *s, int n)
     s->embed_batch_n = n;
     s->embed_batch_for = s->embedder;
     return s->embed_batch;
+}
+
+/* The session's 150x150 RGB input (0..255) as the embedder's input at dst. */
+static void embed_input(const fk_session *s, float *dst)
+{
+    if (s->embedder == FK_EMBEDDER_DLIB)
+        fk__dlib_resnet_input_f(s->input, dst);
+    else
+        fk__net_normalize(FK__NET_RECOGNITION, s->input, dst, (size_t)150 * 150);
 }
 
 /* dlib's num_jitters: the mean of the descriptors of n jittered copies of the chip in the
@@ -140,11 +153,7 @@ static fk_status run_jittered(fk_session *s, float out[FK_DESCRIPTOR_DIM])
         for (int f = 0; f < per; f++) {
             if (f == 1)
                 mirror(s->input, 150);
-            float *dst = in + (size_t)(i * per + f) * chip_floats;
-            if (s->embedder == FK_EMBEDDER_DLIB)
-                fk__dlib_resnet_input_f(s->input, dst);
-            else
-                fk__net_normalize(FK__NET_RECOGNITION, s->input, dst, (size_t)150 * 150);
+            embed_input(s, in + (size_t)(i * per + f) * chip_floats);
         }
     }
     fk_image_free(chip);
@@ -163,8 +172,8 @@ static fk_status run_jittered(fk_session *s, float out[FK_DESCRIPTOR_DIM])
     return FK_OK;
 }
 
-/* The descriptor of dlib's aligned chip (150x150, padding 0.25, from the 68 or 5 landmarks). */
-static fk_status describe_chip(fk_session *s, const fk_image *img, fk_face *face)
+/* dlib's aligned chip (150x150, padding 0.25, from the 68 or 5 landmarks) into the session's input. */
+static fk_status chip_input(fk_session *s, const fk_image *img, fk_face *face, fk_box *crop)
 {
     fk__chip chip;
     fk_error e;
@@ -174,11 +183,22 @@ static fk_status describe_chip(fk_session *s, const fk_image *img, fk_face *face
         return FK_E_NO_MEMORY;
     if (fk__chip_sample(img, &chip, s->input) != FK_OK)
         return fk__session_fail(s, FK_E_NO_MEMORY, "out of memory extracting a face chip");
-    fk_status st = s->jitter > 1 ? run_jittered(s, face->descriptor) : run_descriptor(s, face->descriptor);
+    fk__chip_footprint(&chip, crop);
+    return FK_OK;
+}
+
+/* The descriptor of dlib's aligned chip. */
+static fk_status describe_chip(fk_session *s, const fk_image *img, fk_face *face)
+{
+    fk_box crop;
+    fk_status st = chip_input(s, img, face, &crop);
+    if (st != FK_OK)
+        return st;
+    st = s->jitter > 1 ? run_jittered(s, face->descriptor) : run_descriptor(s, face->descriptor);
     if (st != FK_OK)
         return st;
     face->has_descriptor = 1;
-    fk__chip_footprint(&chip, &face->descriptor_crop);
+    face->descriptor_crop = crop;
     return FK_OK;
 }
 
@@ -251,18 +271,9 @@ fk_status fk_face_descriptor(fk_session *s, const fk_image *img, fk_face *face)
     return st;
 }
 
-static fk_status describe(fk_session *s, const fk_image *img, fk_face *face)
+/* face-api's "dlib" crop (axis-aligned, from the eyes and mouth) into the session's input. */
+static fk_status crop_input(fk_session *s, const fk_image *img, const fk_face *face, fk_box *crop)
 {
-    if (!s)
-        return FK_E_INVALID_ARGUMENT;
-    if (!img || !img->data || !face)
-        return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "fk_face_descriptor: NULL argument");
-    if (!face->has_landmarks)
-        return fk__session_fail(s, FK_E_BAD_STATE, "a descriptor needs the face's landmarks first");
-    if (s->crop == FK_CROP_DLIB_CHIP || s->embedder == FK_EMBEDDER_DLIB || face->landmark_count == 5)
-        return describe_chip(s, img, face);
-    if (s->jitter > 1)
-        return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "jitter needs dlib's chip (not face-api's crop)");
     double rect[4];
     dlib_rect(face, img->width, img->height, rect);
     fk__irect r;
@@ -272,11 +283,107 @@ static fk_status describe(fk_session *s, const fk_image *img, fk_face *face)
     if (!fk__session_input(s, (size_t)size * size * 3))
         return FK_E_NO_MEMORY;
     fk__net_input(img, r, size, true, s->input);
-    fk_status st = run_descriptor(s, face->descriptor);
-    if (st != FK_OK)
+    *crop = (fk_box){r.x, r.y, r.w, r.h};
+    return FK_OK;
+}
+
+/* Whether the face is described on dlib's chip (else on face-api's crop). */
+static bool on_chip(const fk_session *s, const fk_face *face)
+{
+    return s->crop == FK_CROP_DLIB_CHIP || s->embedder == FK_EMBEDDER_DLIB || face->landmark_count == 5;
+}
+
+static fk_status describe(fk_session *s, const fk_image *img, fk_face *face)
+{
+    if (!s)
+        return FK_E_INVALID_ARGUMENT;
+    if (!img || !img->data || !face)
+        return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "fk_face_descriptor: NULL argument");
+    if (!face->has_landmarks)
+        return fk__session_fail(s, FK_E_BAD_STATE, "a descriptor needs the face's landmarks first");
+    if (on_chip(s, face))
+        return describe_chip(s, img, face);
+    if (s->jitter > 1)
+        return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "jitter needs dlib's chip (not face-api's crop)");
+    fk_box crop;
+    fk_status st = crop_input(s, img, face, &crop);
+    if (st != FK_OK || (st = run_descriptor(s, face->descriptor)) != FK_OK)
         return st;
     face->has_descriptor = 1;
-    fk_box crop = {r.x, r.y, r.w, r.h};
     face->descriptor_crop = crop;
     return FK_OK;
+}
+
+/* Faces a batch of fk_faces_descriptors holds at most: measured with bench_stages (descriptor128_batchN),
+ * per face the same from 4 up, and the activations of a batch grow with it. */
+#define FK__DESCRIBE_BATCH 8
+
+/* Runs the batch of the faces at idx[0..k) whose inputs fill the plan (per inputs each). */
+static void finish_batch(fk_session *s, fk__plan *plan, fk_face *faces, const size_t *idx, const fk_box *crops,
+                         int k, int per)
+{
+    fk__plan_set_run_batch(plan, k * per);
+    fk__plan_run_pool(plan, s->pool);
+    const float *y = fk__plan_output(plan, 0, NULL);
+    for (int i = 0; i < k; i++) {
+        fk_face *f = &faces[idx[i]];
+        const float *d = y + (size_t)i * per * FK_DESCRIPTOR_DIM;
+        for (int j = 0; j < FK_DESCRIPTOR_DIM; j++)
+            f->descriptor[j] = per == 2 ? (d[j] + d[FK_DESCRIPTOR_DIM + j]) * 0.5f : d[j];
+        f->has_descriptor = 1;
+        f->descriptor_crop = crops[i];
+        f->descriptor_dim = FK_DESCRIPTOR_DIM;
+        f->embedder = s->embedder;
+    }
+}
+
+fk_status fk_faces_descriptors(fk_session *s, const fk_image *img, fk_face *faces, size_t n)
+{
+    if (!s)
+        return FK_E_INVALID_ARGUMENT;
+    if (!img || !img->data || (n && !faces))
+        return fk__session_fail(s, FK_E_INVALID_ARGUMENT, "fk_faces_descriptors: NULL argument");
+    fk_status first = FK_OK, st;
+    size_t ready = 0;
+    for (size_t i = 0; i < n; i++)
+        ready += faces[i].has_landmarks != 0;
+    /* one face, jitter (already a batch per face), a trained net or Human's embedders: one at a time */
+    bool batched = ready > 1 && !s->tnet_active && s->jitter <= 1 &&
+                   (s->embedder == FK_EMBEDDER_FACEAPI || s->embedder == FK_EMBEDDER_DLIB);
+    int per = s->flip ? 2 : 1, cap = ready < FK__DESCRIBE_BATCH ? (int)ready : FK__DESCRIBE_BATCH;
+    fk__plan *plan = batched ? batch_plan(s, cap * per) : NULL;
+    if (batched && !plan)
+        return s->err.status; /* the net is missing: every face would fail the same */
+    size_t idx[FK__DESCRIBE_BATCH];
+    fk_box crops[FK__DESCRIBE_BATCH];
+    int k = 0;
+    for (size_t i = 0; i < n; i++) {
+        fk_face *f = &faces[i];
+        f->has_descriptor = 0;
+        if (!plan || !f->has_landmarks) {
+            if ((st = fk_face_descriptor(s, img, f)) != FK_OK && first == FK_OK)
+                first = st;
+            continue;
+        }
+        st = on_chip(s, f) ? chip_input(s, img, f, &crops[k]) : crop_input(s, img, f, &crops[k]);
+        if (st != FK_OK) {
+            if (first == FK_OK)
+                first = st;
+            continue;
+        }
+        float *in = fk__plan_input(plan) + (size_t)k * per * 150 * 150 * 3;
+        embed_input(s, in);
+        if (per == 2) {
+            mirror(s->input, 150);
+            embed_input(s, in + (size_t)150 * 150 * 3);
+        }
+        idx[k++] = i;
+        if (k == cap) {
+            finish_batch(s, plan, faces, idx, crops, k, per);
+            k = 0;
+        }
+    }
+    if (k)
+        finish_batch(s, plan, faces, idx, crops, k, per);
+    return first;
 }

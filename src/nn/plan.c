@@ -1,6 +1,7 @@
 /* plan.c: the executor: plans one arena for a graph at a batch size (buffers reused once dead), then runs it. */
 #include "nn/plan.h"
 
+#include <assert.h>
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 struct fk__plan {
     const fk__graph *g;
     int batch;
+    int run_n; /* samples the next run computes: the first run_n of the batch (fk__plan_set_run_batch) */
     fk__kernels kernels;
     bool avx2;   /* fast kernels and the CPU has AVX2 + FMA */
     bool avx512; /* ... and AVX-512F, unless the AVX2 tier was asked for */
@@ -102,7 +104,7 @@ static bool conv_direct(const fk__plan *p, const fk__conv2d_args *a, const fk__v
 static fk__view node_view(const fk__plan *p, int id)
 {
     fk__shape s = fk__graph_node(p->g, id)->shape;
-    s.n = p->batch;
+    s.n = p->run_n;
     return fk__view_packed(p->arena + p->offset[id], s);
 }
 
@@ -197,6 +199,7 @@ fk_status fk__plan_new_threads(const fk__graph *g, int batch, fk__kernels kernel
         goto fail;
     p->g = g;
     p->batch = batch;
+    p->run_n = batch;
     p->kernels = kernels;
     p->threads = threads;
     p->avx2 = (kernels == FK__KERNELS_FAST || kernels == FK__KERNELS_AVX2) && fk__cpu_has_avx2_fma();
@@ -339,6 +342,12 @@ float *fk__plan_input(fk__plan *p)
 int fk__plan_batch(const fk__plan *p)
 {
     return p->batch;
+}
+
+void fk__plan_set_run_batch(fk__plan *p, int n)
+{
+    assert(n >= 1 && n <= p->batch);
+    p->run_n = n;
 }
 
 size_t fk__plan_bytes(const fk__plan *p)
@@ -543,7 +552,7 @@ void fk__plan_run_pool(fk__plan *p, fk__pool *pool)
     p->runs++;
     for (int i = 1; i < nn; i++) {
         const fk__node *n = fk__graph_node(p->g, i);
-        size_t out = (size_t)p->batch * n->shape.h * n->shape.w * n->shape.c;
+        size_t out = (size_t)p->run_n * n->shape.h * n->shape.w * n->shape.c;
         double t0 = p->node_ms ? now_ms() : 0;
         if (out < FK__PARALLEL_MIN || workers > p->threads) {
             run_node(p, i, 0, 1);
@@ -561,7 +570,7 @@ const float *fk__plan_output(const fk__plan *p, int k, fk__shape *shape)
     int id = fk__graph_output(p->g, k);
     if (shape) {
         *shape = fk__graph_node(p->g, id)->shape;
-        shape->n = p->batch;
+        shape->n = p->run_n;
     }
     return p->arena + p->offset[id];
 }

@@ -35,6 +35,9 @@ void fk__blas_single_thread(void);
  * reused for later activations), so refill it before every run. */
 float *fk__plan_input(fk__plan *p);
 int fk__plan_batch(const fk__plan *p);
+/* Later runs compute only the first n (1..batch) samples of the input, as a batch-n plan would,
+ * bitwise, in this plan's memory: one plan serves every batch up to its own. */
+void fk__plan_set_run_batch(fk__plan *p, int n);
 /* Bytes of activation and scratch memory this plan holds. */
 size_t fk__plan_bytes(const fk__plan *p);
 
@@ -45,7 +48,7 @@ void fk__plan_run(fk__plan *p);
 struct fk__pool;
 void fk__plan_run_pool(fk__plan *p, struct fk__pool *pool);
 
-/* Output k (in fk__graph_mark_output order), packed [batch, h, w, c]; valid until the next run. */
+/* Output k (in fk__graph_mark_output order), packed [run batch, h, w, c]; valid until the next run. */
 const float *fk__plan_output(const fk__plan *p, int k, fk__shape *shape);
 
 #endif
