@@ -1,5 +1,6 @@
 /* test_kernels.c: every reference kernel on hand-checked cases (TF padding, strides, strided views), and every fast kernel against its reference on odd shapes. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -302,11 +303,12 @@ static void test_diff_view_nan(void)
 }
 
 /* conv2d: reference vs an independent naive loop on strided views, then fast vs reference,
- * split across workers, on random odd shapes and every epilogue. */
-static void test_conv_random(void)
+ * split across workers, on random odd shapes and every epilogue. With rows, the shapes are wide
+ * rows instead (see below). */
+static void test_conv_cases(int cases, bool rows)
 {
     static const int ks[][2] = {{1, 1}, {3, 3}, {7, 7}, {1, 3}, {2, 2}};
-    for (int t = 0; t < 76; t++) {
+    for (int t = 0; t < cases; t++) {
         int n = 1 + t % 3, h = 1 + (t * 7) % 17, w = 1 + (t * 5) % 13, cin = 1 + (t * 11) % 37, cout = 1 + (t * 13) % 29;
         if (t % 10 == 9)
             cout = 33 + t, cin = 40 + t; /* several channel blocks and a remainder */
@@ -315,6 +317,12 @@ static void test_conv_random(void)
             /* 1x1 over the input widths the AVX-512 wide kernel is compiled for, 12-pixel blocks */
             static const int wide_cin[] = {16, 24, 48, 96, 128};
             s = 1, cin = wide_cin[(t / 15) % 5], cout = 24 + 8 * (t / 15);
+        }
+        if (rows) {
+            /* rows wide enough for the AVX-512 kernel's twelve interior pixels of one row, a 3x3 at
+             * stride 1 or 2, with the ends of each row on the other paths */
+            kh = kw = 3, s = 1 + t % 2, h = 4 + t % 3, w = 26 + (t * 5) % 11, cin = 8 + (t * 7) % 30;
+            cout = 32 + (t * 3) % 17;
         }
         fk__padding pad = (t / 5) % 2 ? FK__PAD_VALID : FK__PAD_SAME;
         int oh, ow, pt, pl;
@@ -461,6 +469,11 @@ static void test_conv_random(void)
         free(shift);
         free(slopes);
     }
+}
+
+static void test_conv_random(void)
+{
+    test_conv_cases(76, false);
 }
 
 static void test_dwconv_random(void)
@@ -655,5 +668,8 @@ int main(void)
     test_dwconv_random();
     test_fc_random();
     test_eltwise_fast_random();
+    /* last, on its own stream, so the cases above keep the data their tolerances were set on */
+    g_seed = 777u;
+    test_conv_cases(12, true);
     return fk_test_finish("kernels");
 }

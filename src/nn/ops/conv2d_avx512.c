@@ -131,6 +131,90 @@ TARGET static void block2(const fk__conv2d_args *a, const fk__view *x, const fk_
     }
 }
 
+/* Twelve pixels: two blocks' worth, for block12 (not below 8 input channels: there the
+ * tap-by-tap set-up of twelve pointers costs more than the loads it saves; measured on conv32_down). */
+typedef struct pixels12 {
+    int oy[2 * PX], ox[2 * PX], count;
+} pixels12;
+
+/* out[p][co..co+32) for up to twelve pixels (two blocks): each weight load feeds 24 FMAs, not 12,
+ * which halves the weight traffic of the layers whose panels live in L2. Three cases, as in
+ * FK__TAPS: pixels that follow each other in packed memory (a 1x1 over packed rows, or interior
+ * pixels of one row: pixel p is p steps from the first, each kernel row one run of kw * cin), and
+ * anything else tap by tap with zeros outside the image. Twelve input addresses take twelve
+ * registers: the compiler keeps what it can and reloads the rest from the stack, loads that the
+ * 24 FMAs hide. Spare pixels past count repeat the last one (computed, never stored). Same sums in
+ * the same order as block2. */
+TARGET static void block12(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, const fk__residual *res,
+                           int n, int pix, const pixels12 *px, int co)
+{
+    enum { NP = 2 * PX };
+    const int cin = a->cin;
+    const size_t kk = (size_t)a->kh * a->kw * cin * CO;
+    const float *panel = a->packed + (size_t)(co / CO) * kk;
+    __m512 s[NP], t[NP];
+    _Pragma("GCC unroll 12") for (int p = 0; p < NP; p++) s[p] = t[p] = _mm512_setzero_ps();
+    int iy0 = px->oy[0] * a->stride_h - a->pad_top, ix0 = px->ox[0] * a->stride_w - a->pad_left;
+    bool flat = a->kh == 1 && a->kw == 1 && a->stride_h == 1 && a->stride_w == 1 && a->pad_top == 0 &&
+                a->pad_left == 0 && x->sw == cin && x->sh == (ptrdiff_t)x->w * cin && px->count == NP;
+    bool interior = px->count == NP && px->oy[0] == px->oy[NP - 1] && iy0 >= 0 && iy0 + a->kh <= x->h &&
+                    ix0 >= 0 && px->ox[NP - 1] * a->stride_w - a->pad_left + a->kw <= x->w && x->sw == cin;
+    if (flat || interior) {
+        const ptrdiff_t step = flat ? cin : (ptrdiff_t)a->stride_w * cin;
+        const int run = a->kw * cin;
+        for (int ky = 0; ky < a->kh; ky++) {
+            const float *in = flat ? x->data + n * x->sn + (ptrdiff_t)pix * cin : fk__at(x, n, iy0 + ky, ix0, 0);
+            const float *w = panel + (size_t)ky * run * CO;
+            for (int c = 0; c < run; c++, w += CO) {
+                __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + kk);
+                _Pragma("GCC unroll 12") for (int p = 0; p < NP; p++) {
+                    __m512 b = _mm512_set1_ps(in[p * step + c]);
+                    s[p] = _mm512_fmadd_ps(b, w0, s[p]);
+                    t[p] = _mm512_fmadd_ps(b, w1, t[p]);
+                }
+            }
+        }
+    } else {
+        for (int ky = 0; ky < a->kh; ky++)
+            for (int kx = 0; kx < a->kw; kx++) {
+                const float *in[NP];
+                for (int p = 0; p < NP; p++) {
+                    int iy = px->oy[p] * a->stride_h - a->pad_top + ky;
+                    int ix = px->ox[p] * a->stride_w - a->pad_left + kx;
+                    in[p] = iy < 0 || iy >= x->h || ix < 0 || ix >= x->w ? zeros : fk__at(x, n, iy, ix, 0);
+                }
+                const float *w = panel + (size_t)(ky * a->kw + kx) * cin * CO;
+                for (int c = 0; c < cin; c++, w += CO) {
+                    __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + kk);
+                    _Pragma("GCC unroll 12") for (int p = 0; p < NP; p++) {
+                        __m512 b = _mm512_set1_ps(in[p][c]);
+                        s[p] = _mm512_fmadd_ps(b, w0, s[p]);
+                        t[p] = _mm512_fmadd_ps(b, w1, t[p]);
+                    }
+                }
+            }
+    }
+    int left = a->cout - co, rc = res ? res->r.c - co : 0;
+    __mmask16 m0 = fk__avx512_mask(left), m1 = fk__avx512_mask(left - CO);
+    __mmask16 q0 = fk__avx512_mask(rc < left ? rc : left), q1 = fk__avx512_mask((rc < left ? rc : left) - CO);
+    pixels lo, hi;
+    lo.count = px->count < PX ? px->count : PX;
+    hi.count = px->count - PX > 0 ? px->count - PX : 0;
+    for (int p = 0; p < PX; p++) {
+        lo.oy[p] = px->oy[p], lo.ox[p] = px->ox[p];
+        hi.oy[p] = px->oy[PX + p], hi.ox[p] = px->ox[PX + p];
+    }
+    finish(a, res, n, &lo, co, m0, q0, s);
+    finish(a, res, n, &hi, co, m0, q0, s + PX);
+    finish(a, res, n, &lo, co + CO, m1, q1, t);
+    finish(a, res, n, &hi, co + CO, m1, q1, t + PX);
+    _Pragma("GCC unroll 12") for (int p = 0; p < NP; p++) {
+        float *out = fk__at(y, n, px->oy[p], px->ox[p], co);
+        _mm512_mask_storeu_ps(out, p < px->count ? m0 : 0, s[p]);
+        _mm512_mask_storeu_ps(out + CO, p < px->count ? m1 : 0, t[p]);
+    }
+}
+
 /* out[p][co..co+16) for the block's pixels, from one panel: a layer's last, odd panel. */
 TARGET static void block1(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, const fk__residual *res,
                           int n, int pix, const pixels *px, int co)
@@ -238,6 +322,19 @@ static void locate(int pix, int npix, int ow, pixels *px)
     }
 }
 
+/* locate for twelve pixels. */
+static void locate12(int pix, int npix, int ow, pixels12 *px)
+{
+    int cy = pix / ow, cx = pix % ow;
+    px->count = npix - pix < 2 * PX ? npix - pix : 2 * PX;
+    for (int p = 0; p < 2 * PX; p++) {
+        px->oy[p] = cy;
+        px->ox[p] = cx;
+        if (pix + p + 1 < npix && ++cx == ow)
+            cx = 0, cy++;
+    }
+}
+
 /* Each output value is one accumulation over (ky, kx, c) in that order whatever block or worker
  * computes it, so results are bitwise identical at any thread count (and to the AVX2 kernel's). */
 TARGET void fk__conv2d_avx512(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, const fk__residual *res,
@@ -261,6 +358,13 @@ TARGET void fk__conv2d_avx512(const fk__conv2d_args *a, const fk__view *x, const
                 if (wide && a->cout - co > CO && b + 1 < t1 && (b + 1) / blocks_per_image == n &&
                     pix + WPX <= npix) {
                     wide(a, x, y, res, n, pix, co); /* this block and the next */
+                    b++;
+                    continue;
+                }
+                if (a->cout - co > CO && a->cin >= 8 && b + 1 < t1 && (b + 1) / blocks_per_image == n) {
+                    pixels12 p12;
+                    locate12(pix, npix, y->w, &p12);
+                    block12(a, x, y, res, n, pix, &p12, co); /* this block and the next */
                     b++;
                     continue;
                 }
