@@ -332,10 +332,13 @@ int main(int argc, char **argv)
                                 m->nets[FK__NET_AGE_GENDER] ? m->nets[FK__NET_AGE_GENDER]->graph : NULL,
                                 md ? md->dlib_resnet : NULL};
     double bms[NBN][NB] = {{0}};
-    printf("\n%-32s", "net alone, ms per face (of peak)");
+    /* a batch-1 run reads every weight once: past L2 they stream at this thread's read bandwidth */
+    double gbs = fk_peak_read_gbs((size_t)24 << 20, 5);
+    printf("\nread bandwidth past L2 (24 MB, one thread): %.1f GB/s\n", gbs);
+    printf("%-32s", "net alone, ms per face (of peak)");
     for (int b = 0; b < NB; b++)
         printf("   batch %-2d       ", batches[b]);
-    printf("\n");
+    printf("  weights MB  batch-1 floor ms (FMA, weights)\n");
     for (int k = 0; k < NBN; k++) {
         if (!bg[k])
             continue;
@@ -364,7 +367,8 @@ int main(int argc, char **argv)
             bms[k][b] = summarize(&t).median;
             printf(" %7.2f (%5.1f%%)  ", bms[k][b], 100 * gflop / (bms[k][b] / 1e3) / (peak * threads));
         }
-        printf("\n");
+        double mb = fk__graph_weight_bytes(bg[k]) / 1e6;
+        printf("  %8.1f    %.2f, %.2f\n", mb, 1e3 * gflop / (peak * threads), gbs > 0 ? mb / gbs : 0);
     }
 
     if (json) {
@@ -398,7 +402,7 @@ int main(int argc, char **argv)
                 fprintf(f, "%s\"%d\": %.3f", b ? ", " : "", batches[b], bms[k][b]);
             fprintf(f, "}");
         }
-        fprintf(f, "},\n \"peak_gflops_per_thread\": %.1f,\n \"images\": [", peak);
+        fprintf(f, "},\n \"peak_gflops_per_thread\": %.1f, \"read_gbs_24mb\": %.1f,\n \"images\": [", peak, gbs);
         for (int i = 0; i < nimages; i++) {
             const char *base = strrchr(images[i], '/');
             fprintf(f, "%s\n  {\"image\": \"%s\", \"width\": %d, \"height\": %d, \"faces\": {\"ssd_mobilenetv1\": %d, "

@@ -1,7 +1,9 @@
 /* peak.c: fp32 FMA peak per thread and instruction set: 12 independent chains of explicit FMA intrinsics, so nothing depends on the compiler contracting a*b+c (ISO C mode does not). */
 #include "peak.h"
 
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -87,4 +89,31 @@ double fk_peak_best(fk_peak_isa *isa)
 {
     *isa = fk_peak_isa_available(FK_PEAK_AVX512) ? FK_PEAK_AVX512 : FK_PEAK_AVX2;
     return fk_peak_gflops(*isa, 5);
+}
+
+double fk_peak_read_gbs(size_t bytes, int tries)
+{
+    size_t n = bytes / sizeof(uint64_t);
+    uint64_t *buf = n ? malloc(n * sizeof *buf) : NULL;
+    if (!buf)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        buf[i] = i;
+    double best = 0;
+    volatile uint64_t sink = 0;
+    for (int t = 0; t < tries + 1; t++) {
+        /* eight independent sums the compiler vectorises: the loads, not the adds, set the pace */
+        uint64_t s[8] = {0};
+        double t0 = now_s();
+        for (size_t i = 0; i + 8 <= n; i += 8)
+            for (int k = 0; k < 8; k++)
+                s[k] += buf[i + k];
+        double dt = now_s() - t0;
+        for (int k = 0; k < 8; k++)
+            sink += s[k];
+        if (t > 0 && dt > 0 && bytes / dt / 1e9 > best) /* the first pass warms the caches it fits */
+            best = (double)bytes / dt / 1e9;
+    }
+    free(buf);
+    return best;
 }

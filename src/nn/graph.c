@@ -521,6 +521,28 @@ double fk__graph_flops(const fk__graph *g)
     return total;
 }
 
+double fk__graph_weight_bytes(const fk__graph *g)
+{
+    double total = 0.0;
+    for (int i = 1; i < g->n_nodes; i++) {
+        const fk__node *n = &g->nodes[i];
+        switch (n->op) {
+        case FK__OP_CONV2D: /* the packed panels, zero lanes of a last partial panel included */
+            total += 4.0 * ((n->u.conv.cout + 15) / 16 * 16) * n->u.conv.kh * n->u.conv.kw * n->u.conv.cin;
+            break;
+        case FK__OP_DWCONV:
+            total += 4.0 * n->u.dw.c * n->u.dw.kh * n->u.dw.kw;
+            break;
+        case FK__OP_FC:
+            total += 4.0 * n->u.fc.k * n->u.fc.m;
+            break;
+        default:
+            break;
+        }
+    }
+    return total;
+}
+
 static bool is_owned(const fk__graph *g, const float *p)
 {
     for (int i = 0; i < g->n_owned; i++)

@@ -113,5 +113,8 @@ int fk__graph_output(const fk__graph *g, int k);
 const char *fk__graph_name(const fk__graph *g);
 /* Floating-point operations of one sample (a multiply-add counts 2), for benchmarks. */
 double fk__graph_flops(const fk__graph *g);
+/* Bytes of weights one run reads (convolution panels as packed, depthwise and dense weights):
+ * what a batch-1 run streams from memory when they do not stay in cache between runs. */
+double fk__graph_weight_bytes(const fk__graph *g);
 
 #endif
