@@ -200,6 +200,7 @@ fk_detect_options_init = _fn("fk_detect_options_init", None, POINTER(fk_detect_o
 fk_face_detect = _fn("fk_face_detect", c_int, _session_p, POINTER(fk_image), POINTER(fk_detect_options),
                      POINTER(POINTER(fk_face)), POINTER(c_size_t))
 fk_faces_landmarks = _fn("fk_faces_landmarks", c_int, _session_p, POINTER(fk_image), POINTER(fk_face), c_size_t)
+fk_faces_descriptors = _fn("fk_faces_descriptors", c_int, _session_p, POINTER(fk_image), POINTER(fk_face), c_size_t)
 fk_face_descriptor = _fn("fk_face_descriptor", c_int, _session_p, POINTER(fk_image), POINTER(fk_face))
 fk_face_attributes = _fn("fk_face_attributes", c_int, _session_p, POINTER(fk_image), POINTER(fk_face))
 fk_face_analyze = _fn("fk_face_analyze", c_int, _session_p, POINTER(fk_image), POINTER(fk_detect_options), c_uint,

@@ -393,7 +393,8 @@ class Session:
         face_recognition). jitter: dlib's num_jitters, n > 1 averages the net over n randomly
         jittered chips drawn from a generator seeded with `seed` (repeatable). flip: also run
         the mirror image and average. crop: "dlib" (dlib's aligned 150x150 chip, the default) or
-        "faceapi" (face-api's axis-aligned box)."""
+        "faceapi" (face-api's axis-aligned box). Every face is tried; the first failure is
+        raised after the others are filled."""
         faces, single = self._faces_arg(faces)
         if crop not in _CROP:
             raise InvalidArgumentError("crop must be 'dlib' or 'faceapi', not %r" % (crop,))
@@ -405,8 +406,17 @@ class Session:
             self._check(_lib.fk_session_set_jitter(s, int(jitter), int(seed) & 0xFFFFFFFF))
             _lib.fk_session_set_descriptor_flip(s, 1 if flip else 0)
             _lib.fk_session_set_descriptor_crop(s, _CROP[crop])
-            for f in faces:
-                self._check(_lib.fk_face_descriptor(s, ctypes.byref(im), ctypes.byref(f._c)))
+            n = len(faces)
+            if n:
+                # all at once: the faces run as batches through one plan, each face's descriptor
+                # bitwise what it gets alone
+                arr = (_lib.fk_face * n)()
+                for i, f in enumerate(faces):
+                    arr[i] = f._c
+                st = _lib.fk_faces_descriptors(s, ctypes.byref(im), arr, n)
+                for i, f in enumerate(faces):
+                    ctypes.memmove(ctypes.addressof(f._c), ctypes.addressof(arr[i]), _FACE_SIZE)
+                self._check(st)
         return faces[0] if single else faces
 
     def attributes(self, img, faces, landmarker=None):

@@ -356,21 +356,21 @@ fk_status fk_faces_descriptors(fk_session *s, const fk_image *img, fk_face *face
         return s->err.status; /* the net is missing: every face would fail the same */
     size_t idx[FK__DESCRIBE_BATCH];
     fk_box crops[FK__DESCRIBE_BATCH];
+    fk_error first_err = {0};
     int k = 0;
     for (size_t i = 0; i < n; i++) {
         fk_face *f = &faces[i];
         f->has_descriptor = 0;
-        if (!plan || !f->has_landmarks) {
-            if ((st = fk_face_descriptor(s, img, f)) != FK_OK && first == FK_OK)
-                first = st;
-            continue;
+        if (!plan || !f->has_landmarks)
+            st = fk_face_descriptor(s, img, f);
+        else
+            st = on_chip(s, f) ? chip_input(s, img, f, &crops[k]) : crop_input(s, img, f, &crops[k]);
+        if (st != FK_OK && first == FK_OK) {
+            first = st;
+            first_err = s->err; /* later failures must not replace its message */
         }
-        st = on_chip(s, f) ? chip_input(s, img, f, &crops[k]) : crop_input(s, img, f, &crops[k]);
-        if (st != FK_OK) {
-            if (first == FK_OK)
-                first = st;
+        if (!plan || !f->has_landmarks || st != FK_OK)
             continue;
-        }
         float *in = fk__plan_input(plan) + (size_t)k * per * 150 * 150 * 3;
         embed_input(s, in);
         if (per == 2) {
@@ -385,5 +385,7 @@ fk_status fk_faces_descriptors(fk_session *s, const fk_image *img, fk_face *face
     }
     if (k)
         finish_batch(s, plan, faces, idx, crops, k, per);
+    if (first != FK_OK)
+        s->err = first_err;
     return first;
 }

@@ -81,7 +81,9 @@ int main(void)
     bad[3].has_landmarks = 0;
     for (int k = 0; k < bad[11].landmark_count; k++)
         bad[11].landmarks[k].x += 1e5;
-    CHECK(fk_faces_descriptors(s, img, bad, NF) != FK_OK);
+    CHECK(fk_faces_descriptors(s, img, bad, NF) == FK_E_BAD_STATE); /* the first failure: face 3 */
+    CHECK_MSG(strstr(fk_session_errmsg(s), "landmarks") != NULL, "the message is not the first failure's: %s",
+              fk_session_errmsg(s));
     int ok = 0;
     for (int i = 0; i < NF; i++)
         ok += bad[i].has_descriptor;
