@@ -42,6 +42,16 @@ for a, b in pairs:
         if b == "descriptor128" and "chip150" in dlib:
             y += dlib["chip150"]["median_ms"]  # ours times chip + net as one stage
         print("%-22s %12.2f %12.2f %7.1fx" % (a, x, y, y / x))
+# the faces of a photo as batches (fk_faces_descriptors; dlib's pipeline runs one face at a time)
+if "descriptor128_photo_batched" in ours and "descriptor128" in dlib:
+    x = ours["descriptor128_photo_batched"]["median_ms"]
+    y = dlib["descriptor128"]["median_ms"] + dlib.get("chip150", {}).get("median_ms", 0)
+    print("%-22s %12.2f %12.2f %7.1fx" % ("descriptor, batched", x, y, y / x))
+# whole pipelines per photo: facekit's default (SSD, 68 points, descriptor, age and gender) against
+# face_recognition's in dlib (HOG, 5 points, descriptor)
+if "pipeline_ssd_lm_desc_ag" in ours and "pipeline" in dlib:
+    x, y = ours["pipeline_ssd_lm_desc_ag"]["median_ms"], dlib["pipeline"]["median_ms"]
+    print("%-22s %12.2f %12.2f %7.1fx" % ("pipeline, per photo", x, y, y / x))
 PY
 [ -f "$work/dlib-mmod.rss" ] && echo "dlib MMOD peak RSS: $(($(cat "$work/dlib-mmod.rss") / 1024)) MB"
 exit 0

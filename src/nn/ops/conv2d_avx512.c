@@ -1,4 +1,4 @@
-/* conv2d_avx512.c: direct NHWC convolution with AVX-512F: 6 output pixels x 32 output channels per micro-kernel, on the AVX2 kernel's packed panels. */
+/* conv2d_avx512.c: direct NHWC convolution with AVX-512F: 12 (or 6) output pixels x 32 output channels per micro-kernel, on the AVX2 kernel's packed panels. */
 #include <stdint.h>
 
 #include "nn/ops/ops.h"

@@ -187,7 +187,7 @@ bool fk__residual_fits(const fk__view *r, const fk__view *y);
 bool fk__conv2d_avx2_fits(const fk__conv2d_args *a, const fk__view *x, const fk__view *y);
 void fk__conv2d_avx2(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, const fk__residual *res,
                      int ith, int nth);
-/* The same with AVX-512F, 6 pixels by 32 channels per step (only where fk__cpu_has_avx512());
+/* The same with AVX-512F, 12 or 6 pixels by 32 channels per step (only where fk__cpu_has_avx512());
  * fits where the AVX2 kernel fits, and gives bitwise its results (one FMA chain per output, in
  * the same order). */
 void fk__conv2d_avx512(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, const fk__residual *res,
