@@ -86,6 +86,7 @@ peak: build
 
 bench: models build
 	$(BUILD)/bench/bench_peak
+	$(BUILD)/bench/bench_conv
 	$(BUILD)/bench/bench_stages --threads 1 $(if $(BENCH_OUT),--json $(BENCH_OUT))
 	$(BUILD)/bench/bench_stages --threads 2 $(if $(BENCH_OUT),--json $(basename $(BENCH_OUT)).2threads.json)
 	OMP_NUM_THREADS=1 $(BUILD)/bench/bench_index $(if $(BENCH_OUT),--json $(basename $(BENCH_OUT)).index.json)
