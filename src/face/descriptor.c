@@ -114,6 +114,13 @@ static fk__plan *batch_plan(fk_session *s, int n)
     return s->embed_batch;
 }
 
+/* Value j of a chip's descriptor in a batch output d: with flip on (per 2) the mean of the chip's
+ * and its mirror image's, which follow each other. */
+static float pair_mean(const float *d, int per, int j)
+{
+    return per == 2 ? (d[j] + d[FK_DESCRIPTOR_DIM + j]) * 0.5f : d[j];
+}
+
 /* The session's 150x150 RGB input (0..255) as the embedder's input at dst. */
 static void embed_input(const fk_session *s, float *dst)
 {
@@ -165,7 +172,7 @@ static fk_status run_jittered(fk_session *s, float out[FK_DESCRIPTOR_DIM])
     for (int i = 0; i < s->jitter; i++) {
         const float *d = y + (size_t)i * per * FK_DESCRIPTOR_DIM;
         for (int k = 0; k < FK_DESCRIPTOR_DIM; k++)
-            acc[k] += per == 2 ? (d[k] + d[FK_DESCRIPTOR_DIM + k]) * 0.5f : d[k];
+            acc[k] += pair_mean(d, per, k);
     }
     for (int k = 0; k < FK_DESCRIPTOR_DIM; k++)
         out[k] = (float)(acc[k] / s->jitter);
@@ -314,8 +321,9 @@ static fk_status describe(fk_session *s, const fk_image *img, fk_face *face)
     return FK_OK;
 }
 
-/* Faces a batch of fk_faces_descriptors holds at most: measured with bench_stages (descriptor128_batchN),
- * per face the same from 4 up, and the activations of a batch grow with it. */
+/* Faces a batch of fk_faces_descriptors holds at most: bench_stages's table of the net alone at
+ * batch 1/4/8/16 gave 5.48/4.89/4.77/4.71 ms a face (one thread), so little is left past 8, and a
+ * batch's activations grow with it. */
 #define FK__DESCRIBE_BATCH 8
 
 /* Runs the batch of the faces at idx[0..k) whose inputs fill the plan (per inputs each). */
@@ -329,7 +337,7 @@ static void finish_batch(fk_session *s, fk__plan *plan, fk_face *faces, const si
         fk_face *f = &faces[idx[i]];
         const float *d = y + (size_t)i * per * FK_DESCRIPTOR_DIM;
         for (int j = 0; j < FK_DESCRIPTOR_DIM; j++)
-            f->descriptor[j] = per == 2 ? (d[j] + d[FK_DESCRIPTOR_DIM + j]) * 0.5f : d[j];
+            f->descriptor[j] = pair_mean(d, per, j);
         f->has_descriptor = 1;
         f->descriptor_crop = crops[i];
         f->descriptor_dim = FK_DESCRIPTOR_DIM;
@@ -361,7 +369,8 @@ fk_status fk_faces_descriptors(fk_session *s, const fk_image *img, fk_face *face
     for (size_t i = 0; i < n; i++) {
         fk_face *f = &faces[i];
         f->has_descriptor = 0;
-        if (!plan || !f->has_landmarks)
+        bool in_batch = plan && f->has_landmarks; /* else fk_face_descriptor does it all, or says why not */
+        if (!in_batch)
             st = fk_face_descriptor(s, img, f);
         else
             st = on_chip(s, f) ? chip_input(s, img, f, &crops[k]) : crop_input(s, img, f, &crops[k]);
@@ -369,7 +378,7 @@ fk_status fk_faces_descriptors(fk_session *s, const fk_image *img, fk_face *face
             first = st;
             first_err = s->err; /* later failures must not replace its message */
         }
-        if (!plan || !f->has_landmarks || st != FK_OK)
+        if (!in_batch || st != FK_OK)
             continue;
         float *in = fk__plan_input(plan) + (size_t)k * per * 150 * 150 * 3;
         embed_input(s, in);

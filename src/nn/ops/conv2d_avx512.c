@@ -319,31 +319,28 @@ static wide_fn wide_for(const fk__conv2d_args *a, const fk__view *x, const fk__v
     }
 }
 
-/* The coordinates of the PX pixels from pix on; spare lanes past the image repeat its last pixel
- * (computed, never stored). */
-static void locate(int pix, int npix, int ow, pixels *px)
+/* The coordinates of the np pixels from pix on into oy, ox and their count; spare lanes past the
+ * image repeat its last pixel (computed, never stored). */
+static void locate_n(int pix, int npix, int ow, int np, int *oy, int *ox, int *count)
 {
     int cy = pix / ow, cx = pix % ow;
-    px->count = npix - pix < PX ? npix - pix : PX;
-    for (int p = 0; p < PX; p++) {
-        px->oy[p] = cy;
-        px->ox[p] = cx;
+    *count = npix - pix < np ? npix - pix : np;
+    for (int p = 0; p < np; p++) {
+        oy[p] = cy;
+        ox[p] = cx;
         if (pix + p + 1 < npix && ++cx == ow)
             cx = 0, cy++;
     }
 }
 
-/* locate for twelve pixels. */
+static void locate(int pix, int npix, int ow, pixels *px)
+{
+    locate_n(pix, npix, ow, PX, px->oy, px->ox, &px->count);
+}
+
 static void locate12(int pix, int npix, int ow, pixels12 *px)
 {
-    int cy = pix / ow, cx = pix % ow;
-    px->count = npix - pix < 2 * PX ? npix - pix : 2 * PX;
-    for (int p = 0; p < 2 * PX; p++) {
-        px->oy[p] = cy;
-        px->ox[p] = cx;
-        if (pix + p + 1 < npix && ++cx == ow)
-            cx = 0, cy++;
-    }
+    locate_n(pix, npix, ow, 2 * PX, px->oy, px->ox, &px->count);
 }
 
 /* Each output value is one accumulation over (ky, kx, c) in that order whatever block or worker
