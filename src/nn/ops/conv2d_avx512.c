@@ -138,8 +138,7 @@ TARGET static void block2(const fk__conv2d_args *a, const fk__view *x, const fk_
 #define FK__PREFETCH 512
 #endif
 
-/* Twelve pixels: two blocks' worth, for block12 (not below 8 input channels: there the
- * tap-by-tap set-up of twelve pointers costs more than the loads it saves; measured on conv32_down). */
+/* Twelve pixels: two blocks' worth, for block12. */
 typedef struct pixels12 {
     int oy[2 * PX], ox[2 * PX], count;
 } pixels12;
@@ -369,7 +368,7 @@ TARGET void fk__conv2d_avx512(const fk__conv2d_args *a, const fk__view *x, const
                     b++;
                     continue;
                 }
-                if (a->cout - co > CO && a->cin >= 8 && b + 1 < t1 && (b + 1) / blocks_per_image == n) {
+                if (a->cout - co > CO && b + 1 < t1 && (b + 1) / blocks_per_image == n) {
                     pixels12 p12;
                     locate12(pix, npix, y->w, &p12);
                     block12(a, x, y, res, n, pix, &p12, co); /* this block and the next */
