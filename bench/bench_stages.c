@@ -112,7 +112,9 @@ int main(int argc, char **argv)
             puts("Usage: bench_stages [--runs N] [--warmup N] [--threads N] [--mmod-runs N] [--json OUT] [IMG...]\n"
                  "Times every stage on the images (default: the six demo photos), median of N runs;\n"
                  "dlib's MMOD detector (seconds a photo) runs --mmod-runs times (1) without warm-up, and\n"
-                 "dlib's models are timed when models/dlib is fetched.");
+                 "dlib's models are timed when models/dlib is fetched. Then each per-face net alone at\n"
+                 "batch 1, 4, 8 and 16, with its weights and its batch-1 floors (FMA peak; the weights\n"
+                 "at this thread's measured read bandwidth).");
             return 0;
         } else {
             images = &argv[i];
