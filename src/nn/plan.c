@@ -112,6 +112,12 @@ static fk__view node_view(const fk__plan *p, int id)
  * the per-band set-up (the flat kernel's weight patterns, a partial pixel block) stays small. */
 #define FK__BAND_FLOATS 32768
 
+/* Depthwise outputs above this many floats (512 KB) are not banded: on SSD MobileNet's 2 to 16 MB
+ * layers the bands made the net slower on both tiers (AVX-512 42-43 ms unbanded against 45-48 ms
+ * banded, AVX2 73-75 against 76-79 ms, in turns); on BlazeFace and FaceMesh, whose layers are
+ * smaller, the difference was within the noise. */
+#define FK__BAND_MAX_FLOATS 131072u
+
 /* A node's view before the arena exists: its shape and strides only. */
 static fk__view shape_view(const fk__plan *p, int id)
 {
@@ -161,6 +167,8 @@ static void find_fusions(fk__plan *p, int *last_use)
         if (!conv_direct(p, a, &x, &y))
             continue;
         size_t row = (size_t)d->shape.w * d->shape.c;
+        if ((size_t)d->shape.h * row > FK__BAND_MAX_FLOATS)
+            continue;
         size_t rows = row ? FK__BAND_FLOATS / row : 1;
         p->band[i + 1] = rows < 1 ? 1 : rows > (size_t)d->shape.h ? d->shape.h : (int)rows;
         int src = d->inputs[0];

@@ -478,7 +478,7 @@ static void test_conv_random(void)
 
 static void test_dwconv_random(void)
 {
-    for (int t = 0; t < 40; t++) {
+    for (int t = 0; t < 46; t++) {
         int n = 1 + t % 2, h = 1 + (t * 7) % 19, w = 1 + (t * 3) % 11 + (t % 4 == 1 ? 20 : 0), c = 1 + (t * 17) % 41;
         if (t == 39)
             c = 1100; /* wider than the fast kernel's stack row: falls back to the reference */
@@ -487,6 +487,8 @@ static void test_dwconv_random(void)
         if (t == 16 || t == 18)
             c = t == 16 ? 3 : 8, w = 70; /* flat runs of 64 and 24 pixels (AVX-512) */
         int k = t % 3 == 0 ? 1 : t % 6 == 4 ? 5 : 3, s = 1 + t % 2;
+        if (t >= 40) /* whole vectors of channels, rows of 8+ pixels: the AVX-512 3-wide sweep */
+            c = 16 * (t - 39), w = 29 + t % 3, h = 5 + t % 4, k = 3;
         fk__padding pad = t % 4 < 2 ? FK__PAD_SAME : FK__PAD_VALID;
         int oh, ow, pt, pl;
         if (!fk__pad_axis(h, k, s, pad, &oh, &pt) || !fk__pad_axis(w, k, s, pad, &ow, &pl))
