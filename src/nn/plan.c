@@ -3,6 +3,7 @@
 
 #include <assert.h>
 #include <cblas.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,8 @@ struct fk__plan {
     bool avx512; /* ... and AVX-512F, unless the AVX2 tier was asked for */
     int *fused;  /* per node: the add node a convolution's store computes too (its residual), or 0 */
     int *band;   /* per 1x1 convolution: rows per band when it runs with the depthwise node before it, or 0 */
+    int *chain;  /* per node: at a chain's last node, its first node; at the nodes before it, -1; else 0 */
+    int *rows;   /* per chain node: rows its buffer holds (the last node: rows computed per step) */
     size_t *offset;   /* per node, in floats from arena */
     float *arena;
     float *scratch;   /* im2col for the GEMM convolution, scratch_floats per worker */
@@ -178,6 +181,107 @@ static void find_fusions(fk__plan *p, int *last_use)
     free(readers);
 }
 
+/* Chains: a run of convolutions (direct kernel) and depthwise convolutions, each read only by the
+ * next, whose outputs are too big for L2. The chain runs row by row of its last node's output:
+ * each earlier node keeps only the rows the node after it still needs, in per-worker scratch,
+ * computing new rows when asked, so those outputs never go out to memory and back. Each value
+ * is computed by the same kernel from the same inputs as a node-by-node run: bitwise the same. */
+#define FK__CHAIN_MIN_FLOATS 1048576u   /* a node output (4 MB) worth buffering */
+#define FK__CHAIN_BUDGET_FLOATS 262144u /* all of one chain's row buffers (1 MB): inside L2 */
+#define FK__CHAIN_MAX_NODES 64          /* a worker's chain state holds this many */
+#define FK__CHAIN_STEP_PIXELS 96        /* the last node's rows per step: at least this many pixels */
+
+/* Floats of one image of a shape (SIZE_MAX past size_t: never small enough to skip). */
+static size_t image_floats(fk__shape s)
+{
+    size_t count;
+    s.n = 1;
+    return fk__shape_count(s, &count) ? count : SIZE_MAX;
+}
+
+static bool chain_op(const fk__plan *p, int i)
+{
+    const fk__node *n = fk__graph_node(p->g, i);
+    if (n->n_inputs != 1 || p->fused[i] || p->band[i] || (i + 1 < fk__graph_node_count(p->g) && p->band[i + 1]))
+        return false;
+    if (n->op == FK__OP_DWCONV)
+        return p->avx2;
+    if (n->op != FK__OP_CONV2D)
+        return false;
+    fk__view x = shape_view(p, n->inputs[0]), y = shape_view(p, i);
+    return conv_direct(p, &n->u.conv, &x, &y);
+}
+
+static void node_geometry(const fk__node *n, int *kh, int *stride)
+{
+    *kh = n->op == FK__OP_CONV2D ? n->u.conv.kh : n->u.dw.kh;
+    *stride = n->op == FK__OP_CONV2D ? n->u.conv.stride_h : n->u.dw.stride_h;
+}
+
+/* Rows each node of the chain s..e holds (p->rows), and their floats in all. */
+static size_t chain_rows(fk__plan *p, int s, int e)
+{
+    const fk__node *last = fk__graph_node(p->g, e);
+    int k = (FK__CHAIN_STEP_PIXELS + last->shape.w - 1) / last->shape.w;
+    p->rows[e] = k < last->shape.h ? k : last->shape.h;
+    size_t floats = 0;
+    for (int i = e - 1; i >= s; i--) {
+        const fk__node *n = fk__graph_node(p->g, i), *next = fk__graph_node(p->g, i + 1);
+        int kh, stride;
+        node_geometry(next, &kh, &stride);
+        long r = (long)(p->rows[i + 1] - 1) * stride + kh;
+        p->rows[i] = r < n->shape.h ? (int)r : n->shape.h;
+        floats += round_up((size_t)p->rows[i] * n->shape.w * n->shape.c);
+    }
+    return floats;
+}
+
+static void find_chains(fk__plan *p, int *last_use, size_t *scratch)
+{
+    const fk__graph *g = p->g;
+    int nn = fk__graph_node_count(g);
+    int *readers = calloc((size_t)nn, sizeof *readers);
+    if (!readers || !p->avx2)
+        goto done; /* best effort: unchained runs the same */
+    for (int i = 0; i < nn; i++) {
+        const fk__node *n = fk__graph_node(g, i);
+        for (int k = 0; k < n->n_inputs; k++)
+            readers[n->inputs[k]]++;
+    }
+    for (int k = 0; k < fk__graph_output_count(g); k++)
+        readers[fk__graph_output(g, k)] += 2; /* an output is kept whole */
+    for (int s = 1; s < nn; s++) {
+        const fk__node *first = fk__graph_node(g, s);
+        if (!chain_op(p, s) || image_floats(first->shape) < FK__CHAIN_MIN_FLOATS)
+            continue;
+        int e = s;
+        size_t floats = 0;
+        while (e + 1 < nn && e + 1 - s < FK__CHAIN_MAX_NODES && chain_op(p, e + 1) &&
+               fk__graph_node(g, e + 1)->inputs[0] == e && readers[e] == 1 && last_use[e] == e + 1 &&
+               image_floats(fk__graph_node(g, e)->shape) >= FK__CHAIN_MIN_FLOATS) {
+            size_t f = chain_rows(p, s, e + 1);
+            if (f > FK__CHAIN_BUDGET_FLOATS)
+                break;
+            e++;
+            floats = f;
+        }
+        if (e == s)
+            continue;
+        chain_rows(p, s, e);
+        for (int i = s; i < e; i++)
+            p->chain[i] = -1;
+        p->chain[e] = s;
+        int src = first->inputs[0];
+        if (last_use[src] < e)
+            last_use[src] = e; /* the chain's input is read until its last node has run */
+        if (floats > *scratch)
+            *scratch = floats;
+        s = e;
+    }
+done:
+    free(readers);
+}
+
 fk_status fk__plan_new(const fk__graph *g, int batch, fk__kernels kernels, fk__plan **out, fk_error *err)
 {
     return fk__plan_new_threads(g, batch, kernels, 1, out, err);
@@ -218,7 +322,9 @@ fk_status fk__plan_new_threads(const fk__graph *g, int batch, fk__kernels kernel
     p->offset = calloc((size_t)nn, sizeof *p->offset);
     p->fused = calloc((size_t)nn, sizeof *p->fused);
     p->band = calloc((size_t)nn, sizeof *p->band);
-    if (!p->offset || !p->fused || !p->band)
+    p->chain = calloc((size_t)nn, sizeof *p->chain);
+    p->rows = calloc((size_t)nn, sizeof *p->rows);
+    if (!p->offset || !p->fused || !p->band || !p->chain || !p->rows)
         goto fail;
 
     for (int i = 0; i < nn; i++) {
@@ -230,6 +336,8 @@ fk_status fk__plan_new_threads(const fk__graph *g, int batch, fk__kernels kernel
     for (int k = 0; k < fk__graph_output_count(g); k++)
         last_use[fk__graph_output(g, k)] = nn;
     find_fusions(p, last_use);
+    size_t chain_scratch = 0;
+    find_chains(p, last_use, &chain_scratch);
 
     for (int i = 0; i < nn; i++) {
         const fk__node *n = fk__graph_node(g, i);
@@ -244,7 +352,8 @@ fk_status fk__plan_new_threads(const fk__graph *g, int batch, fk__kernels kernel
         /* a node's output lives from its own run (kernels never run in place, so it overlaps its
          * inputs) to its last reader's */
         spans[i] = (span){round_up(count), 0, i, last_use[i], i};
-        if (p->fused[i] || (i + 1 < nn && p->band[i + 1])) /* never written: a later node's buffer, or scratch */
+        /* never written: a later node's buffer, or scratch (a band's, a chain's rows) */
+        if (p->fused[i] || (i + 1 < nn && p->band[i + 1]) || p->chain[i] < 0)
             spans[i] = (span){0, 0, i, i, i};
         if (i > 0 && p->fused[i - 1] == i)
             spans[i].first = i - 1;
@@ -260,6 +369,8 @@ fk_status fk__plan_new_threads(const fk__graph *g, int batch, fk__kernels kernel
                 p->scratch_floats = sc;
         }
     }
+    if (chain_scratch > p->scratch_floats)
+        p->scratch_floats = chain_scratch;
     size_t high = place_all(spans, nn, conflicts);
     for (int i = 0; i < nn; i++)
         p->offset[spans[i].id] = spans[i].off;
@@ -310,8 +421,13 @@ static void print_profile(const fk__plan *p)
         double ms = p->node_ms[i] / runs;
         by_op[n->op] += ms;
         total += ms;
-        fprintf(stderr, "  %-8s %-32s %3dx%3dx%4d %8.3f ms\n", op_name(n->op), n->name, n->shape.h, n->shape.w,
-                n->shape.c, ms);
+        /* a chain's time is its last node's; the nodes before it say so */
+        const char *where = p->chain[i] < 0 ? "  (in the chain below)" : p->chain[i] > 0 ? "  (a chain from " : "";
+        fprintf(stderr, "  %-8s %-32s %3dx%3dx%4d %8.3f ms%s", op_name(n->op), n->name, n->shape.h, n->shape.w,
+                n->shape.c, ms, where);
+        if (p->chain[i] > 0)
+            fprintf(stderr, "%s, %d rows a step)", fk__graph_node(p->g, p->chain[i])->name, p->rows[i]);
+        fputc('\n', stderr);
     }
     for (int o = 0; o < FK__OP_COUNT; o++)
         if (by_op[o] > 0)
@@ -337,6 +453,8 @@ void fk__plan_free(fk__plan *p)
     free(p->offset);
     free(p->fused);
     free(p->band);
+    free(p->chain);
+    free(p->rows);
     free(p->arena);
     free(p->scratch);
     free(p);
@@ -356,6 +474,14 @@ void fk__plan_set_run_batch(fk__plan *p, int n)
 {
     assert(n >= 1 && n <= p->batch);
     p->run_n = n;
+}
+
+int fk__plan_chain_count(const fk__plan *p)
+{
+    int count = 0;
+    for (int i = 0; i < fk__graph_node_count(p->g); i++)
+        count += p->chain[i] > 0;
+    return count;
 }
 
 size_t fk__plan_bytes(const fk__plan *p)
@@ -421,8 +547,119 @@ static void run_dw_pw(const fk__plan *p, int id, const fk__residual *res, const 
     }
 }
 
+/* One node of a chain on rows [r0, r1) of its output, from input rows [lo, hi) held in x. */
+static void chain_kernel(const fk__plan *p, const fk__node *n, const fk__view *x, int lo, int r0, const fk__view *y)
+{
+    if (n->op == FK__OP_CONV2D) {
+        fk__conv2d_args a = n->u.conv;
+        a.pad_top -= r0 * a.stride_h - lo; /* output row 0 of y is row r0; input row 0 of x is row lo */
+        conv_direct_run(p, &a, x, y, NULL, 0, 1);
+    } else {
+        fk__dwconv_args a = n->u.dw;
+        a.pad_top -= r0 * a.stride_h - lo;
+        dwconv_run(p, &a, x, y, 0, 1);
+    }
+}
+
+/* Where one worker's chain stands: node i of the chain holds rows [base[i], end[i]) of its
+ * output at buf[i]. */
+typedef struct chain_state {
+    const fk__plan *p;
+    int s, e, n;
+    float *buf[FK__CHAIN_MAX_NODES];
+    int base[FK__CHAIN_MAX_NODES], end[FK__CHAIN_MAX_NODES];
+} chain_state;
+
+/* Rows [a, b) of chain node i: those of the last node written into the arena, the others kept in
+ * its buffer (dropping the rows before a, which no later step reads). */
+static void chain_rows_run(chain_state *cs, int i, int a, int b)
+{
+    const fk__plan *p = cs->p;
+    const fk__node *n = fk__graph_node(p->g, i);
+    bool last = i == cs->e;
+    int k = i - cs->s;
+    int c0 = a;
+    if (!last) {
+        int keep0 = a > cs->base[k] ? a : cs->base[k];
+        if (keep0 >= cs->end[k]) {
+            cs->base[k] = cs->end[k] = a;
+        } else if (keep0 > cs->base[k]) {
+            size_t row = (size_t)n->shape.w * n->shape.c;
+            memmove(cs->buf[k], cs->buf[k] + (size_t)(keep0 - cs->base[k]) * row,
+                    (size_t)(cs->end[k] - keep0) * row * sizeof(float));
+            cs->base[k] = keep0;
+        }
+        c0 = cs->end[k];
+        if (c0 >= b)
+            return;
+    }
+    int kh, stride, pad = n->op == FK__OP_CONV2D ? n->u.conv.pad_top : n->u.dw.pad_top;
+    node_geometry(n, &kh, &stride);
+    const fk__node *src = fk__graph_node(p->g, n->inputs[0]);
+    int lo = c0 * stride - pad, hi = (b - 1) * stride - pad + kh;
+    lo = lo < 0 ? 0 : lo;
+    hi = hi > src->shape.h ? src->shape.h : hi;
+    fk__view x;
+    if (i == cs->s) {
+        x = node_view(p, n->inputs[0]);
+        x.data = fk__at(&x, cs->n, lo, 0, 0);
+    } else {
+        chain_rows_run(cs, i - 1, lo, hi);
+        x = fk__view_packed(cs->buf[k - 1] + (size_t)(lo - cs->base[k - 1]) * src->shape.w * src->shape.c,
+                            fk__shape_make(1, src->shape.h, src->shape.w, src->shape.c));
+    }
+    x.n = 1;
+    x.h = hi - lo;
+    fk__view y;
+    if (last) {
+        y = node_view(p, i);
+        y.data = fk__at(&y, cs->n, c0, 0, 0);
+    } else {
+        y = fk__view_packed(cs->buf[k] + (size_t)(c0 - cs->base[k]) * n->shape.w * n->shape.c, n->shape);
+        cs->end[k] = b;
+    }
+    y.n = 1;
+    y.h = b - c0;
+    chain_kernel(p, n, &x, lo, c0, &y);
+}
+
+/* The chain ending at node e, this worker's share of its output rows, step by step. */
+static void run_chain(const fk__plan *p, int e, int ith, int nth)
+{
+    chain_state cs = {p, p->chain[e], e, 0, {0}, {0}, {0}};
+    assert(e - cs.s < FK__CHAIN_MAX_NODES);
+    float *buf = p->scratch + (size_t)ith * p->scratch_floats;
+    for (int i = cs.s; i < e; i++) {
+        const fk__node *n = fk__graph_node(p->g, i);
+        cs.buf[i - cs.s] = buf;
+        buf += round_up((size_t)p->rows[i] * n->shape.w * n->shape.c);
+    }
+    int h = fk__graph_node(p->g, e)->shape.h, r0, r1;
+    fk__split_rows(p->run_n * h, ith, nth, &r0, &r1);
+    for (int r = r0; r < r1;) {
+        int n = r / h, oy = r % h, rows = p->rows[e];
+        if (rows > h - oy)
+            rows = h - oy;
+        if (rows > r1 - r)
+            rows = r1 - r;
+        if (n != cs.n || r == r0) { /* a new image: nothing held */
+            cs.n = n;
+            for (int k = 0; k < e - cs.s; k++)
+                cs.base[k] = cs.end[k] = 0;
+        }
+        chain_rows_run(&cs, e, oy, oy + rows);
+        r += rows;
+    }
+}
+
 static void run_node(const fk__plan *p, int id, int ith, int nth)
 {
+    if (p->chain[id] < 0)
+        return; /* computed row by row inside the chain's last node */
+    if (p->chain[id] > 0) {
+        run_chain(p, id, ith, nth);
+        return;
+    }
     const fk__node *n = fk__graph_node(p->g, id);
     fk__view y = node_view(p, id);
     fk__view x = n->n_inputs > 0 ? node_view(p, n->inputs[0]) : y;
@@ -562,6 +799,8 @@ void fk__plan_run_pool(fk__plan *p, fk__pool *pool)
         const fk__node *n = fk__graph_node(p->g, i);
         size_t out = (size_t)p->run_n * n->shape.h * n->shape.w * n->shape.c;
         double t0 = p->node_ms ? now_ms() : 0;
+        if (p->chain[i] < 0)
+            continue; /* inside a chain: nothing to wake the workers for */
         if (out < FK__PARALLEL_MIN || workers > p->threads) {
             run_node(p, i, 0, 1);
         } else {

@@ -38,6 +38,8 @@ int fk__plan_batch(const fk__plan *p);
 /* Later runs compute only the first n (1..batch) samples of the input, as a batch-n plan would,
  * bitwise, in this plan's memory: one plan serves every batch up to its own. */
 void fk__plan_set_run_batch(fk__plan *p, int n);
+/* Chains the planner runs row by row (outputs past 4 MB kept as rows in scratch): for tests. */
+int fk__plan_chain_count(const fk__plan *p);
 /* Bytes of activation and scratch memory this plan holds. */
 size_t fk__plan_bytes(const fk__plan *p);
 

@@ -252,10 +252,92 @@ static void test_fusions(void)
     free(wf);
 }
 
+/* The SSD-like chain (3x3 conv, depthwise, 1x1, strided depthwise) whose outputs pass 4 MB: the
+ * planner runs it row by row with the rows in scratch. The same graph with those outputs marked as
+ * graph outputs runs node by node; the chained result must be bitwise that, at batch 2, on one or
+ * two workers, and within tolerance of the reference tier. */
+static fk__graph *chain_graph(bool whole, const float *w0, const float *wd, const float *wp, const float *wd2,
+                              const float *wp2, const float *bp)
+{
+    const int hw = 183, c = 32;
+    fk_error err = {0};
+    fk__graph *g = NULL;
+    CHECK_OK(fk__graph_new(whole ? "unchained" : "chained", fk__shape_make(1, hw, hw, 3), &g, &err));
+    fk__epilogue relu6 = {.bias = bp, .act = FK__ACT_RELU6}, none = {0};
+    int x1 = fk__g_conv2d(g, fk__graph_input(g), "x1", 3, 3, 1, FK__PAD_SAME, c, w0, relu6);
+    int d = fk__g_dwconv(g, x1, "dw", 3, 3, 1, FK__PAD_SAME, wd, relu6);
+    int pw = fk__g_conv2d(g, d, "pw", 1, 1, 1, FK__PAD_VALID, c, wp, relu6);
+    int d2 = fk__g_dwconv(g, pw, "dw2", 3, 3, 2, FK__PAD_SAME, wd2, relu6);
+    int pw2 = fk__g_conv2d(g, d2, "pw2", 1, 1, 1, FK__PAD_VALID, 48, wp2, none);
+    fk__graph_mark_output(g, pw2);
+    if (whole) {
+        fk__graph_mark_output(g, x1);
+        fk__graph_mark_output(g, d);
+        fk__graph_mark_output(g, pw);
+    }
+    CHECK_OK(fk__graph_finish(g, &err));
+    return g;
+}
+
+static void test_chains(void)
+{
+    const int hw = 183, c = 32, oh = 92;
+    float *w0 = rnd(3 * 3 * 3 * c), *wd = rnd(3 * 3 * c), *wp = rnd(c * c), *wd2 = rnd(3 * 3 * c);
+    float *wp2 = rnd(c * 48), *bp = rnd(c);
+    fk__graph *ga = chain_graph(false, w0, wd, wp, wd2, wp2, bp), *gb = chain_graph(true, w0, wd, wp, wd2, wp2, bp);
+    size_t per = (size_t)hw * hw * 3, outn = (size_t)oh * oh * 48;
+    float *x = rnd(2 * per), *ref = malloc(2 * outn * sizeof(float));
+    fk_error err = {0};
+    fk__pool *pool = NULL;
+    CHECK_OK(fk__pool_new(2, &pool, &err));
+    static const fk__kernels order[] = {FK__KERNELS_REFERENCE, FK__KERNELS_FAST, FK__KERNELS_AVX2};
+    for (size_t o = 0; ga && gb && ref && pool && o < sizeof order / sizeof order[0]; o++) {
+        fk__kernels k = order[o];
+        fk__plan *a1 = NULL, *a2 = NULL, *b1 = NULL;
+        CHECK_OK(fk__plan_new(ga, 2, k, &a1, &err));
+        CHECK_OK(fk__plan_new_threads(ga, 2, k, 2, &a2, &err));
+        CHECK_OK(fk__plan_new(gb, 2, k, &b1, &err));
+        if (!a1 || !a2 || !b1)
+            break;
+        memcpy(fk__plan_input(a1), x, 2 * per * sizeof(float));
+        fk__plan_run(a1);
+        memcpy(fk__plan_input(a2), x, 2 * per * sizeof(float));
+        fk__plan_run_pool(a2, pool);
+        memcpy(fk__plan_input(b1), x, 2 * per * sizeof(float));
+        fk__plan_run(b1);
+        CHECK_MSG(fk__plan_chain_count(a1) == (k == FK__KERNELS_REFERENCE || !fk__cpu_has_avx2_fma() ? 0 : 1) &&
+                      fk__plan_chain_count(b1) == 0,
+                  "chains planned: %d and %d (kernels %d)", fk__plan_chain_count(a1), fk__plan_chain_count(b1), k);
+        const float *ya = fk__plan_output(a1, 0, NULL);
+        if (k == FK__KERNELS_REFERENCE)
+            memcpy(ref, ya, 2 * outn * sizeof(float));
+        CHECK_MSG(fk_test_max_rel_diff(ref, ya, 2 * outn) <= 1e-4, "chain vs reference (kernels %d)", k);
+        CHECK_MSG(!memcmp(ya, fk__plan_output(b1, 0, NULL), 2 * outn * sizeof(float)),
+                  "chained differs from node by node (kernels %d)", k);
+        CHECK_MSG(!memcmp(ya, fk__plan_output(a2, 0, NULL), 2 * outn * sizeof(float)),
+                  "chained on two workers differs from one (kernels %d)", k);
+        fk__plan_free(a1);
+        fk__plan_free(a2);
+        fk__plan_free(b1);
+    }
+    fk__pool_free(pool);
+    fk__graph_free(ga);
+    fk__graph_free(gb);
+    free(ref);
+    free(x);
+    free(w0);
+    free(wd);
+    free(wp);
+    free(wd2);
+    free(wp2);
+    free(bp);
+}
+
 int main(void)
 {
     test_branches();
     test_fusions();
+    test_chains();
     test_reuse_and_flops();
     test_sticky_errors();
     return fk_test_finish("executor");

@@ -221,7 +221,8 @@ TARGET void fk__dwconv_avx512(const fk__dwconv_args *a, const fk__view *x, const
             if (slide && ox + 8 <= y->w && left >= 0 && (ox + 7) * a->stride_w - a->pad_left + a->kw <= x->w) {
                 slide(a, x, y, n, oy, ox, ky0, ky1);
                 ox += 8;
-            } else if (use_flat && ox + f.pixels <= y->w && left >= 0 && ox + f.pixels - 1 - a->pad_left + a->kw <= x->w) {
+            } else if (use_flat && ox + f.pixels <= y->w && left >= 0 &&
+                       ox + f.pixels - 1 - a->pad_left + a->kw <= x->w) {
                 flat_fn(a, &f, x, y, n, oy, ox, ky0, ky1);
                 ox += f.pixels;
             } else if (ox + 8 <= y->w && left >= 0 && (ox + 7) * a->stride_w - a->pad_left + a->kw <= x->w) {
