@@ -181,7 +181,7 @@ static void find_fusions(fk__plan *p, int *last_use)
     free(readers);
 }
 
-/* Chains: a run of convolutions (direct kernel) and depthwise convolutions, each read only by the
+/* Chains: a run of convolutions (direct kernel), depthwise convolutions and poolings, each read only by the
  * next, whose outputs are too big for L2. The chain runs row by row of its last node's output:
  * each earlier node keeps only the rows the node after it still needs, in per-worker scratch,
  * computing new rows when asked, so those outputs never go out to memory and back. Each value
@@ -206,16 +206,25 @@ static bool chain_op(const fk__plan *p, int i)
         return false;
     if (n->op == FK__OP_DWCONV)
         return p->avx2;
+    if (n->op == FK__OP_POOL) {
+        fk__view x = shape_view(p, n->inputs[0]), y = shape_view(p, i);
+        return fk__pool_fast_fits(&n->u.pool, &x, &y);
+    }
     if (n->op != FK__OP_CONV2D)
         return false;
     fk__view x = shape_view(p, n->inputs[0]), y = shape_view(p, i);
     return conv_direct(p, &n->u.conv, &x, &y);
 }
 
-static void node_geometry(const fk__node *n, int *kh, int *stride)
+/* A chain node's window rows, row stride and top padding. */
+static void node_geometry(const fk__node *n, int *kh, int *stride, int *pad)
 {
-    *kh = n->op == FK__OP_CONV2D ? n->u.conv.kh : n->u.dw.kh;
-    *stride = n->op == FK__OP_CONV2D ? n->u.conv.stride_h : n->u.dw.stride_h;
+    if (n->op == FK__OP_CONV2D)
+        *kh = n->u.conv.kh, *stride = n->u.conv.stride_h, *pad = n->u.conv.pad_top;
+    else if (n->op == FK__OP_DWCONV)
+        *kh = n->u.dw.kh, *stride = n->u.dw.stride_h, *pad = n->u.dw.pad_top;
+    else
+        *kh = n->u.pool.kh, *stride = n->u.pool.stride_h, *pad = n->u.pool.pad_top;
 }
 
 /* Rows each node of the chain s..e holds (p->rows), and their floats in all. */
@@ -227,8 +236,8 @@ static size_t chain_rows(fk__plan *p, int s, int e)
     size_t floats = 0;
     for (int i = e - 1; i >= s; i--) {
         const fk__node *n = fk__graph_node(p->g, i), *next = fk__graph_node(p->g, i + 1);
-        int kh, stride;
-        node_geometry(next, &kh, &stride);
+        int kh, stride, pad;
+        node_geometry(next, &kh, &stride, &pad);
         long r = (long)(p->rows[i + 1] - 1) * stride + kh;
         p->rows[i] = r < n->shape.h ? (int)r : n->shape.h;
         floats += round_up((size_t)p->rows[i] * n->shape.w * n->shape.c);
@@ -554,10 +563,14 @@ static void chain_kernel(const fk__plan *p, const fk__node *n, const fk__view *x
         fk__conv2d_args a = n->u.conv;
         a.pad_top -= r0 * a.stride_h - lo; /* output row 0 of y is row r0; input row 0 of x is row lo */
         conv_direct_run(p, &a, x, y, NULL, 0, 1);
-    } else {
+    } else if (n->op == FK__OP_DWCONV) {
         fk__dwconv_args a = n->u.dw;
         a.pad_top -= r0 * a.stride_h - lo;
         dwconv_run(p, &a, x, y, 0, 1);
+    } else {
+        fk__pool_args a = n->u.pool;
+        a.pad_top -= r0 * a.stride_h - lo;
+        fk__pool_fast(&a, x, y, 0, 1);
     }
 }
 
@@ -593,8 +606,8 @@ static void chain_rows_run(chain_state *cs, int i, int a, int b)
         if (c0 >= b)
             return;
     }
-    int kh, stride, pad = n->op == FK__OP_CONV2D ? n->u.conv.pad_top : n->u.dw.pad_top;
-    node_geometry(n, &kh, &stride);
+    int kh, stride, pad;
+    node_geometry(n, &kh, &stride, &pad);
     const fk__node *src = fk__graph_node(p->g, n->inputs[0]);
     int lo = c0 * stride - pad, hi = (b - 1) * stride - pad + kh;
     lo = lo < 0 ? 0 : lo;
