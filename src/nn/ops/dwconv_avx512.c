@@ -84,20 +84,22 @@ DEFINE_RUN(run4, 4)
     TARGET static void NAME(const fk__dwconv_args *a, const fk__view *x, const fk__view *y, int n, int oy, int ox, \
                             int ky0, int ky1)                                                                       \
     {                                                                                                               \
-        const int c = a->c;                                                                                         \
-        const ptrdiff_t sw = x->sw;                                                                                 \
+        const int c = a->c; /* a multiple of 16 */                                                                  \
+        const ptrdiff_t sw = x->sw, sh = x->sh;                                                                     \
+        const float *in0 = fk__at(x, n, oy * a->stride_h - a->pad_top + ky0, ox * S - a->pad_left, 0);              \
+        const float *w0 = a->weights + (size_t)ky0 * KW * c;                                                        \
+        float *out0 = fk__at(y, n, oy, ox, 0);                                                                      \
+        const ptrdiff_t so = y->sw;                                                                                 \
+        const int rows = ky1 - ky0;                                                                                 \
         for (int ch = 0; ch < c; ch += 16) {                                                                        \
-            const __mmask16 m = fk__avx512_mask(c - ch);                                                            \
             __m512 acc[PX];                                                                                         \
             _Pragma("GCC unroll 8") for (int p = 0; p < PX; p++) acc[p] = _mm512_setzero_ps();                      \
-            for (int ky = ky0; ky < ky1; ky++) {                                                                    \
-                int iy = oy * a->stride_h - a->pad_top + ky;                                                        \
-                const float *in = fk__at(x, n, iy, ox * S - a->pad_left, ch);                                       \
-                const float *w = a->weights + (size_t)ky * KW * c + ch;                                             \
+            const float *in = in0 + ch, *w = w0 + ch;                                                               \
+            for (int r = 0; r < rows; r++, in += sh, w += KW * c) {                                                 \
                 __m512 wv[KW];                                                                                      \
-                _Pragma("GCC unroll 8") for (int kx = 0; kx < KW; kx++) wv[kx] = _mm512_maskz_loadu_ps(m, w + kx * c); \
+                _Pragma("GCC unroll 8") for (int kx = 0; kx < KW; kx++) wv[kx] = _mm512_loadu_ps(w + kx * c);       \
                 _Pragma("GCC unroll 24") for (int j = 0; j < (PX - 1) * S + KW; j++) {                              \
-                    __m512 v = _mm512_maskz_loadu_ps(m, in + j * sw);                                               \
+                    __m512 v = _mm512_loadu_ps(in + j * sw);                                                        \
                     _Pragma("GCC unroll 8") for (int p = 0; p < PX; p++) {                                          \
                         int kx = j - p * S;                                                                         \
                         if (kx >= 0 && kx < KW)                                                                     \
@@ -105,9 +107,9 @@ DEFINE_RUN(run4, 4)
                     }                                                                                               \
                 }                                                                                                   \
             }                                                                                                       \
-            _Pragma("GCC unroll 8") for (int p = 0; p < PX; p++) acc[p] = fk__avx512_epilogue(&a->ep, acc[p], ch, m); \
-            _Pragma("GCC unroll 8") for (int p = 0; p < PX; p++)                                                    \
-                _mm512_mask_storeu_ps(fk__at(y, n, oy, ox + p, ch), m, acc[p]);                                     \
+            _Pragma("GCC unroll 8") for (int p = 0; p < PX; p++) acc[p] =                                           \
+                fk__avx512_epilogue(&a->ep, acc[p], ch, (__mmask16)0xffff);                                         \
+            _Pragma("GCC unroll 8") for (int p = 0; p < PX; p++) _mm512_storeu_ps(out0 + p * so + ch, acc[p]);     \
         }                                                                                                           \
     }
 DEFINE_SLIDE(slide3s1, 3, 1, 8)
