@@ -10,9 +10,6 @@
 #define CO 16 /* output channels per micro-kernel: two ymm */
 #define TILE_BYTES (192u << 10) /* input of one tile of pixel blocks: well inside L2 */
 
-/* Taps outside the image read from here (so the inner loop has no branch). */
-static const float zeros[FK__CONV_AVX2_MAX_CIN];
-
 #define TARGET FK__AVX2_TARGET
 
 TARGET static inline void store_part(float *p, int n, __m256i m, __m256 v)
@@ -96,7 +93,8 @@ TARGET static void block(const fk__conv2d_args *a, const fk__view *x, const fk__
                 const float *in[PX];
                 for (int p = 0; p < PX; p++) {
                     int iy = oy[p] * a->stride_h - a->pad_top + ky, ix = ox[p] * a->stride_w - a->pad_left + kx;
-                    in[p] = iy < 0 || iy >= x->h || ix < 0 || ix >= x->w ? zeros : fk__at(x, n, iy, ix, 0);
+                    bool outside = iy < 0 || iy >= x->h || ix < 0 || ix >= x->w;
+                    in[p] = outside ? fk__conv_zeros : fk__at(x, n, iy, ix, 0);
                 }
                 i0 = in[0], i1 = in[1], i2 = in[2], i3 = in[3], i4 = in[4], i5 = in[5];
             }

@@ -10,9 +10,6 @@
 #define CO 16          /* output channels per panel: one zmm */
 #define TILE_BYTES (256u << 10) /* input of one tile of pixel blocks: well inside L2 */
 
-/* Taps outside the image read from here (so the inner loop has no branch). */
-static const float zeros[FK__CONV_AVX2_MAX_CIN];
-
 #define TARGET FK__AVX512_TARGET
 
 /* One tap c for all PX pixels: each pixel's input broadcast (folded into the FMA) times 16
@@ -99,7 +96,8 @@ TARGET static inline __attribute__((always_inline)) void finish(const fk__conv2d
                 for (int p = 0; p < PX; p++) {                                                                      \
                     int iy = px->oy[p] * a->stride_h - a->pad_top + ky;                                             \
                     int ix = px->ox[p] * a->stride_w - a->pad_left + kx;                                            \
-                    in[p] = iy < 0 || iy >= x->h || ix < 0 || ix >= x->w ? zeros : fk__at(x, n, iy, ix, 0);         \
+                    bool outside = iy < 0 || iy >= x->h || ix < 0 || ix >= x->w;                                   \
+                    in[p] = outside ? fk__conv_zeros : fk__at(x, n, iy, ix, 0);                                     \
                 }                                                                                                   \
                 const float *i0 = in[0], *i1 = in[1], *i2 = in[2], *i3 = in[3], *i4 = in[4], *i5 = in[5];           \
                 const float *w = panel + (size_t)(ky * a->kw + kx) * cin * CO;                                      \
@@ -189,7 +187,8 @@ TARGET static void block12(const fk__conv2d_args *a, const fk__view *x, const fk
                 for (int p = 0; p < NP; p++) {
                     int iy = px->oy[p] * a->stride_h - a->pad_top + ky;
                     int ix = px->ox[p] * a->stride_w - a->pad_left + kx;
-                    in[p] = iy < 0 || iy >= x->h || ix < 0 || ix >= x->w ? zeros : fk__at(x, n, iy, ix, 0);
+                    bool outside = iy < 0 || iy >= x->h || ix < 0 || ix >= x->w;
+                    in[p] = outside ? fk__conv_zeros : fk__at(x, n, iy, ix, 0);
                 }
                 const float *w = panel + (size_t)(ky * a->kw + kx) * cin * CO;
                 for (int c = 0; c < cin; c++, w += CO) {

@@ -1,6 +1,8 @@
 /* conv2d_pack.c: convolution weights rearranged into panels of 16 output channels for the direct AVX2 kernel. */
 #include "nn/ops/ops.h"
 
+const float fk__conv_zeros[FK__CONV_AVX2_MAX_CIN];
+
 size_t fk__conv2d_packed_floats(const fk__conv2d_args *a)
 {
     size_t blocks = ((size_t)a->cout + 15) / 16, out;

@@ -184,6 +184,8 @@ bool fk__residual_fits(const fk__view *r, const fk__view *y);
  * x and y, cin <= FK__CONV_AVX2_MAX_CIN and packed weights (fk__conv2d_avx2_fits). res may be
  * NULL. */
 #define FK__CONV_AVX2_MAX_CIN 4096
+/* What the direct kernels read for a tap outside the image (so their inner loops have no branch). */
+extern const float fk__conv_zeros[FK__CONV_AVX2_MAX_CIN];
 bool fk__conv2d_avx2_fits(const fk__conv2d_args *a, const fk__view *x, const fk__view *y);
 void fk__conv2d_avx2(const fk__conv2d_args *a, const fk__view *x, const fk__view *y, const fk__residual *res,
                      int ith, int nth);
