@@ -96,7 +96,7 @@ TARGET static inline __attribute__((always_inline)) void finish(const fk__conv2d
                 for (int p = 0; p < PX; p++) {                                                                      \
                     int iy = px->oy[p] * a->stride_h - a->pad_top + ky;                                             \
                     int ix = px->ox[p] * a->stride_w - a->pad_left + kx;                                            \
-                    bool outside = iy < 0 || iy >= x->h || ix < 0 || ix >= x->w;                                   \
+                    bool outside = iy < 0 || iy >= x->h || ix < 0 || ix >= x->w;                                    \
                     in[p] = outside ? fk__conv_zeros : fk__at(x, n, iy, ix, 0);                                     \
                 }                                                                                                   \
                 const float *i0 = in[0], *i1 = in[1], *i2 = in[2], *i3 = in[3], *i4 = in[4], *i5 = in[5];           \
