@@ -507,13 +507,20 @@ static void conv_direct_run(const fk__plan *p, const fk__conv2d_args *a, const f
         fk__conv2d_avx2(a, x, y, res, ith, nth);
 }
 
+/* The depthwise kernel of the plan's tier, wherever a depthwise convolution runs (alone, in a
+ * band, in a chain). */
 static void dwconv_run(const fk__plan *p, const fk__dwconv_args *a, const fk__view *x, const fk__view *y, int ith,
                        int nth)
 {
-    if (p->avx512)
+    bool packed = x->sc == 1 && y->sc == 1;
+    if (p->kernels == FK__KERNELS_REFERENCE)
+        fk__dwconv_ref(a, x, y, ith, nth);
+    else if (p->avx512 && packed)
         fk__dwconv_avx512(a, x, y, ith, nth);
-    else
+    else if (p->avx2 && packed)
         fk__dwconv_avx2(a, x, y, ith, nth);
+    else
+        fk__dwconv_fast(a, x, y, ith, nth);
 }
 
 /* Rows r0 .. r0 + rows of image n of a view. */
@@ -702,14 +709,7 @@ static void run_node(const fk__plan *p, int id, int ith, int nth)
     case FK__OP_DWCONV:
         if (id + 1 < fk__graph_node_count(p->g) && p->band[id + 1])
             break; /* run band by band with the convolution after it */
-        if (ref)
-            fk__dwconv_ref(&n->u.dw, &x, &y, ith, nth);
-        else if (p->avx512 && x.sc == 1 && y.sc == 1)
-            fk__dwconv_avx512(&n->u.dw, &x, &y, ith, nth);
-        else if (p->avx2 && x.sc == 1 && y.sc == 1)
-            fk__dwconv_avx2(&n->u.dw, &x, &y, ith, nth);
-        else
-            fk__dwconv_fast(&n->u.dw, &x, &y, ith, nth);
+        dwconv_run(p, &n->u.dw, &x, &y, ith, nth);
         break;
     case FK__OP_POOL:
         if (!ref && fk__pool_fast_fits(&n->u.pool, &x, &y))
