@@ -563,7 +563,7 @@ static void run_dw_pw(const fk__plan *p, int id, const fk__residual *res, const 
     }
 }
 
-/* One node of a chain on rows [r0, r1) of its output, from input rows [lo, hi) held in x. */
+/* One node of a chain on the rows of y (its output from row r0), from x (its input from row lo). */
 static void chain_kernel(const fk__plan *p, const fk__node *n, const fk__view *x, int lo, int r0, const fk__view *y)
 {
     if (n->op == FK__OP_CONV2D) {
@@ -581,8 +581,8 @@ static void chain_kernel(const fk__plan *p, const fk__node *n, const fk__view *x
     }
 }
 
-/* Where one worker's chain stands: node i of the chain holds rows [base[i], end[i]) of its
- * output at buf[i]. */
+/* Where one worker's chain stands: the chain's k-th node holds rows [base[k], end[k]) of its
+ * output at buf[k]. */
 typedef struct chain_state {
     const fk__plan *p;
     int s, e, n;
@@ -618,7 +618,7 @@ static void chain_rows_run(chain_state *cs, int i, int a, int b)
     const fk__node *src = fk__graph_node(p->g, n->inputs[0]);
     int lo = c0 * stride - pad, hi = (b - 1) * stride - pad + kh;
     lo = lo < 0 ? 0 : lo;
-    hi = hi > src->shape.h ? src->shape.h : hi;
+    hi = hi > src->shape.h ? src->shape.h : hi < lo ? lo : hi;
     fk__view x;
     if (i == cs->s) {
         x = node_view(p, n->inputs[0]);
@@ -635,6 +635,7 @@ static void chain_rows_run(chain_state *cs, int i, int a, int b)
         y = node_view(p, i);
         y.data = fk__at(&y, cs->n, c0, 0, 0);
     } else {
+        assert(b - cs->base[k] <= p->rows[i]); /* the rows planned for this node's buffer */
         y = fk__view_packed(cs->buf[k] + (size_t)(c0 - cs->base[k]) * n->shape.w * n->shape.c, n->shape);
         cs->end[k] = b;
     }
