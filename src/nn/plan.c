@@ -132,18 +132,10 @@ static fk__view shape_view(const fk__plan *p, int id)
 /* A convolution on the direct kernel followed at once by an add of its output and an earlier
  * node's, of the add's shape: the convolution's store does the sum (fk__residual), so its output
  * is never written out and read back. Only where it is read by that add alone. */
-static void find_fusions(fk__plan *p, int *last_use)
+static void find_fusions(fk__plan *p, const int *readers, int *last_use)
 {
     const fk__graph *g = p->g;
     int nn = fk__graph_node_count(g);
-    int *readers = calloc((size_t)nn, sizeof *readers);
-    if (!readers)
-        return; /* best effort: unfused runs the same */
-    for (int i = 0; i < nn; i++) {
-        const fk__node *n = fk__graph_node(g, i);
-        for (int k = 0; k < n->n_inputs; k++)
-            readers[n->inputs[k]]++;
-    }
     for (int i = 1; i + 1 < nn; i++) {
         const fk__node *c = fk__graph_node(g, i), *a = fk__graph_node(g, i + 1);
         if (c->op != FK__OP_CONV2D || a->op != FK__OP_ADD || readers[i] != 1 || last_use[i] != i + 1)
@@ -178,7 +170,6 @@ static void find_fusions(fk__plan *p, int *last_use)
         if (last_use[src] < i + 1)
             last_use[src] = i + 1; /* the depthwise input is read when the pair runs, at i + 1 */
     }
-    free(readers);
 }
 
 /* Chains: a run of convolutions (direct kernel), depthwise convolutions and poolings, each read only by the
@@ -204,16 +195,13 @@ static bool chain_op(const fk__plan *p, int i)
     const fk__node *n = fk__graph_node(p->g, i);
     if (n->n_inputs != 1 || p->fused[i] || p->band[i] || (i + 1 < fk__graph_node_count(p->g) && p->band[i + 1]))
         return false;
-    if (n->op == FK__OP_DWCONV)
-        return p->avx2;
-    if (n->op == FK__OP_POOL) {
-        fk__view x = shape_view(p, n->inputs[0]), y = shape_view(p, i);
-        return fk__pool_fast_fits(&n->u.pool, &x, &y);
-    }
-    if (n->op != FK__OP_CONV2D)
-        return false;
     fk__view x = shape_view(p, n->inputs[0]), y = shape_view(p, i);
-    return conv_direct(p, &n->u.conv, &x, &y);
+    switch (n->op) {
+    case FK__OP_DWCONV: return p->avx2;
+    case FK__OP_POOL: return fk__pool_fast_fits(&n->u.pool, &x, &y);
+    case FK__OP_CONV2D: return conv_direct(p, &n->u.conv, &x, &y);
+    default: return false;
+    }
 }
 
 /* A chain node's window rows, row stride and top padding. */
@@ -245,23 +233,17 @@ static size_t chain_rows(fk__plan *p, int s, int e)
     return floats;
 }
 
-static void find_chains(fk__plan *p, int *last_use, size_t *scratch)
+/* Chains by the same test of readers and last use as find_fusions' (a graph output's last use is
+ * past every node, so it always ends a chain). */
+static void find_chains(fk__plan *p, const int *readers, int *last_use, size_t *scratch)
 {
     const fk__graph *g = p->g;
     int nn = fk__graph_node_count(g);
-    int *readers = calloc((size_t)nn, sizeof *readers);
-    if (!readers || !p->avx2)
-        goto done; /* best effort: unchained runs the same */
-    for (int i = 0; i < nn; i++) {
-        const fk__node *n = fk__graph_node(g, i);
-        for (int k = 0; k < n->n_inputs; k++)
-            readers[n->inputs[k]]++;
-    }
-    for (int k = 0; k < fk__graph_output_count(g); k++)
-        readers[fk__graph_output(g, k)] += 2; /* an output is kept whole */
+    if (!p->avx2)
+        return;
     for (int s = 1; s < nn; s++) {
         const fk__node *first = fk__graph_node(g, s);
-        if (!chain_op(p, s) || image_floats(first->shape) < FK__CHAIN_MIN_FLOATS)
+        if (!chain_op(p, s))
             continue;
         int e = s;
         size_t floats = 0;
@@ -287,8 +269,6 @@ static void find_chains(fk__plan *p, int *last_use, size_t *scratch)
             *scratch = floats;
         s = e;
     }
-done:
-    free(readers);
 }
 
 fk_status fk__plan_new(const fk__graph *g, int batch, fk__kernels kernels, fk__plan **out, fk_error *err)
@@ -344,9 +324,18 @@ fk_status fk__plan_new_threads(const fk__graph *g, int batch, fk__kernels kernel
     }
     for (int k = 0; k < fk__graph_output_count(g); k++)
         last_use[fk__graph_output(g, k)] = nn;
-    find_fusions(p, last_use);
     size_t chain_scratch = 0;
-    find_chains(p, last_use, &chain_scratch);
+    int *readers = calloc((size_t)nn, sizeof *readers);
+    if (readers) { /* best effort: unfused and unchained runs the same */
+        for (int i = 0; i < nn; i++) {
+            const fk__node *n = fk__graph_node(g, i);
+            for (int k = 0; k < n->n_inputs; k++)
+                readers[n->inputs[k]]++;
+        }
+        find_fusions(p, readers, last_use);
+        find_chains(p, readers, last_use, &chain_scratch);
+        free(readers);
+    }
 
     for (int i = 0; i < nn; i++) {
         const fk__node *n = fk__graph_node(g, i);
