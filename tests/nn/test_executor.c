@@ -25,6 +25,16 @@ static float *buf(fk__shape s)
     return calloc(n, sizeof(float));
 }
 
+/* The plan's input set to the first `floats` of x, then a run: on the pool's workers when given. */
+static void fill_and_run(fk__plan *p, const float *x, size_t floats, fk__pool *pool)
+{
+    memcpy(fk__plan_input(p), x, floats * sizeof(float));
+    if (pool)
+        fk__plan_run_pool(p, pool);
+    else
+        fk__plan_run(p);
+}
+
 /* input 9x9x3 -> conv 3x3 (c1, 8 ch) -> a: dw 3x3 + relu; b: conv 1x1 -> 8; join = relu(a + b);
  * pooled = maxpool 2x2 s2 SAME of c1 (a second reader of c1); cat = concat(join, c1, pooled');
  * outputs: c1 (marked mid-graph), join, fc of global average of cat. */
@@ -97,8 +107,7 @@ static void test_branches(void)
                 continue;
             size_t nin = (size_t)batch * 9 * 9 * 3;
             float *x = rnd(nin);
-            memcpy(fk__plan_input(plan), x, nin * sizeof(float));
-            fk__plan_run(plan);
+            fill_and_run(plan, x, nin, NULL);
             float *c1 = buf(fk__shape_make(batch, 9, 9, 8)), *join = buf(fk__shape_make(batch, 9, 9, 8));
             float *fc = buf(fk__shape_make(batch, 1, 1, 5));
             direct(&p, x, batch, c1, join, fc);
@@ -110,8 +119,7 @@ static void test_branches(void)
                       "fc output differs (batch %d, kernels %d)", batch, k);
             /* a second run on the same plan gives the same answer (no state carried over) */
             float first = fk__plan_output(plan, 2, NULL)[0];
-            memcpy(fk__plan_input(plan), x, nin * sizeof(float));
-            fk__plan_run(plan);
+            fill_and_run(plan, x, nin, NULL);
             CHECK(fk__plan_output(plan, 2, NULL)[0] == first);
             free(x);
             free(c1);
@@ -219,10 +227,8 @@ static void test_fusions(void)
         CHECK_OK(fk__plan_new_threads(g, 3, k, 2, &t2, &err));
         if (!b3 || !b1 || !t2)
             break;
-        memcpy(fk__plan_input(b3), x, 3 * per * sizeof(float));
-        fk__plan_run(b3);
-        memcpy(fk__plan_input(t2), x, 3 * per * sizeof(float));
-        fk__plan_run_pool(t2, pool);
+        fill_and_run(b3, x, 3 * per, NULL);
+        fill_and_run(t2, x, 3 * per, pool);
         const float *y3 = fk__plan_output(b3, 0, NULL), *f3 = fk__plan_output(b3, 1, NULL);
         if (k == FK__KERNELS_REFERENCE)
             memcpy(ref, y3, 3 * outn * sizeof(float));
@@ -231,8 +237,7 @@ static void test_fusions(void)
                       !memcmp(f3, fk__plan_output(t2, 1, NULL), 3 * 7 * sizeof(float)),
                   "two workers differ from one (kernels %d)", k);
         for (int n = 0; n < 3; n++) {
-            memcpy(fk__plan_input(b1), x + n * per, per * sizeof(float));
-            fk__plan_run(b1);
+            fill_and_run(b1, x + n * per, per, NULL);
             CHECK_MSG(!memcmp(fk__plan_output(b1, 0, NULL), y3 + n * outn, outn * sizeof(float)) &&
                           !memcmp(fk__plan_output(b1, 1, NULL), f3 + n * 7, 7 * sizeof(float)),
                       "sample %d at batch 1 differs from batch 3 (kernels %d)", n, k);
@@ -301,12 +306,9 @@ static void test_chains(void)
         CHECK_OK(fk__plan_new(gb, 2, k, &b1, &err));
         if (!a1 || !a2 || !b1)
             break;
-        memcpy(fk__plan_input(a1), x, 2 * per * sizeof(float));
-        fk__plan_run(a1);
-        memcpy(fk__plan_input(a2), x, 2 * per * sizeof(float));
-        fk__plan_run_pool(a2, pool);
-        memcpy(fk__plan_input(b1), x, 2 * per * sizeof(float));
-        fk__plan_run(b1);
+        fill_and_run(a1, x, 2 * per, NULL);
+        fill_and_run(a2, x, 2 * per, pool);
+        fill_and_run(b1, x, 2 * per, NULL);
         CHECK_MSG(fk__plan_chain_count(a1) == (k == FK__KERNELS_REFERENCE || !fk__cpu_has_avx2_fma() ? 0 : 1) &&
                       fk__plan_chain_count(b1) == 0,
                   "chains planned: %d and %d (kernels %d)", fk__plan_chain_count(a1), fk__plan_chain_count(b1), k);
