@@ -512,6 +512,19 @@ static void dwconv_run(const fk__plan *p, const fk__dwconv_args *a, const fk__vi
         fk__dwconv_fast(a, x, y, ith, nth);
 }
 
+/* Pooling on the widest tier this plan may use; packed channels only past the reference. */
+static void pool_run(const fk__plan *p, const fk__pool_args *a, const fk__view *x, const fk__view *y, int ith, int nth)
+{
+    if (p->kernels == FK__KERNELS_REFERENCE || !fk__pool_fast_fits(a, x, y))
+        fk__pool_ref(a, x, y, ith, nth);
+    else if (p->avx512)
+        fk__pool_avx512(a, x, y, ith, nth);
+    else if (p->avx2)
+        fk__pool_avx2(a, x, y, ith, nth);
+    else
+        fk__pool_fast(a, x, y, ith, nth);
+}
+
 /* Rows r0 .. r0 + rows of image n of a view. */
 static fk__view rows_of(const fk__view *v, int n, int r0, int rows)
 {
@@ -566,7 +579,7 @@ static void chain_kernel(const fk__plan *p, const fk__node *n, const fk__view *x
     } else {
         fk__pool_args a = n->u.pool;
         a.pad_top -= r0 * a.stride_h - lo;
-        fk__pool_fast(&a, x, y, 0, 1);
+        pool_run(p, &a, x, y, 0, 1);
     }
 }
 
@@ -702,10 +715,7 @@ static void run_node(const fk__plan *p, int id, int ith, int nth)
         dwconv_run(p, &n->u.dw, &x, &y, ith, nth);
         break;
     case FK__OP_POOL:
-        if (!ref && fk__pool_fast_fits(&n->u.pool, &x, &y))
-            fk__pool_fast(&n->u.pool, &x, &y, ith, nth);
-        else
-            fk__pool_ref(&n->u.pool, &x, &y, ith, nth);
+        pool_run(p, &n->u.pool, &x, &y, ith, nth);
         break;
     case FK__OP_GLOBAL_AVGPOOL:
         fk__global_avgpool_ref(&x, &y, ith, nth);

@@ -591,6 +591,66 @@ static void test_fc_random(void)
     }
 }
 
+/* Each SIMD pooling tier the CPU has against fk__pool_fast (bitwise: the same operations in
+ * the same order) on the output view of want, and nothing written outside its view. */
+static void check_pool_tiers(const fk__pool_args *pa, const fk__view *x, const strided *want, int t)
+{
+    static const struct {
+        const char *name;
+        void (*run)(const fk__pool_args *, const fk__view *, const fk__view *, int, int);
+    } tiers[] = {{"avx2", fk__pool_avx2}, {"avx512", fk__pool_avx512}};
+    for (int tier = 0; tier < 2; tier++) {
+        if (!(tier ? fk__cpu_has_avx512() : fk__cpu_has_avx2_fma())) {
+            if (t == 0)
+                fk_test_not_applicable(tier ? "pool avx512 kernel" : "pool avx2 kernel",
+                                       "this CPU lacks the instructions");
+            continue;
+        }
+        fk__shape ys = fk__view_shape(&want->v);
+        strided got = make_strided(ys, t % 3, 5.0f);
+        int nth = 1 + t % 3;
+        for (int ith = 0; ith < nth; ith++)
+            tiers[tier].run(pa, x, &got.v, ith, nth);
+        int same = 1;
+        for (int b = 0; b < ys.n; b++)
+            for (int yy = 0; yy < ys.h; yy++)
+                for (int xx = 0; xx < ys.w; xx++)
+                    same &= memcmp(fk__at(&got.v, b, yy, xx, 0), fk__at(&want->v, b, yy, xx, 0),
+                                   (size_t)ys.c * sizeof(float)) == 0;
+        CHECK_MSG(same, "pool %s differs bitwise from pool fast (case %d, %d channels)", tiers[tier].name, t, ys.c);
+        CHECK_MSG(touched_outside(&got, 5.0f) == 0, "pool %s wrote outside its view (case %d)", tiers[tier].name, t);
+        free(got.buf);
+    }
+}
+
+/* Pooling past one register block of channels (64 with AVX-512, 32 with AVX2): every tier
+ * against the reference and fk__pool_fast. */
+static void test_pool_wide(void)
+{
+    static const int chans[] = {63, 64, 65, 96, 127, 130, 256};
+    for (int t = 0; t < (int)(sizeof chans / sizeof *chans); t++) {
+        int n = 1 + t % 2, h = 5 + t, w = 4 + 2 * t, c = chans[t], k = 2 + t % 2, s = 1 + t % 2;
+        int oh, ow, pt, pl;
+        CHECK(fk__pad_axis(h, k, s, FK__PAD_SAME, &oh, &pt) && fk__pad_axis(w, k, s, FK__PAD_SAME, &ow, &pl));
+        fk__shape xs = fk__shape_make(n, h, w, c), ys = fk__shape_make(n, oh, ow, c);
+        float *x = rnd((size_t)n * h * w * c);
+        strided sx = make_strided(xs, t % 2, 0);
+        copy_into(&sx, x);
+        for (int kind = 0; kind < FK__POOL_COUNT; kind++) {
+            fk__pool_args pa = {(fk__pool_kind)kind, k, k, s, s, pt, pl};
+            strided pr = make_strided(ys, 0, 5.0f), pf = make_strided(ys, 1, 5.0f);
+            fk__pool_ref(&pa, &sx.v, &pr.v, 0, 1);
+            fk__pool_fast(&pa, &sx.v, &pf.v, 0, 1);
+            CHECK_MSG(max_rel_diff_view(&pr.v, &pf.v) <= 1e-6, "pool fast vs ref (%d channels)", c);
+            check_pool_tiers(&pa, &sx.v, &pf, 100 + t);
+            free(pr.buf);
+            free(pf.buf);
+        }
+        free(sx.buf);
+        free(x);
+    }
+}
+
 /* pooling, add and affine: the packed-channel fast variants against the reference. */
 static void test_eltwise_fast_random(void)
 {
@@ -616,6 +676,7 @@ static void test_eltwise_fast_random(void)
             fk__pool_fast(&pa, &sx.v, &pf.v, ith, nth);
         CHECK_MSG(max_rel_diff_view(&pr.v, &pf.v) <= 1e-6, "pool fast vs ref (case %d)", t);
         CHECK_MSG(touched_outside(&pf, 5.0f) == 0, "pool fast wrote outside its view (case %d)", t);
+        check_pool_tiers(&pa, &sx.v, &pf, t);
 
         /* every activation in turn, FK__ACT_PRELU with per-channel slopes (sl), and in every
          * fifth case a scale and shift after the add too */
@@ -665,6 +726,7 @@ int main(void)
     test_conv_hand();
     test_dwconv_hand();
     test_pool_hand();
+    test_pool_wide();
     test_elementwise_hand();
     test_conv_random();
     test_dwconv_random();

@@ -222,6 +222,10 @@ void fk__pool_ref(const fk__pool_args *a, const fk__view *x, const fk__view *y, 
 /* Channels innermost in flat loops; needs sc == 1 (fk__pool_fast_fits). */
 bool fk__pool_fast_fits(const fk__pool_args *a, const fk__view *x, const fk__view *y);
 void fk__pool_fast(const fk__pool_args *a, const fk__view *x, const fk__view *y, int ith, int nth);
+/* The same with AVX2 (only where fk__cpu_has_avx2_fma()) and AVX-512F (only where
+ * fk__cpu_has_avx512()), where fk__pool_fast_fits: bitwise as fk__pool_fast. */
+void fk__pool_avx2(const fk__pool_args *a, const fk__view *x, const fk__view *y, int ith, int nth);
+void fk__pool_avx512(const fk__pool_args *a, const fk__view *x, const fk__view *y, int ith, int nth);
 /* Mean over h and w: y is [n, 1, 1, c]. */
 void fk__global_avgpool_ref(const fk__view *x, const fk__view *y, int ith, int nth);
 
