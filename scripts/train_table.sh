@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # train_table.sh: LFW View 1 recipe: trains one model per loss (and triplet mining) on the people of peopleDevTrain.txt and tabulates the DevTest accuracy (threshold from pairsDevTrain) and the time.
 # Usage: scripts/train_table.sh OUT_DIR [facekit train options...]   e.g. --arch head, or --arch small-cnn --epochs 30
-# Environment: FACEKIT (the binary, default build/facekit), LFW (default ../shared/data/lfw-deepfunneled).
+# Environment: FACEKIT (the binary, default build/facekit), LFW (default ../shared/data/lfw-deepfunneled),
+# RUNS (a subset, e.g. RUNS="softmax;triplet batch-hard": two tables can then be run side by side into one OUT_DIR).
 set -eu
 out=${1:?usage: train_table.sh OUT_DIR [options]}
 shift
@@ -11,6 +12,9 @@ mkdir -p "$out"
 extra=("$@")
 runs=("softmax" "focal" "ohem" "contrastive" "triplet random" "triplet semi-hard" "triplet batch-hard"
   "coupled-cluster" "center" "arcface" "cosface")
+if [ -n "${RUNS:-}" ]; then
+  IFS=';' read -r -a runs <<< "$RUNS"
+fi
 for r in "${runs[@]}"; do
   read -r loss mining <<< "$r"
   name=$loss${mining:+-$mining}

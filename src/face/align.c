@@ -179,10 +179,14 @@ static fk_status pyr_down(view src, plane *out)
     size_t dcount;
     if (!fk__mul3_size((size_t)dh, (size_t)tw, 3, &dcount))
         return FK_E_OVERFLOW;
-    uint16_t *v = malloc(row * sizeof *v);
+    /* the wide pass over every column (contiguous, so it vectorises), then every other one kept:
+     * its sums reach 255 * 256, which uint16_t holds */
+    const size_t hrow = row - 12;
+    uint16_t *v = malloc(row * sizeof *v), *hf = malloc(hrow * sizeof *hf);
     uint8_t *dst = malloc(dcount);
-    if (!v || !dst) {
+    if (!v || !hf || !dst) {
         free(v);
+        free(hf);
         free(dst);
         return FK_E_NO_MEMORY;
     }
@@ -191,35 +195,39 @@ static fk_status pyr_down(view src, plane *out)
                       *s3 = s2 + src.stride, *s4 = s3 + src.stride;
         for (size_t j = 0; j < row; j++)
             v[j] = (uint16_t)(s0[j] + 4 * s1[j] + 6 * s2[j] + 4 * s3[j] + s4[j]);
+        for (size_t j = 0; j < hrow; j++)
+            hf[j] = (uint16_t)(v[j] + 4 * v[j + 3] + 6 * v[j + 6] + 4 * v[j + 9] + v[j + 12]);
         uint8_t *d = dst + (size_t)dr * tw * 3;
         for (long c = 0; c < tw; c++)
-            for (int ch = 0; ch < 3; ch++) {
-                const uint16_t *p = v + (size_t)(2 * c) * 3 + ch;
-                d[c * 3 + ch] = (uint8_t)((p[0] + 4 * p[3] + 6 * p[6] + 4 * p[9] + p[12]) / 256);
-            }
+            for (int ch = 0; ch < 3; ch++)
+                d[c * 3 + ch] = (uint8_t)(hf[(size_t)(2 * c) * 3 + ch] / 256);
     }
     free(v);
+    free(hf);
     out->data = dst;
     out->w = tw;
     out->h = dh;
     return FK_OK;
 }
 
-/* dlib's interpolate_bilinear on RGB: black unless all four neighbours are inside; each
- * channel truncated to 8 bits. */
-static void dlib_bilinear(view v, double x, double y, uint8_t rgb[3])
+/* dlib's interpolate_bilinear on RGB along chip row r of map m: black unless all four neighbours
+ * are inside; each channel truncated to 8 bits. The same doubles as dlib's per-pixel form: for
+ * x >= 0, floor(x) is (long)x, and floor(x) + 1 < w is x < w - 1. */
+static void dlib_bilinear_row(view v, const fk_affine *m, int r, int size, uint8_t *out)
 {
-    const double fl = floor(x), ft = floor(y);
-    if (!(fl >= 0 && ft >= 0 && fl + 1 < (double)v.w && ft + 1 < (double)v.h)) {
-        rgb[0] = rgb[1] = rgb[2] = 0;
-        return;
-    }
-    const long left = (long)fl, top = (long)ft;
-    const double lr = x - left, tb = y - top;
-    const uint8_t *p = v.data + (size_t)top * v.stride + (size_t)left * 3, *q = p + v.stride;
-    for (int c = 0; c < 3; c++) {
-        double val = (1 - tb) * ((1 - lr) * p[c] + lr * p[3 + c]) + tb * ((1 - lr) * q[c] + lr * q[3 + c]);
-        rgb[c] = (uint8_t)val;
+    const double ax = m->m[1] * r, ay = m->m[4] * r, xmax = (double)(v.w - 1), ymax = (double)(v.h - 1);
+    for (int col = 0; col < size; col++, out += 3) {
+        /* fk_affine_apply's arithmetic, inlined: the same doubles, so the same bytes */
+        const double x = m->m[0] * col + ax + m->m[2], y = m->m[3] * col + ay + m->m[5];
+        if (!(x >= 0 && y >= 0 && x < xmax && y < ymax)) {
+            out[0] = out[1] = out[2] = 0;
+            continue;
+        }
+        const long left = (long)x, top = (long)y;
+        const double lr = x - (double)left, tb = y - (double)top, il = 1 - lr, it = 1 - tb;
+        const uint8_t *p = v.data + (size_t)top * v.stride + (size_t)left * 3, *q = p + v.stride;
+        for (int c = 0; c < 3; c++)
+            out[c] = (uint8_t)(it * (il * p[c] + lr * p[3 + c]) + tb * (il * q[c] + lr * q[3 + c]));
     }
 }
 
@@ -297,11 +305,7 @@ static fk_status dlib_extract(const fk_image *img, const fk__chip *chip, uint8_t
     if (from.w > 0 && from.h > 0 && from.data) {
         fk_affine m = chip_map(rr, angle, size);
         for (int r = 0; r < size; r++)
-            for (int col = 0; col < size; col++) {
-                /* fk_affine_apply's arithmetic, inlined: the same doubles, so the same bytes */
-                double px = m.m[0] * col + m.m[1] * r + m.m[2], py = m.m[3] * col + m.m[4] * r + m.m[5];
-                dlib_bilinear(from, px, py, out + ((size_t)r * size + col) * 3);
-            }
+            dlib_bilinear_row(from, &m, r, size, out + (size_t)r * size * 3);
     }
     free(cur.data);
     return FK_OK;
