@@ -1,4 +1,4 @@
-/* bench_conv.c: the direct convolution kernels alone on the ResNet descriptor's layer shapes, caches warm, as GFLOP/s and share of this thread's measured peak: what the kernel reaches when nothing waits on memory. */
+/* bench_conv.c: the direct convolution kernels alone on the ResNet descriptor's layer shapes and Tiny's first layer, caches warm, as GFLOP/s and share of this thread's measured peak: what the kernel reaches when nothing waits on memory. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,10 +95,12 @@ int main(int argc, char **argv)
 {
     if (argc > 1) {
         fprintf(stderr, "usage: bench_conv\n  the direct convolution kernels alone, one thread, warm caches, on the\n"
-                        "  ResNet descriptor's 3x3 layer shapes; GFLOP/s and share of the measured peak\n");
+                        "  ResNet descriptor's 3x3 layer shapes and Tiny's first layer; GFLOP/s and\n"
+                        "  share of the measured peak\n");
         return 2;
     }
-    static const int shapes[][4] = {{35, 35, 32, 32}, {17, 17, 64, 64}, {8, 8, 128, 128}, {4, 4, 256, 256}};
+    static const int shapes[][4] = {{35, 35, 32, 32}, {17, 17, 64, 64}, {8, 8, 128, 128}, {4, 4, 256, 256},
+                                     {414, 414, 3, 16}}; /* Tiny's conv0: 16 outputs, one panel */
     const struct {
         const char *name;
         int have;
