@@ -28,42 +28,54 @@ TARGET static inline void store_part(float *p, int n, __m256i m, __m256 v)
         _mm256_maskstore_ps(p, m, v);
 }
 
-/* Up to 32 channels from ch: the first tap loaded, the others folded in tap
- * order (max as the reference's `v > m ? v : m`, which _mm256_max_ps(v, m) is,
- * NaN included; average as a float sum times 1 / taps, as fk__pool_fast), lanes
- * past c neither read nor stored. */
-TARGET static void block(const fk__pool_args *a, const fk__view *x, float *out, int n, int iy0, int ky0, int ky1,
-                         int ix0, int kx0, int kx1, int ch, int c)
+/* Up to 32 channels from ch in nv vectors (a constant once inlined, so a 16-channel layer loads
+ * two vectors a tap, not four with two masked off): the first tap loaded, the others folded in
+ * tap order (max as the reference's `v > m ? v : m`, which _mm256_max_ps(v, m) is, NaN
+ * included; average as a float sum times 1 / taps, as fk__pool_fast), lanes past c neither read
+ * nor stored. */
+TARGET static inline __attribute__((always_inline)) void block_nv(const fk__pool_args *a, const fk__view *x,
+                                                                  float *out, int n, int iy0, int ky0, int ky1,
+                                                                  int ix0, int kx0, int kx1, int ch, int c, int nv)
 {
-    const int n0 = c - ch, n1 = c - ch - 8, n2 = c - ch - 16, n3 = c - ch - 24;
-    const __m256i m0 = fk__avx2_lane_mask(n0), m1 = fk__avx2_lane_mask(n1), m2 = fk__avx2_lane_mask(n2),
-                  m3 = fk__avx2_lane_mask(n3);
-    const float *p = fk__at(x, n, iy0 + ky0, ix0 + kx0, ch);
-    __m256 v0 = fk__avx2_load_part(p, n0, m0), v1 = fk__avx2_load_part(p + 8, n1, m1),
-           v2 = fk__avx2_load_part(p + 16, n2, m2), v3 = fk__avx2_load_part(p + 24, n3, m3);
+    int left[4];
+    __m256i m[4];
+    __m256 v[4];
+    _Pragma("GCC unroll 4") for (int j = 0; j < nv; j++) {
+        left[j] = c - ch - 8 * j;
+        m[j] = fk__avx2_lane_mask(left[j]);
+    }
+    const float *row = fk__at(x, n, iy0 + ky0, ix0, ch);
+    const float *p = row + (ptrdiff_t)kx0 * x->sw;
+    _Pragma("GCC unroll 4") for (int j = 0; j < nv; j++) v[j] = fk__avx2_load_part(p + 8 * j, left[j], m[j]);
     const bool mx = a->kind == FK__POOL_MAX;
-    for (int ky = ky0; ky < ky1; ky++)
+    for (int ky = ky0; ky < ky1; ky++, row += x->sh)
         for (int kx = ky == ky0 ? kx0 + 1 : kx0; kx < kx1; kx++) {
-            p = fk__at(x, n, iy0 + ky, ix0 + kx, ch);
-            __m256 t0 = fk__avx2_load_part(p, n0, m0), t1 = fk__avx2_load_part(p + 8, n1, m1),
-                   t2 = fk__avx2_load_part(p + 16, n2, m2), t3 = fk__avx2_load_part(p + 24, n3, m3);
-            if (mx) {
-                v0 = _mm256_max_ps(t0, v0), v1 = _mm256_max_ps(t1, v1);
-                v2 = _mm256_max_ps(t2, v2), v3 = _mm256_max_ps(t3, v3);
-            } else {
-                v0 = _mm256_add_ps(v0, t0), v1 = _mm256_add_ps(v1, t1);
-                v2 = _mm256_add_ps(v2, t2), v3 = _mm256_add_ps(v3, t3);
+            p = row + (ptrdiff_t)kx * x->sw;
+            _Pragma("GCC unroll 4") for (int j = 0; j < nv; j++) {
+                __m256 t = fk__avx2_load_part(p + 8 * j, left[j], m[j]);
+                v[j] = mx ? _mm256_max_ps(t, v[j]) : _mm256_add_ps(v[j], t);
             }
         }
     if (!mx) {
         __m256 inv = _mm256_set1_ps(1.0f / (float)((ky1 - ky0) * (kx1 - kx0)));
-        v0 = _mm256_mul_ps(v0, inv), v1 = _mm256_mul_ps(v1, inv);
-        v2 = _mm256_mul_ps(v2, inv), v3 = _mm256_mul_ps(v3, inv);
+        _Pragma("GCC unroll 4") for (int j = 0; j < nv; j++) v[j] = _mm256_mul_ps(v[j], inv);
     }
-    store_part(out + ch, n0, m0, v0);
-    store_part(out + ch + 8, n1, m1, v1);
-    store_part(out + ch + 16, n2, m2, v2);
-    store_part(out + ch + 24, n3, m3, v3);
+    _Pragma("GCC unroll 4") for (int j = 0; j < nv; j++) store_part(out + ch + 8 * j, left[j], m[j], v[j]);
+}
+
+/* block_nv for the vectors channels ch.. need: one copy per count, so each has constant loops. */
+TARGET static void block(const fk__pool_args *a, const fk__view *x, float *out, int n, int iy0, int ky0, int ky1,
+                         int ix0, int kx0, int kx1, int ch, int c)
+{
+    int left = c - ch;
+    if (left <= 8)
+        block_nv(a, x, out, n, iy0, ky0, ky1, ix0, kx0, kx1, ch, c, 1);
+    else if (left <= 16)
+        block_nv(a, x, out, n, iy0, ky0, ky1, ix0, kx0, kx1, ch, c, 2);
+    else if (left <= 24)
+        block_nv(a, x, out, n, iy0, ky0, ky1, ix0, kx0, kx1, ch, c, 3);
+    else
+        block_nv(a, x, out, n, iy0, ky0, ky1, ix0, kx0, kx1, ch, c, 4);
 }
 
 TARGET void fk__pool_avx2(const fk__pool_args *a, const fk__view *x, const fk__view *y, int ith, int nth)

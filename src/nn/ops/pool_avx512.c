@@ -19,44 +19,50 @@ static void inside(int o, int stride, int pad, int k, int size, int *k0, int *k1
         *k1 = *k0;
 }
 
-/* Up to 64 channels from ch: the first tap loaded, the others folded in tap
- * order (max as the reference's `v > m ? v : m`, which _mm512_max_ps(v, m) is,
- * NaN included; average as a float sum times 1 / taps, as fk__pool_fast), lanes
- * past c neither read nor stored. */
-TARGET static void block(const fk__pool_args *a, const fk__view *x, float *out, int n, int iy0, int ky0, int ky1,
-                         int ix0, int kx0, int kx1, int ch, int c)
+/* Up to 64 channels from ch in nv vectors (a constant once inlined, so a 16-channel layer such as
+ * Tiny's first pool loads one vector a tap, not four with three masked off): the first tap
+ * loaded, the others folded in tap order (max as the reference's `v > m ? v : m`, which
+ * _mm512_max_ps(v, m) is, NaN included; average as a float sum times 1 / taps, as
+ * fk__pool_fast), lanes past c neither read nor stored. */
+TARGET static inline __attribute__((always_inline)) void block_nv(const fk__pool_args *a, const fk__view *x,
+                                                                  float *out, int n, int iy0, int ky0, int ky1,
+                                                                  int ix0, int kx0, int kx1, int ch, int c, int nv)
 {
-    const __mmask16 m0 = fk__avx512_mask(c - ch), m1 = fk__avx512_mask(c - ch - 16), m2 = fk__avx512_mask(c - ch - 32),
-                    m3 = fk__avx512_mask(c - ch - 48);
-    const float *p = fk__at(x, n, iy0 + ky0, ix0 + kx0, ch);
-    __m512 v0 = _mm512_maskz_loadu_ps(m0, p), v1 = _mm512_maskz_loadu_ps(m1, p + 16),
-           v2 = _mm512_maskz_loadu_ps(m2, p + 32), v3 = _mm512_maskz_loadu_ps(m3, p + 48);
+    __mmask16 m[4];
+    __m512 v[4];
+    _Pragma("GCC unroll 4") for (int j = 0; j < nv; j++) m[j] = fk__avx512_mask(c - ch - 16 * j);
+    const float *row = fk__at(x, n, iy0 + ky0, ix0, ch);
+    const float *p = row + (ptrdiff_t)kx0 * x->sw;
+    _Pragma("GCC unroll 4") for (int j = 0; j < nv; j++) v[j] = _mm512_maskz_loadu_ps(m[j], p + 16 * j);
     const bool mx = a->kind == FK__POOL_MAX;
-    for (int ky = ky0; ky < ky1; ky++)
+    for (int ky = ky0; ky < ky1; ky++, row += x->sh)
         for (int kx = ky == ky0 ? kx0 + 1 : kx0; kx < kx1; kx++) {
-            p = fk__at(x, n, iy0 + ky, ix0 + kx, ch);
-            __m512 t0 = _mm512_maskz_loadu_ps(m0, p), t1 = _mm512_maskz_loadu_ps(m1, p + 16),
-                   t2 = _mm512_maskz_loadu_ps(m2, p + 32), t3 = _mm512_maskz_loadu_ps(m3, p + 48);
-            if (mx) {
-                v0 = _mm512_max_ps(t0, v0), v1 = _mm512_max_ps(t1, v1);
-                v2 = _mm512_max_ps(t2, v2), v3 = _mm512_max_ps(t3, v3);
-            } else {
-                v0 = _mm512_add_ps(v0, t0), v1 = _mm512_add_ps(v1, t1);
-                v2 = _mm512_add_ps(v2, t2), v3 = _mm512_add_ps(v3, t3);
+            p = row + (ptrdiff_t)kx * x->sw;
+            _Pragma("GCC unroll 4") for (int j = 0; j < nv; j++) {
+                __m512 t = _mm512_maskz_loadu_ps(m[j], p + 16 * j);
+                v[j] = mx ? _mm512_max_ps(t, v[j]) : _mm512_add_ps(v[j], t);
             }
         }
     if (!mx) {
         __m512 inv = _mm512_set1_ps(1.0f / (float)((ky1 - ky0) * (kx1 - kx0)));
-        v0 = _mm512_mul_ps(v0, inv), v1 = _mm512_mul_ps(v1, inv);
-        v2 = _mm512_mul_ps(v2, inv), v3 = _mm512_mul_ps(v3, inv);
+        _Pragma("GCC unroll 4") for (int j = 0; j < nv; j++) v[j] = _mm512_mul_ps(v[j], inv);
     }
-    _mm512_mask_storeu_ps(out + ch, m0, v0);
-    if (m1)
-        _mm512_mask_storeu_ps(out + ch + 16, m1, v1);
-    if (m2)
-        _mm512_mask_storeu_ps(out + ch + 32, m2, v2);
-    if (m3)
-        _mm512_mask_storeu_ps(out + ch + 48, m3, v3);
+    _Pragma("GCC unroll 4") for (int j = 0; j < nv; j++) _mm512_mask_storeu_ps(out + ch + 16 * j, m[j], v[j]);
+}
+
+/* block_nv for the vectors channels ch.. need: one copy per count, so each has constant loops. */
+TARGET static void block(const fk__pool_args *a, const fk__view *x, float *out, int n, int iy0, int ky0, int ky1,
+                         int ix0, int kx0, int kx1, int ch, int c)
+{
+    int left = c - ch;
+    if (left <= 16)
+        block_nv(a, x, out, n, iy0, ky0, ky1, ix0, kx0, kx1, ch, c, 1);
+    else if (left <= 32)
+        block_nv(a, x, out, n, iy0, ky0, ky1, ix0, kx0, kx1, ch, c, 2);
+    else if (left <= 48)
+        block_nv(a, x, out, n, iy0, ky0, ky1, ix0, kx0, kx1, ch, c, 3);
+    else
+        block_nv(a, x, out, n, iy0, ky0, ky1, ix0, kx0, kx1, ch, c, 4);
 }
 
 TARGET void fk__pool_avx512(const fk__pool_args *a, const fk__view *x, const fk__view *y, int ith, int nth)
